@@ -1,0 +1,601 @@
+"""The command line: the only module that imports Typer.
+
+Owns: flags and their help, turning them into a plan for the core, the one `asyncio.run`, signals,
+and the one boundary where typed errors become `flylogs: error: …` + `hint: …` and an exit code.
+Heavy modules (nats, rich, keyring) are imported inside commands, so `--help` and `--version` stay fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from flylogs import __version__
+from flylogs.errors import ExitCode, FlylogsError, UsageError
+from flylogs.model import Level
+from flylogs.settings import ColorWhen, Flags, OutputMode, Settings
+
+if TYPE_CHECKING:
+    from flylogs.pipeline import Outcome, StopReason, TailPlan
+    from flylogs.render.console import Environment
+    from flylogs.stream import ConnectOptions
+
+app = typer.Typer(
+    name="flylogs",
+    help="Live-tail Fly.io logs from the NATS log stream: filters, colour, JSON, and never a silent failure.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+auth_app = typer.Typer(help="Store, remove and inspect the token flylogs uses.", no_args_is_help=True)
+config_app = typer.Typer(help="Show the effective settings and where each came from.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
+app.add_typer(config_app, name="config")
+
+_state = {"debug": False}
+
+FILTERS = "Filters"
+OUTPUT = "Output"
+CONNECTION = "Connection"
+
+# --- shared options (one definition each, used by `tail` and `demo`) ------------------------------
+
+AppsArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Apps to follow. None given: the app in ./fly.toml, else every app in the org.",
+        metavar="APP...",
+        show_default=False,
+    ),
+]
+AppOpt = Annotated[
+    list[str] | None, typer.Option("--app", "-a", help="Same as APP (flyctl's habit); repeatable.", rich_help_panel=FILTERS)
+]
+RegionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--region", "-r", help="Only this region (e.g. iad); repeatable.", rich_help_panel=FILTERS),
+]
+InstanceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--instance", "--machine", "-i", "-m", help="Only this Machine ID; repeatable.", rich_help_panel=FILTERS
+    ),
+]
+GrepOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--grep", "-g", help="Show only messages matching this regex (any of several); matches are highlighted.",
+        rich_help_panel=FILTERS,
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", "-x", help="Hide messages matching this regex; wins over --grep.", rich_help_panel=FILTERS),
+]
+IgnoreCaseOpt = Annotated[
+    bool, typer.Option("--ignore-case", "-I", help="Case-insensitive --grep and --exclude.", rich_help_panel=FILTERS)
+]
+LevelOpt = Annotated[
+    Level | None,
+    typer.Option(
+        "--level", "-l", help="Minimum level (debug < info < warn < error); unknown levels always show.",
+        case_sensitive=False, rich_help_panel=FILTERS,
+    ),
+]
+OutputOpt = Annotated[
+    OutputMode | None,
+    typer.Option(
+        "--output", "-o",
+        help="auto: a table on a terminal, plain otherwise. json: NDJSON (see README). raw: payloads as received.",
+        case_sensitive=False, show_default="auto", rich_help_panel=OUTPUT,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", "-j", help="Same as --output json.", rich_help_panel=OUTPUT)]
+ColorOpt = Annotated[
+    ColorWhen | None,
+    typer.Option(
+        "--color", help="Colour: auto (on a terminal, honouring NO_COLOR and FORCE_COLOR), always, never.",
+        case_sensitive=False, show_default="auto", rich_help_panel=OUTPUT,
+    ),
+]
+CountOpt = Annotated[
+    int | None,
+    typer.Option("--count", "-n", min=1, help="Exit 0 after this many lines have been shown.", rich_help_panel=OUTPUT),
+]
+ServerOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--server", "-s", help="NATS URL; repeat for a cluster. Env FLYLOGS_SERVER. Default nats://\\[fdaa::3]:4223.",
+        show_default=False, rich_help_panel=CONNECTION,
+    ),
+]
+OrgOpt = Annotated[
+    str | None,
+    typer.Option("--org", help="Org slug, the NATS user (see `fly orgs list`). Default: personal.", rich_help_panel=CONNECTION),
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--access-token", "-t", help="Fly token (visible in `ps`: prefer FLYLOGS_TOKEN or `flylogs auth login`).",
+        show_default=False, rich_help_panel=CONNECTION,
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Config file (TOML). Env FLYLOGS_CONFIG.", dir_okay=False, rich_help_panel=CONNECTION),
+]
+WaitOpt = Annotated[
+    bool,
+    typer.Option("--wait", help="Keep retrying until the server is reachable instead of exiting 5.", rich_help_panel=CONNECTION),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"flylogs {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """Live-tail Fly.io logs. Start with `flylogs demo`, then `flylogs tail myapp`."""
+    _state["debug"] = debug or bool(os.environ.get("FLYLOGS_DEBUG"))
+
+
+# --- the error boundary ---------------------------------------------------------------------------
+
+
+def _fail(message: str, hint: str | None, code: int, secrets: tuple[str | None, ...] = ()) -> NoReturn:
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+            hint = hint.replace(secret, "***") if hint else hint
+    typer.echo(f"flylogs: error: {message}", err=True)
+    if hint:
+        typer.echo(f"hint: {hint}", err=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _errors(*secrets: str | None) -> Iterator[None]:
+    """Typed errors to one line + hint and an exit code; anything else to exit 1 (traceback with --debug)."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except FlylogsError as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        _fail(exc.message, exc.hint, exc.exit_code, secrets)
+    except Exception as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        _fail(
+            f"unexpected {type(exc).__name__}: {exc}",
+            "run again with --debug for a traceback, and please report it",
+            ExitCode.UNEXPECTED,
+            secrets,
+        )
+
+
+def _environment() -> Environment:
+    from flylogs.render.console import Environment
+
+    return Environment.from_process()
+
+
+def _settings(flags: Flags) -> Settings:
+    from flylogs import credentials
+    from flylogs.settings import resolve
+
+    return resolve(flags, os.environ, Path.home(), credentials.load)
+
+
+# --- tail and demo --------------------------------------------------------------------------------
+
+
+def _apps(apps: list[str] | None, app_opts: list[str] | None, all_apps: bool) -> tuple[list[str], str | None]:
+    """The apps to follow and, when guessed from ./fly.toml, a note saying so."""
+    named = [*(apps or []), *(app_opts or [])]
+    if all_apps:
+        if named:
+            raise UsageError("--all follows every app; it cannot be combined with app names", "drop --all or the names")
+        return [], None
+    if named:
+        return named, None
+    from flylogs.settings import app_from_fly_toml
+
+    guessed = app_from_fly_toml(Path.cwd())
+    if guessed:
+        return [guessed], f"following {guessed} (from ./fly.toml); use --all for every app"
+    return [], None
+
+
+def _follow(
+    plan: TailPlan,
+    env: Environment,
+    *,
+    output: OutputMode,
+    color: ColorWhen,
+    apps: list[str],
+    grep: list[str],
+    ignore_case: bool,
+    notes: list[str],
+    secrets: tuple[str | None, ...] = (),
+    beside: Callable[[asyncio.Event], Awaitable[object]] | None = None,
+) -> None:
+    """Run one tail session to its end and exit with its code (`beside`: a task to run alongside)."""
+    from flylogs.filters import compile_patterns
+    from flylogs.pipeline import run_tail
+    from flylogs.render.console import Styler
+    from flylogs.render.notices import NoticeWriter
+    from flylogs.render.sinks import build_sink
+
+    highlight = compile_patterns(grep, ignore_case, "--grep")
+    sink = build_sink(output, env, color, apps=apps, highlight=highlight)
+    notices = NoticeWriter(env.stderr, Styler(env.use_color(color, stream_isatty=env.stderr_isatty), env.color_system()))
+    for note in notes:
+        notices.line(f"flylogs: {note}")
+
+    async def session() -> Outcome:
+        from flylogs.pipeline import StopReason
+
+        loop = asyncio.get_running_loop()
+        stop: asyncio.Future[StopReason] = loop.create_future()
+        for signum, reason in ((signal.SIGINT, StopReason.INTERRUPTED), (signal.SIGTERM, StopReason.TERMINATED)):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, _resolver(stop, reason))
+        if beside is None:
+            return await run_tail(plan, sink, notices, stop)
+        done = asyncio.Event()
+        companion = asyncio.create_task(beside(done))
+        try:
+            return await run_tail(plan, sink, notices, stop)
+        finally:
+            done.set()
+            await companion
+
+    with _errors(*secrets):
+        try:
+            outcome = asyncio.run(session())
+        except KeyboardInterrupt:  # a platform without loop signal handlers
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+    _finish(outcome, notices.line)
+
+
+def _resolver(stop: asyncio.Future[StopReason], reason: StopReason) -> Callable[[], None]:
+    def resolve() -> None:
+        if not stop.done():
+            stop.set_result(reason)
+
+    return resolve
+
+
+def _finish(outcome: Outcome, say: Callable[[str], None]) -> NoReturn:
+    from flylogs.pipeline import StopReason
+
+    stats = outcome.stats
+    if outcome.reason is StopReason.PIPE_CLOSED:
+        _silence_stdout()
+        raise typer.Exit(ExitCode.OK)
+    if outcome.reason is StopReason.COUNT:
+        raise typer.Exit(ExitCode.OK)
+    minutes, seconds = divmod(int(outcome.elapsed), 60)
+    hours, minutes = divmod(minutes, 60)
+    say(
+        f"flylogs: {outcome.reason} after {hours}:{minutes:02d}:{seconds:02d}: {stats.shown:,} lines shown, "
+        f"{stats.malformed:,} malformed, {stats.received:,} received"
+    )
+    raise typer.Exit(ExitCode.INTERRUPTED if outcome.reason is StopReason.INTERRUPTED else ExitCode.TERMINATED)
+
+
+def _silence_stdout() -> None:
+    """After `| head` closed the pipe, point stdout at /dev/null so the interpreter's last flush is quiet."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+@app.command()
+def tail(
+    apps: AppsArg = None,
+    app_opt: AppOpt = None,
+    all_apps: Annotated[
+        bool, typer.Option("--all", help="Every app in the org (logs.>), even where ./fly.toml names one.", rich_help_panel=FILTERS)
+    ] = False,
+    region: RegionOpt = None,
+    instance: InstanceOpt = None,
+    grep: GrepOpt = None,
+    exclude: ExcludeOpt = None,
+    ignore_case: IgnoreCaseOpt = False,
+    level: LevelOpt = None,
+    output: OutputOpt = None,
+    json_: JsonOpt = False,
+    color: ColorOpt = None,
+    count: CountOpt = None,
+    server: ServerOpt = None,
+    org: OrgOpt = None,
+    access_token: TokenOpt = None,
+    config: ConfigOpt = None,
+    wait: WaitOpt = False,
+) -> None:
+    """Follow logs live.
+
+    \b
+    Examples:
+      flylogs tail myapp
+      flylogs tail --region iad --grep ERROR
+      flylogs tail myapp --json | jq .message
+      flylogs tail -a api -a worker --level warn --count 100 --output plain
+    """
+    with _errors(access_token):
+        settings = _settings(
+            Flags(
+                servers=tuple(server or ()),
+                org=org,
+                token=access_token,
+                config=config,
+                output=OutputMode.JSON if json_ else output,
+                color=color,
+            )
+        )
+    secrets = (access_token, settings.token)
+    with _errors(*secrets):
+        from flylogs.stream import ConnectOptions
+
+        followed, note = _apps(apps, app_opt, all_apps)
+        plan = _plan(
+            ConnectOptions(
+                servers=settings.servers,
+                user=settings.org,
+                password=settings.token,
+                wait=wait,
+            ),
+            followed, region, instance, grep, exclude, ignore_case, level, count,
+        )
+    _follow(
+        plan, _environment(), output=settings.output, color=settings.color, apps=followed, grep=grep or [],
+        ignore_case=ignore_case, notes=[note] if note else [], secrets=secrets,
+    )
+
+
+def _plan(
+    connect: ConnectOptions,
+    apps: list[str],
+    regions: list[str] | None,
+    instances: list[str] | None,
+    grep: list[str] | None,
+    exclude: list[str] | None,
+    ignore_case: bool,
+    level: Level | None,
+    count: int | None,
+) -> TailPlan:
+    from flylogs.filters import build_filter
+    from flylogs.pipeline import TailPlan
+    from flylogs.subjects import plan_subjects
+
+    subjects = plan_subjects(apps, regions or [], instances or [])
+    keep = build_filter(
+        grep=grep or [],
+        exclude=exclude or [],
+        ignore_case=ignore_case,
+        level=level.value if level else None,
+        apps=apps if subjects.filter_apps else [],
+        regions=(regions or []) if subjects.filter_regions else [],
+        instances=(instances or []) if subjects.filter_instances else [],
+    )
+    return TailPlan(connect=connect, subjects=subjects.subjects, keep=keep, count=count)
+
+
+@app.command()
+def demo(
+    apps: AppsArg = None,
+    app_opt: AppOpt = None,
+    region: RegionOpt = None,
+    instance: InstanceOpt = None,
+    grep: GrepOpt = None,
+    exclude: ExcludeOpt = None,
+    ignore_case: IgnoreCaseOpt = False,
+    level: LevelOpt = None,
+    output: OutputOpt = None,
+    json_: JsonOpt = False,
+    color: ColorOpt = None,
+    count: CountOpt = None,
+    rate: Annotated[float, typer.Option("--rate", min=0.1, max=100000, help="Lines per second the fleet writes.")] = 20.0,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Only run the server and fleet; print the URL for `flylogs tail --server`.")
+    ] = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for a repeatable fleet.")] = None,
+) -> None:
+    """Run everything locally: an embedded NATS server, a synthetic fleet of apps, and the tail.
+
+    \b
+    No Fly account needed. Same filters and output modes as `tail`:
+      flylogs demo
+      flylogs demo --level warn
+      flylogs demo shop-api --region iad --grep 'ERROR|5\\d\\d '
+      flylogs demo --json --count 5 | jq .message
+      flylogs demo --serve        # then, elsewhere: flylogs tail --server <URL printed> --all
+    """
+    from flylogs.natsserver import NatsServer
+    from flylogs.stream import ConnectOptions
+
+    env = _environment()
+    with _errors():
+        followed = [*(apps or []), *(app_opt or [])]
+        plan = _plan(
+            ConnectOptions(servers=("nats://127.0.0.1:0",)),
+            followed, region, instance, grep, exclude, ignore_case, level, count,
+        )
+        server = NatsServer()
+        server.start()
+    try:
+        with _errors():
+            if serve:
+                _serve(server.url, rate, seed, env)
+            from dataclasses import replace
+
+            plan = replace(plan, connect=ConnectOptions(servers=(server.url,)))
+        _follow(
+            plan, env, output=OutputMode.JSON if json_ else (output or OutputMode.AUTO),
+            color=color or ColorWhen.AUTO, apps=followed, grep=grep or [], ignore_case=ignore_case,
+            notes=[f"demo: a synthetic fleet writes {rate:g} lines/s to {server.url}; Ctrl-C to stop"],
+            beside=_fleet(server.url, rate, seed),
+        )
+    finally:
+        server.stop()
+
+
+def _fleet(url: str, rate: float, seed: int | None) -> Callable[[asyncio.Event], Awaitable[object]]:
+    from flylogs.demo import run_fleet
+
+    def start(stop: asyncio.Event) -> Awaitable[object]:
+        return run_fleet(url, rate, stop, seed)
+
+    return start
+
+
+def _serve(url: str, rate: float, seed: int | None, env: Environment) -> NoReturn:
+    from flylogs.demo import run_fleet
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, stop.set)
+        fleet = asyncio.create_task(run_fleet(url, rate, stop, seed))
+        typer.echo(f"flylogs: demo server on {url}, fleet writing {rate:g} lines/s; Ctrl-C to stop", err=True)
+        typer.echo(url)
+        typer.echo(f"flylogs: in another terminal: flylogs tail --server {url} --all", err=True)
+        await fleet
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+    raise typer.Exit(ExitCode.OK)
+
+
+# --- auth -----------------------------------------------------------------------------------------
+
+
+@auth_app.command("login")
+def auth_login(
+    org: Annotated[str | None, typer.Option("--org", help="Org slug the token belongs to. Default: the resolved org.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Store a token in the system keyring (read hidden from a prompt, or from stdin).
+
+    \b
+    Create a read-only token first:  fly tokens create readonly <org>
+      flylogs auth login --org my-org
+      fly tokens create readonly my-org | flylogs auth login --org my-org
+    """
+    from flylogs import credentials
+    from flylogs.settings import StoredCredentials, normalize_token, resolve
+
+    with _errors():
+        if org is None:
+            org = resolve(Flags(config=config), os.environ, Path.home()).org
+        if sys.stdin is not None and sys.stdin.isatty():
+            raw = typer.prompt(f"Fly token for org {org!r} (input hidden)", hide_input=True, prompt_suffix=": ")
+        else:
+            raw = sys.stdin.readline() if sys.stdin is not None else ""
+        token = normalize_token(raw)
+    if not token:
+        _fail("no token given", "paste a token from `fly tokens create readonly <org>`", ExitCode.USAGE)
+    with _errors(token):
+        credentials.store(StoredCredentials(org=org, token=token))
+        typer.echo(f"Stored a token for org {org!r} in the keyring ({credentials.backend_name()}).", err=True)
+
+
+@auth_app.command("logout")
+def auth_logout() -> None:
+    """Remove the stored token from the keyring."""
+    from flylogs import credentials
+
+    with _errors():
+        removed = credentials.delete()
+    typer.echo("Removed the stored token." if removed else "No stored token to remove.", err=True)
+
+
+@auth_app.command("status")
+def auth_status(
+    org: OrgOpt = None,
+    access_token: TokenOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Which org and token flylogs would use, and where each came from (the token redacted)."""
+    with _errors(access_token):
+        settings = _settings(Flags(org=org, token=access_token, config=config))
+    with _errors(access_token, settings.token):
+        typer.echo(f"org:    {settings.org}  [{settings.origins['org']}]")
+        typer.echo(f"token:  {settings.token_summary()}  [{settings.origins['token']}]")
+        if settings.token is None:
+            typer.echo(
+                "hint: no token found; the server will decide whether to let you in. "
+                "Store one with `flylogs auth login`.",
+                err=True,
+            )
+
+
+# --- config ---------------------------------------------------------------------------------------
+
+
+@config_app.command("show")
+def config_show(
+    server: ServerOpt = None,
+    org: OrgOpt = None,
+    access_token: TokenOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The effective settings and where each came from: flag, env, config file, keyring, flyctl, default."""
+    from flylogs.settings import redact_url
+
+    with _errors(access_token):
+        settings = _settings(Flags(servers=tuple(server or ()), org=org, token=access_token, config=config))
+    rows = [
+        ("server", ", ".join(redact_url(s) for s in settings.servers), settings.origins["server"]),
+        ("org", settings.org, settings.origins["org"]),
+        ("token", settings.token_summary(), settings.origins["token"]),
+        ("output", settings.output.value, settings.origins["output"]),
+        ("color", settings.color.value, settings.origins["color"]),
+        ("config", str(settings.config_path) + ("" if settings.config_path.exists() else " (absent)"),
+         settings.origins["config"]),
+    ]
+    for key, value, origin in rows:
+        typer.echo(f"{key:<7} {value}  [{origin}]")
+
+
+@config_app.command("path")
+def config_path(config: ConfigOpt = None) -> None:
+    """Print the config file's path (it may not exist yet)."""
+    from flylogs.settings import config_file_path
+
+    path, _origin = config_file_path(config, os.environ, Path.home())
+    typer.echo(str(path))
+
+
+def main() -> None:
+    """The `flylogs` entry point."""
+    try:
+        app()
+    except BrokenPipeError:  # help or a listing piped into `head`
+        _silence_stdout()
+        sys.exit(ExitCode.OK)

@@ -1,0 +1,151 @@
+"""`flylogs demo`: a synthetic fleet of Fly apps publishing realistic logs to an embedded server.
+
+Owns: the fleet (apps, regions, machines, and the lines they write: HTTP access logs, warnings, errors
+with tracebacks, runner and proxy events) and the publishing loop. The fleet is pure (a seeded RNG and
+a clock passed in); publishing goes through stream.Publisher. Must not: print.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flylogs.stream import Publisher
+from flylogs.timestamps import format_rfc3339
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    app: str
+    region: str
+    instance: str
+    process_group: str = "app"
+
+    @property
+    def subject(self) -> str:
+        return f"logs.{self.app}.{self.region}.{self.instance}"
+
+
+FLEET: tuple[Machine, ...] = (
+    Machine("shop-api", "iad", "4d891d77b05118"),
+    Machine("shop-api", "iad", "3d8d9e3fe46789"),
+    Machine("shop-api", "lhr", "e7843ed2f21908"),
+    Machine("shop-api", "sin", "148e272b1d5389"),
+    Machine("shop-worker", "ams", "9080517f159287", "worker"),
+    Machine("shop-worker", "iad", "5683d927c4e748", "worker"),
+    Machine("auth-svc", "fra", "1781953c1e0389"),
+    Machine("auth-svc", "iad", "d8912e6ce45018"),
+)
+
+_PATHS = ("/", "/health", "/api/products", "/api/products/{n}", "/api/cart", "/api/checkout", "/login")
+_METHODS = ("GET", "GET", "GET", "GET", "POST", "PUT", "DELETE")
+
+
+class Fleet:
+    """Generates one Fly-shaped log message at a time."""
+
+    def __init__(self, rng: random.Random, clock_ns: Callable[[], int] = time.time_ns) -> None:
+        self._rng = rng
+        self._clock_ns = clock_ns
+        self._job = 8800
+
+    def next(self) -> tuple[str, bytes]:
+        rng = self._rng
+        machine = rng.choice(FLEET)
+        provider, level, message = self._line(machine)
+        payload = {
+            "event": {"provider": provider},
+            "fly": {
+                "app": {"instance": machine.instance, "name": machine.app, "process_group": machine.process_group},
+                "region": machine.region,
+            },
+            "host": machine.instance[:4],
+            "log": {"level": level},
+            "message": message,
+            "timestamp": format_rfc3339(self._clock_ns()),
+        }
+        return machine.subject, json.dumps(payload, separators=(",", ":")).encode()
+
+    def _line(self, machine: Machine) -> tuple[str, str, str]:
+        rng = self._rng
+        roll = rng.random()
+        if machine.process_group == "worker":
+            self._job += 1
+            if roll < 0.08:
+                return "app", "error", (
+                    f"job {self._job} failed\nTraceback (most recent call last):\n"
+                    '  File "/app/worker.py", line 88, in run\n    charge(order)\n'
+                    "PaymentError: card declined (code=51)"
+                )
+            if roll < 0.2:
+                return "app", "warn", f"job {self._job} retrying in {rng.choice((1, 2, 4, 8))}s (attempt 2/5)"
+            return "app", "info", f"job {self._job} done in {rng.randint(40, 900)}ms"
+        if roll < 0.03:
+            return "runner", "info", rng.choice(
+                (
+                    "Machine started in 1.204s",
+                    "Health check on port 8080 has passed",
+                    "machine exited with exit code 0, not restarting",
+                    "Pulling container image registry.fly.io/" + machine.app + ":deployment-01J8",
+                )
+            )
+        if roll < 0.05:
+            return "proxy", "warn", rng.choice(
+                (
+                    "[PR04] could not find a good candidate within 20 attempts at load balancing",
+                    "[PU02] could not complete HTTP request to instance: connection closed before message completed",
+                )
+            )
+        if roll < 0.09:
+            return "app", "error", rng.choice(
+                (
+                    "ERROR payment gateway timeout after 30s",
+                    'ERROR db query failed: connection refused (host="top2.nearest.of.db.internal")',
+                    "Traceback (most recent call last):\n  File \"/app/server.py\", line 41, in handle\n"
+                    "    user = load_user(uid)\nKeyError: 'uid'",
+                )
+            )
+        if roll < 0.16:
+            return "app", "warn", rng.choice(
+                (
+                    f"slow query: SELECT * FROM orders WHERE user_id = $1 took {rng.randint(500, 4000)}ms",
+                    "WARN retrying upstream in 2s",
+                    f"rate limit close: {rng.randint(80, 99)}% of quota used",
+                )
+            )
+        if roll < 0.22:
+            return "app", "debug", f"debug: pool size {rng.randint(4, 20)} idle {rng.randint(0, 4)}"
+        method = rng.choice(_METHODS)
+        path = rng.choice(_PATHS).replace("{n}", str(rng.randint(1, 9999)))
+        status = rng.choices((200, 201, 204, 301, 404, 500), weights=(70, 5, 5, 3, 12, 2))[0]
+        ms = rng.lognormvariate(2.5, 0.8)
+        return "app", "info", f'{method} {path} {status} {ms:.1f}ms ip=203.0.113.{rng.randint(1, 254)} ua="curl/8.5"'
+
+
+async def run_fleet(server: str, rate: float, stop: asyncio.Event, seed: int | None = None) -> int:
+    """Publish at about `rate` lines per second until `stop` is set; returns how many were sent."""
+    fleet = Fleet(random.Random(seed))
+    publisher = Publisher()
+    await publisher.connect(server)
+    sent = 0
+    started = time.monotonic()
+    tick = 0.05
+    try:
+        while not stop.is_set():
+            due = int((time.monotonic() - started) * rate) + 1
+            while sent < due:
+                subject, payload = fleet.next()
+                await publisher.publish(subject, payload)
+                sent += 1
+            await publisher.flush()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=tick)
+            except TimeoutError:
+                pass
+    finally:
+        await publisher.close()
+    return sent

@@ -1,0 +1,57 @@
+"""Typed errors and exit codes: the one vocabulary every layer uses to say what went wrong.
+
+Owns: the `ExitCode` contract (documented in the README) and the error classes the CLI maps to it.
+Must not: print, exit or format for a terminal; the CLI renders errors once, at its boundary.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes. A public contract: change deliberately, document in the README."""
+
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    CONFIG = 3
+    AUTH = 4
+    UNREACHABLE = 5
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+
+class FlylogsError(Exception):
+    """An error the user can act on: a one-line message and a hint saying what to do."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(FlylogsError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(FlylogsError):
+    exit_code = ExitCode.CONFIG
+
+
+class AuthError(FlylogsError):
+    exit_code = ExitCode.AUTH
+
+
+class UnreachableError(FlylogsError):
+    exit_code = ExitCode.UNREACHABLE
+
+
+class KeyringUnavailableError(FlylogsError):
+    exit_code = ExitCode.CONFIG
+
+
+class DemoUnavailableError(FlylogsError):
+    exit_code = ExitCode.UNEXPECTED

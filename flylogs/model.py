@@ -1,0 +1,88 @@
+"""The event model: the records that flow from a source, through filters, to a sink.
+
+Owns: `LogEvent` (one log line, decoded or malformed), level ranks, and the notices a source emits.
+Must not: do I/O, read the clock, or know about NATS, Rich or Typer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One log line as flylogs understands it.
+
+    `timestamp` is the RFC 3339 UTC form with nine fractional digits and `ts_ns` the same instant in
+    nanoseconds since the epoch; both are None when the payload has no usable timestamp. `malformed`
+    says why the payload could not be fully decoded (None when it was); a malformed event still carries
+    whatever could be salvaged, and `raw` always holds the payload bytes exactly as received.
+    """
+
+    subject: str
+    raw: bytes
+    message: str
+    timestamp: str | None = None
+    ts_ns: int | None = None
+    app: str | None = None
+    region: str | None = None
+    instance: str | None = None
+    level: str | None = None
+    provider: str | None = None
+    process_group: str | None = None
+    malformed: str | None = None
+
+
+class Level(StrEnum):
+    """The levels `--level` accepts, lowest first."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+
+
+# Ranks for the level names seen in the wild. Names not here are "unknown": they always pass
+# `--level` (hiding a line whose importance we cannot judge would be worse than showing it).
+LEVEL_RANKS: dict[str, int] = {
+    "trace": 5,
+    "debug": 10,
+    "info": 20,
+    "warn": 30,
+    "warning": 30,
+    "error": 40,
+    "err": 40,
+    "fatal": 50,
+    "critical": 50,
+    "crit": 50,
+    "panic": 50,
+    "alert": 50,
+    "emerg": 50,
+}
+
+
+def level_rank(level: str | None) -> int | None:
+    """The rank of a level name, case-insensitively; None for a missing or unknown level."""
+    if level is None:
+        return None
+    rank = LEVEL_RANKS.get(level)
+    if rank is None:
+        rank = LEVEL_RANKS.get(level.lower())
+    return rank
+
+
+class NoticeKind(StrEnum):
+    SUBSCRIBED = "subscribed"
+    DISCONNECTED = "disconnected"
+    RECONNECTED = "reconnected"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something about the connection (not a log line) that the user should be told about."""
+
+    kind: NoticeKind
+    text: str
+    server: str | None = None

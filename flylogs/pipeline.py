@@ -1,0 +1,170 @@
+"""The pipeline: bytes in → decode → filter → sink, and the session that runs it.
+
+Owns: the hot path (`Pipeline.handle`, called synchronously for every message), counting, `--count`,
+coalesced flushing (one flush per burst, when the event loop goes idle), the end of a session (count
+reached, closed pipe, signal), and wiring a `LogStream` to a sink and the notice writer.
+Must not: parse flags, read the environment, or print anything but through the sink and notice writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from flylogs.decode import decode
+from flylogs.filters import Filter
+from flylogs.model import LogEvent, Notice
+from flylogs.stream import ConnectOptions, LogStream
+
+
+class Sink(Protocol):
+    def header(self) -> None: ...
+    def event(self, event: LogEvent) -> None: ...
+    def flush(self) -> None: ...
+
+
+class NoticeSink(Protocol):
+    def notice(self, notice: Notice) -> None: ...
+
+
+class StopReason(StrEnum):
+    COUNT = "count reached"
+    PIPE_CLOSED = "output closed"
+    INTERRUPTED = "interrupted"
+    TERMINATED = "terminated"
+
+
+@dataclass(slots=True)
+class Stats:
+    received: int = 0
+    shown: int = 0
+    malformed: int = 0
+
+
+class Pipeline:
+    """Decode, filter and render each message; stop when told or when `count` lines were shown."""
+
+    def __init__(
+        self,
+        sink: Sink,
+        keep: Filter,
+        *,
+        count: int | None = None,
+        on_stop: Callable[[StopReason], None] = lambda _reason: None,
+    ) -> None:
+        self.stats = Stats()
+        self._sink = sink
+        self._keep = None if keep.is_empty else keep
+        self._count = count
+        self._on_stop = on_stop
+        self._stopped = False
+        self._flush_pending = False
+
+    def handle(self, subject: str, data: bytes) -> None:
+        """The hot path. Never raises on message content."""
+        if self._stopped:
+            return
+        stats = self.stats
+        stats.received += 1
+        event = decode(subject, data)
+        if event.malformed is not None:
+            stats.malformed += 1
+        if self._keep is not None and not self._keep(event):
+            return
+        try:
+            self._sink.event(event)
+        except BrokenPipeError:
+            self.stop(StopReason.PIPE_CLOSED)
+            return
+        stats.shown += 1
+        if self._count is not None and stats.shown >= self._count:
+            self.flush()
+            self.stop(StopReason.COUNT)
+            return
+        if not self._flush_pending:
+            self._flush_pending = True
+            # Flush once the burst in hand is written: per-line latency without a syscall per line.
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_pending = False
+        if self._stopped:
+            return
+        try:
+            self._sink.flush()
+        except BrokenPipeError:
+            self.stop(StopReason.PIPE_CLOSED)
+
+    def stop(self, reason: StopReason) -> None:
+        if not self._stopped:
+            self._stopped = True
+            self._on_stop(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class TailPlan:
+    connect: ConnectOptions
+    subjects: Sequence[str]
+    keep: Filter = field(default_factory=Filter)
+    count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    reason: StopReason
+    stats: Stats
+    elapsed: float
+
+
+async def run_tail(
+    plan: TailPlan,
+    sink: Sink,
+    notices: NoticeSink,
+    stop: asyncio.Future[StopReason],
+    clock: Callable[[], float] = time.monotonic,
+) -> Outcome:
+    """Follow the stream until `stop` resolves (or the pipeline resolves it). Raises on a failed start."""
+    started = clock()
+
+    def request_stop(reason: StopReason) -> None:
+        if not stop.done():
+            stop.set_result(reason)
+
+    pipeline = Pipeline(sink, plan.keep, count=plan.count, on_stop=request_stop)
+    queue: asyncio.Queue[Notice] = asyncio.Queue()
+    stream = LogStream(plan.connect, plan.subjects, pipeline.handle, queue)
+
+    async def relay_notices() -> None:
+        while True:
+            notices.notice(await queue.get())
+
+    relay = asyncio.create_task(relay_notices())
+    try:
+        starting = asyncio.create_task(stream.start())
+        await asyncio.wait({starting, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():  # stopped (Ctrl-C) while still connecting
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        else:
+            starting.result()  # raises AuthError / UnreachableError
+            try:
+                sink.header()
+            except BrokenPipeError:
+                request_stop(StopReason.PIPE_CLOSED)
+            await stop
+    finally:
+        await stream.close()
+        while not queue.empty():
+            notices.notice(queue.get_nowait())
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
+        if stop.done() and stop.result() is not StopReason.PIPE_CLOSED:
+            pipeline.flush()
+    return Outcome(stop.result(), pipeline.stats, clock() - started)

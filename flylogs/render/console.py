@@ -1,0 +1,135 @@
+"""Terminal facts and styles, in one injected object.
+
+Owns: `Environment` (stdout, stderr, whether each is a terminal, its width, the environment variables
+that steer colour), the colour decision (`--color`, `NO_COLOR`, `FORCE_COLOR`), and turning Rich style
+names into ANSI codes once, up front, so the hot path only concatenates strings. Tests build an
+`Environment` over in-memory streams. Must not: decide what a line says.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import BinaryIO, TextIO
+
+from rich.color import ColorSystem
+from rich.style import Style
+
+from flylogs.settings import ColorWhen
+
+
+@dataclass
+class Environment:
+    """Where output goes and what the terminal can do."""
+
+    stdout: BinaryIO
+    stderr: TextIO
+    stdout_isatty: bool = False
+    stderr_isatty: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+    width: int | None = None
+
+    @classmethod
+    def from_process(cls) -> Environment:
+        stdout_isatty = _isatty(sys.stdout)
+        width = None
+        if stdout_isatty:
+            try:
+                width = os.get_terminal_size(sys.stdout.fileno()).columns
+            except OSError:
+                width = None
+        return cls(
+            stdout=sys.stdout.buffer,
+            stderr=sys.stderr,
+            stdout_isatty=stdout_isatty,
+            stderr_isatty=_isatty(sys.stderr),
+            env=dict(os.environ),
+            width=width,
+        )
+
+    @classmethod
+    def in_memory(cls, *, isatty: bool = False, width: int | None = 100, env: Mapping[str, str] | None = None) -> Environment:
+        """An environment over StringIO/BytesIO, for tests and embedding."""
+        return cls(
+            stdout=io.BytesIO(),
+            stderr=io.StringIO(),
+            stdout_isatty=isatty,
+            stderr_isatty=isatty,
+            env=dict(env or {}),
+            width=width,
+        )
+
+    def terminal_width(self) -> int:
+        if self.width:
+            return self.width
+        columns = self.env.get("COLUMNS", "")
+        return int(columns) if columns.isdigit() and int(columns) > 0 else 100
+
+    def use_color(self, when: ColorWhen, *, stream_isatty: bool | None = None) -> bool:
+        """Colour for a stream: the flag first, then NO_COLOR, then FORCE_COLOR, then whether it is a TTY."""
+        if when is ColorWhen.ALWAYS:
+            return True
+        if when is ColorWhen.NEVER:
+            return False
+        if self.env.get("NO_COLOR"):
+            return False
+        if self.env.get("FORCE_COLOR"):
+            return True
+        isatty = self.stdout_isatty if stream_isatty is None else stream_isatty
+        return isatty and self.env.get("TERM") != "dumb"
+
+    def color_system(self) -> ColorSystem:
+        colorterm = self.env.get("COLORTERM", "").lower()
+        if colorterm in ("truecolor", "24bit"):
+            return ColorSystem.TRUECOLOR
+        if "256" in self.env.get("TERM", ""):
+            return ColorSystem.EIGHT_BIT
+        return ColorSystem.STANDARD
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # closed stream
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Codes:
+    """The ANSI codes that open and close one style: `on + text + off`."""
+
+    on: str = ""
+    off: str = ""
+
+    def wrap(self, text: str) -> str:
+        return f"{self.on}{text}{self.off}" if self.on else text
+
+
+NO_CODES = Codes()
+
+
+class Styler:
+    """Style names turned into ANSI codes once, then looked up. With colour off, every code is empty."""
+
+    def __init__(self, enabled: bool, system: ColorSystem = ColorSystem.STANDARD) -> None:
+        self.enabled = enabled
+        self._system = system
+        self._cache: dict[str, Codes] = {}
+
+    def __call__(self, style: str) -> Codes:
+        codes = self._cache.get(style)
+        if codes is None:
+            codes = self._make(style)
+            self._cache[style] = codes
+        return codes
+
+    def _make(self, style: str) -> Codes:
+        if not self.enabled or not style:
+            return NO_CODES
+        rendered = Style.parse(style).render("\0", color_system=self._system)
+        on, _, off = rendered.partition("\0")
+        return Codes(on, off)

@@ -1,0 +1,83 @@
+"""JSON (NDJSON) and raw modes: output for programs.
+
+The NDJSON record is a public contract, documented in the README:
+`{"type":"log","timestamp":…,"app":…,"region":…,"instance":…,"level":…,"provider":…,"process_group":…,
+"message":…,"subject":…}` plus `"malformed":true,"error":…` for payloads that could not be decoded.
+Must not: add, rename or drop keys without a changelog entry.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import BinaryIO
+
+from flylogs.model import LogEvent
+from flylogs.render.sanitize import escape_controls, escape_json_output
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def log_record(event: LogEvent) -> dict[str, object]:
+    record: dict[str, object] = {
+        "type": "log",
+        "timestamp": event.timestamp,
+        "app": event.app,
+        "region": event.region,
+        "instance": event.instance,
+        "level": event.level,
+        "provider": event.provider,
+        "process_group": event.process_group,
+        "message": event.message,
+        "subject": event.subject,
+    }
+    if event.malformed is not None:
+        record["malformed"] = True
+        record["error"] = event.malformed
+    return record
+
+
+def encode_record(record: dict[str, object]) -> str:
+    """One compact JSON line; safe on a terminal (see sanitize.escape_json_output)."""
+    return escape_json_output(_dumps(record)) + "\n"
+
+
+class JsonSink:
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._write = out.write
+
+    def header(self) -> None:
+        """NDJSON has no header."""
+
+    def event(self, event: LogEvent) -> None:
+        self._write(encode_record(log_record(event)).encode("utf-8"))
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+class RawSink:
+    """The payload bytes exactly as received, one per line.
+
+    On a terminal, control characters are escaped even here: raw is for pipes, and a terminal must never
+    be driven by a log line.
+    """
+
+    def __init__(self, out: BinaryIO, *, escape: bool) -> None:
+        self._out = out
+        self._write = out.write
+        self._escape = escape
+
+    def header(self) -> None:
+        """Raw mode has no header."""
+
+    def event(self, event: LogEvent) -> None:
+        self.payload(event.raw)
+
+    def payload(self, data: bytes) -> None:
+        if self._escape:
+            data = escape_controls(data.decode("utf-8", "replace")).encode("utf-8")
+        self._write(data + b"\n")
+
+    def flush(self) -> None:
+        self._out.flush()

@@ -1,0 +1,30 @@
+"""Notices, the closing summary and errors, written to stderr (stdout carries data only)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from flylogs.model import Notice, NoticeKind
+from flylogs.render import styles
+from flylogs.render.console import Styler
+from flylogs.render.sanitize import escape_controls
+
+_WARN_KINDS = frozenset({NoticeKind.DISCONNECTED, NoticeKind.ERROR})
+
+
+class NoticeWriter:
+    def __init__(self, err: TextIO, styler: Styler) -> None:
+        self._err = err
+        self._plain = styler(styles.NOTICE)
+        self._warn = styler(styles.NOTICE_WARN)
+
+    def notice(self, notice: Notice) -> None:
+        codes = self._warn if notice.kind in _WARN_KINDS else self._plain
+        self.line(codes.wrap(f"flylogs: {escape_controls(notice.text)}"))
+
+    def line(self, text: str) -> None:
+        try:
+            self._err.write(text + "\n")
+            self._err.flush()
+        except (BrokenPipeError, ValueError):  # stderr gone: nothing left to tell
+            pass

@@ -1,0 +1,48 @@
+"""Choosing and building the sink for an output mode."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from flylogs.render.console import Environment, Styler
+from flylogs.render.jsonl import JsonSink, RawSink
+from flylogs.render.plain import PlainSink
+from flylogs.render.table import TableSink
+from flylogs.settings import ColorWhen, OutputMode
+
+Sink = TableSink | PlainSink | JsonSink | RawSink
+
+
+def effective_mode(mode: OutputMode, env: Environment) -> OutputMode:
+    """`auto` is a table on a terminal and plain text otherwise."""
+    if mode is OutputMode.AUTO:
+        return OutputMode.TABLE if env.stdout_isatty else OutputMode.PLAIN
+    return mode
+
+
+def build_sink(
+    mode: OutputMode,
+    env: Environment,
+    color: ColorWhen,
+    *,
+    apps: Sequence[str],
+    highlight: Sequence[re.Pattern[str]] = (),
+    tz: tzinfo | None = None,
+) -> Sink:
+    mode = effective_mode(mode, env)
+    if mode is OutputMode.JSON:
+        return JsonSink(env.stdout)
+    if mode is OutputMode.RAW:
+        return RawSink(env.stdout, escape=env.stdout_isatty)
+    styler = Styler(env.use_color(color), env.color_system())
+    show_app = len(apps) != 1
+    if mode is OutputMode.PLAIN:
+        return PlainSink(env.stdout, styler, show_app=show_app, highlight=highlight)
+    app_width = None
+    if show_app:
+        app_width = max(8, min(20, max(len(a) for a in apps))) if apps else 16
+    return TableSink(
+        env.stdout, styler, width=env.terminal_width(), app_width=app_width, highlight=highlight, tz=tz
+    )

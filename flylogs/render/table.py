@@ -1,0 +1,148 @@
+"""Table mode: a streaming table, one row per log line as it arrives.
+
+Rows are written straight to the terminal (no full-screen redraw), so scrollback and copy-paste keep
+working. Columns are sized once, up front, so rows never jitter; the message takes the rest of the
+width and wraps under itself, with a cap on how many rows one line may take. Styles are turned into
+ANSI codes once (console.Styler); the hot path only slices and joins strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import BinaryIO
+
+from flylogs.model import LogEvent
+from flylogs.render import styles
+from flylogs.render.cells import chop, fit
+from flylogs.render.console import Styler
+from flylogs.render.highlight import apply_spans, match_spans
+from flylogs.render.sanitize import escape_controls
+
+TIME_W = 12
+REGION_W = 3
+INSTANCE_W = 14
+LEVEL_W = 5
+MIN_MESSAGE_W = 20
+# A single log line may take at most this many rows; the rest is summarised.
+MAX_ROWS_PER_LINE = 12
+# Synonyms shown in their short form, so the level column stays five cells wide.
+_SHORT_LEVELS = {"warning": "warn", "critical": "crit"}
+
+
+class TableSink:
+    def __init__(
+        self,
+        out: BinaryIO,
+        styler: Styler,
+        *,
+        width: int,
+        app_width: int | None = None,
+        highlight: Sequence[re.Pattern[str]] = (),
+        tz: tzinfo | None = None,
+    ) -> None:
+        self._out = out
+        self._write = out.write
+        self._style = styler
+        self._app_w = app_width
+        self._highlight = tuple(highlight)
+        self._tz = tz
+        prefix = TIME_W + 1 + REGION_W + 1 + INSTANCE_W + 1 + LEVEL_W + 1
+        if app_width:
+            prefix += app_width + 1
+        self._prefix_w = prefix
+        self._message_w = max(MIN_MESSAGE_W, width - prefix)
+        self._indent = " " * prefix
+        self._time = styler(styles.TIME)
+        self._region = styler(styles.REGION)
+        self._app = styler(styles.APP)
+        self._hl = styler(styles.HIGHLIGHT)
+        self._bad = styler(styles.MALFORMED)
+        self._bad_note = styler(styles.MALFORMED_NOTE)
+        self._note = styler(styles.NOTICE)
+        self._last_second: int | None = None
+        self._last_hms = ""
+
+    def header(self) -> None:
+        cols = [fit("TIME", TIME_W)]
+        if self._app_w:
+            cols.append(fit("APP", self._app_w))
+        cols += [fit("REG", REGION_W), fit("INSTANCE", INSTANCE_W), fit("LEVEL", LEVEL_W), "MESSAGE"]
+        self._write((self._style(styles.HEADER).wrap(" ".join(cols)) + "\n").encode("utf-8"))
+
+    def _clock(self, ts_ns: int | None) -> str:
+        if ts_ns is None:
+            return "--:--:--.---"
+        seconds, nanos = divmod(ts_ns, 1_000_000_000)
+        if seconds != self._last_second:
+            self._last_second = seconds
+            self._last_hms = datetime.fromtimestamp(seconds, self._tz).strftime("%H:%M:%S")
+        return f"{self._last_hms}.{nanos // 1_000_000:03d}"
+
+    def event(self, event: LogEvent) -> None:
+        self._write(self.format(event).encode("utf-8"))
+
+    def format(self, event: LogEvent) -> str:
+        style = self._style
+        cells = [self._time.wrap(self._clock(event.ts_ns))]
+        if self._app_w:
+            cells.append(self._app.wrap(fit(escape_controls(event.app or "-"), self._app_w)))
+        cells.append(self._region.wrap(fit(escape_controls(event.region or "-"), REGION_W)))
+        cells.append(
+            style(styles.instance_style(event.instance)).wrap(fit(escape_controls(event.instance or "-"), INSTANCE_W))
+        )
+        if event.malformed is not None:
+            cells.append(self._bad.wrap(fit("BAD", LEVEL_W)))
+        else:
+            level = event.level or ""
+            level = _SHORT_LEVELS.get(level.lower(), level)
+            cells.append(style(styles.level_style(event.level)).wrap(fit(escape_controls(level), LEVEL_W)))
+        prefix = " ".join(cells) + " "
+        return prefix + self._message_rows(event)
+
+    def _message_rows(self, event: LogEvent) -> str:
+        lead = ""
+        if event.malformed is not None:
+            lead = f"[malformed: {escape_controls(event.malformed)}] "
+        elif event.provider and event.provider != "app":
+            lead = f"[{escape_controls(event.provider)}] "
+        width = self._message_w
+        message = escape_controls(event.message, keep_newlines_and_tabs=True)
+        if not lead and "\n" not in message and "\t" not in message and len(message) <= width and message.isascii():
+            # The common case: one short line, one row.
+            if self._highlight:
+                message = apply_spans(message, match_spans(message, self._highlight), self._hl)
+            return message + "\n"
+
+        rows: list[str] = []
+        lines = message.expandtabs(4).split("\n")
+        lines[0] = lead + lines[0]
+        lead_len = len(lead)
+        total = sum(len(line) for line in lines) + len(lines) - 1  # newlines count as characters
+        consumed = 0
+        for index, line in enumerate(lines):
+            if len(rows) >= MAX_ROWS_PER_LINE:
+                break
+            spans = match_spans(line, self._highlight) if self._highlight else []
+            offset = 0
+            for chunk in chop(line, width):
+                if len(rows) >= MAX_ROWS_PER_LINE:
+                    break
+                text = apply_spans(chunk, spans, self._hl, offset)
+                if index == 0 and offset < lead_len:
+                    # The lead is ours (a provider or malformed note): style it apart from the message.
+                    note = self._bad_note if event.malformed is not None else self._note
+                    cut = lead_len - offset
+                    text = note.wrap(chunk[:cut]) + apply_spans(chunk[cut:], spans, self._hl, offset + cut)
+                rows.append(text)
+                offset += len(chunk)
+                consumed += len(chunk)
+            else:
+                consumed += 1 if index < len(lines) - 1 else 0
+        if consumed < total:
+            rows.append(self._note.wrap(f"… {total - consumed:,} more characters (see --output json)"))
+        return ("\n" + self._indent).join(rows) + "\n"
+
+    def flush(self) -> None:
+        self._out.flush()

@@ -1,0 +1,53 @@
+"""RFC 3339 timestamps with nanoseconds, parsed and printed exactly.
+
+Owns: turning Fly's `timestamp` strings into epoch nanoseconds and back. Python's `fromisoformat`
+drops digits past microseconds (and older versions refuse nine digits), so this is done by hand.
+Must not: read the clock.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):?(\d\d))\Z",
+    re.ASCII,
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_SECOND = timedelta(seconds=1)
+NS = 1_000_000_000
+
+
+def parse_rfc3339(text: str) -> int | None:
+    """Epoch nanoseconds for an RFC 3339 timestamp, or None when it is not one.
+
+    Fractions longer than nine digits are truncated (not rounded) to nanoseconds.
+    """
+    m = _RFC3339.match(text)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, frac, _z, sign, off_h, off_m = m.groups()
+    try:
+        dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+    except ValueError:
+        return None
+    seconds = (dt - _EPOCH) // _ONE_SECOND
+    if sign is not None:
+        offset = int(off_h) * 3600 + int(off_m) * 60
+        if offset >= 86400:
+            return None
+        seconds -= offset if sign == "+" else -offset
+    nanos = int(frac[:9].ljust(9, "0")) if frac else 0
+    return seconds * NS + nanos
+
+
+def format_rfc3339(ns: int, digits: int = 9) -> str:
+    """`2026-11-20T09:14:03.120456789Z` for epoch nanoseconds (`digits` fractional digits, 0 for none)."""
+    seconds, nanos = divmod(ns, NS)
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    if digits <= 0:
+        return base + "Z"
+    return f"{base}.{nanos:09d}"[: len(base) + 1 + digits] + "Z"
+

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+
+from flylogs.errors import UsageError
+from flylogs.filters import build_filter
+from flylogs.model import LogEvent
+
+
+def ev(message: str = "", level: str | None = "info", **kw: str) -> LogEvent:
+    return LogEvent(subject="logs.a.iad.i1", raw=b"", message=message, level=level, **kw)
+
+
+def test_empty_filter_keeps_everything() -> None:
+    keep = build_filter()
+    assert keep.is_empty and keep(ev("x"))
+
+
+def test_grep_any_and_exclude_wins() -> None:
+    keep = build_filter(grep=["ERROR", "panic"], exclude=["healthz"])
+    assert keep(ev("ERROR db down"))
+    assert keep(ev("panic: nil"))
+    assert not keep(ev("all good"))
+    assert not keep(ev("ERROR on /healthz"))
+
+
+def test_ignore_case() -> None:
+    assert build_filter(grep=["error"], ignore_case=True)(ev("ERROR x"))
+    assert not build_filter(grep=["error"])(ev("ERROR x"))
+    assert not build_filter(exclude=["HEALTH"], ignore_case=True)(ev("GET /health"))
+
+
+@pytest.mark.parametrize(
+    ("minimum", "level", "shown"),
+    [
+        ("warn", "info", False),
+        ("warn", "warn", True),
+        ("warn", "warning", True),
+        ("warn", "WARNING", True),
+        ("warn", "error", True),
+        ("warn", "debug", False),
+        ("warn", "notice", True),  # unknown levels always pass
+        ("warn", None, True),
+        ("error", "fatal", True),
+        ("debug", "trace", False),
+    ],
+)
+def test_minimum_level(minimum: str, level: str | None, shown: bool) -> None:
+    assert build_filter(level=minimum)(ev("m", level=level)) is shown
+
+
+def test_client_side_dimensions() -> None:
+    keep = build_filter(regions=["iad"], instances=["i1"], apps=["a"])
+    assert keep(ev(app="a", region="iad", instance="i1"))
+    assert not keep(ev(app="a", region="lhr", instance="i1"))
+    assert not keep(ev(app="b", region="iad", instance="i1"))
+
+
+def test_bad_regex_is_a_usage_error_naming_the_flag() -> None:
+    with pytest.raises(UsageError, match="--grep '\\['"):
+        build_filter(grep=["["])
+    with pytest.raises(UsageError, match="--exclude"):
+        build_filter(exclude=["(unclosed"])
+
+
+def test_unknown_level_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        build_filter(level="loud")

@@ -1,0 +1,192 @@
+"""Render tests: exact strings from each sink over in-memory streams, at a fixed width."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import UTC
+
+import pytest
+
+from flylogs.decode import decode
+from flylogs.model import LogEvent
+from flylogs.render.console import Environment, Styler
+from flylogs.render.jsonl import JsonSink, RawSink
+from flylogs.render.plain import PlainSink
+from flylogs.render.sinks import build_sink
+from flylogs.render.table import TableSink
+from flylogs.render.styles import INSTANCE_PALETTE, instance_style, level_style
+from flylogs.settings import ColorWhen, OutputMode
+from tests.conftest import CASES
+
+BY_NOTE = {c.note: decode(c.subject, c.payload) for c in CASES}
+
+
+def render(sink_factory: type | object, events: list[LogEvent], **kwargs: object) -> str:
+    out = io.BytesIO()
+    sink = sink_factory(out, **kwargs)  # type: ignore[operator]
+    sink.header()
+    for event in events:
+        sink.event(event)
+    sink.flush()
+    return out.getvalue().decode("utf-8")
+
+
+def plain(events: list[LogEvent], color: bool = False, **kwargs: object) -> str:
+    return render(PlainSink, events, styler=Styler(color), **kwargs)
+
+
+def table(events: list[LogEvent], color: bool = False, width: int = 80, **kwargs: object) -> str:
+    return render(TableSink, events, styler=Styler(color), width=width, tz=UTC, **kwargs)
+
+
+def test_plain_matches_fly_logs_layout() -> None:
+    assert plain([BY_NOTE["plain app line"], BY_NOTE["proxy line, region differs from machine"]]) == (
+        "2026-11-20T09:14:03.120Z app[4d891d77b05118] iad [info] Listening on 0.0.0.0:8080\n"
+        "2026-11-20T09:14:05.500Z proxy[4d891d77b05118] sin [info] "
+        "[PR04] could not find a good candidate within 20 attempts at load balancing\n"
+    )
+
+
+def test_plain_names_the_app_when_several_are_followed() -> None:
+    assert plain([BY_NOTE["second app, worker process group"]], show_app=True) == (
+        "2026-11-20T09:14:07.000Z shop-worker app[9080517f159287] ams [info] job 8812 done in 312ms\n"
+    )
+
+
+def test_plain_keeps_one_log_on_one_line_and_escapes_controls() -> None:
+    out = plain([BY_NOTE["multi-line message"], BY_NOTE["ANSI colour codes inside the message"]])
+    assert out.count("\n") == 2
+    assert "Traceback (most recent call last):\\n  File" in out
+    assert "\\x1b[32mINFO\\x1b[0m coloured by the app itself" in out
+    assert "\x1b" not in out
+
+
+def test_plain_marks_malformed_payloads() -> None:
+    assert plain([BY_NOTE["non-JSON payload"]]) == (
+        "- -[9080517f159287] ams [malformed: not JSON] this payload is not JSON at all\n"
+    )
+
+
+def test_plain_colour_follows_fly_logs() -> None:
+    out = plain([BY_NOTE["error level"]], color=True)
+    assert "\x1b[2m2026-11-20T09:14:04.000Z\x1b[0m" in out  # faint time
+    assert "\x1b[32mlhr\x1b[0m" in out  # green region
+    assert "\x1b[1;31merror\x1b[0m" in out  # red level
+
+
+def test_table_rows_have_fixed_columns_and_wrap_under_the_message() -> None:
+    out = table([BY_NOTE["plain app line"], BY_NOTE["runner provider"], BY_NOTE["warning spelled out"]], width=80)
+    assert out == (
+        "TIME         REG INSTANCE       LEVEL MESSAGE\n"
+        "09:14:03.120 iad 4d891d77b05118 info  Listening on 0.0.0.0:8080\n"
+        "09:14:05.000 iad 4d891d77b05118 info  [runner] machine exited with exit code 0, \n"
+        "                                      not restarting\n"
+        "09:14:04.200 lhr e7843ed2f21908 warn  cache miss ratio=0.12\n"
+    )
+    assert all(len(line) <= 80 for line in out.splitlines())
+
+
+def test_table_app_column_and_multiline_messages() -> None:
+    out = table([BY_NOTE["multi-line message"]], app_width=11, width=100)
+    assert out == (
+        "TIME         APP         REG INSTANCE       LEVEL MESSAGE\n"
+        "09:14:06.400 shop-api    iad 4d891d77b05118 error Traceback (most recent call last):\n"
+        '                                                    File "app.py", line 3\n'
+        "                                                  ValueError: bad\n"
+    )
+
+
+def test_table_caps_a_huge_line() -> None:
+    out = table([BY_NOTE["very long line"]], width=80)
+    rows = out.splitlines()[1:]
+    assert len(rows) == 13
+    assert rows[-1].strip().startswith("…") and "more characters" in rows[-1]
+
+
+def test_table_keeps_wide_characters_inside_the_width() -> None:
+    from rich.cells import cell_len
+
+    event = LogEvent(subject="logs.a.b.c", raw=b"", message="日本語のログ" * 20, level="info", instance="c", region="b")
+    rows = table([event], width=60).splitlines()
+    assert all(cell_len(row) <= 60 for row in rows)
+    assert "".join(r.strip() for r in rows[1:]).endswith("日本語のログ")
+
+
+def test_table_highlights_grep_matches_and_shows_markup_literally() -> None:
+    event = LogEvent(subject="logs.a.b.c", raw=b"", message="[bold]ERROR[/bold] db down", level="error")
+    out = table([event], color=True, highlight=[re.compile("ERROR")])
+    assert "[bold]\x1b[1;7mERROR\x1b[0m[/bold] db down" in out
+
+
+def test_level_and_instance_colours() -> None:
+    assert level_style("debug") == "cyan"
+    assert level_style("info") == "blue"
+    assert level_style("WARNING") == "yellow"
+    assert level_style("error") == "bold red"
+    assert level_style("notice") == "magenta"
+    assert not any("red" in c or "yellow" in c for c in INSTANCE_PALETTE)
+    assert instance_style("4d891d77b05118") == instance_style("4d891d77b05118")
+
+
+def test_json_records_follow_the_documented_schema() -> None:
+    lines = render(JsonSink, [BY_NOTE["plain app line"], BY_NOTE["non-JSON payload"]]).splitlines()
+    assert json.loads(lines[0]) == {
+        "type": "log",
+        "timestamp": "2026-11-20T09:14:03.120456789Z",
+        "app": "shop-api",
+        "region": "iad",
+        "instance": "4d891d77b05118",
+        "level": "info",
+        "provider": "app",
+        "process_group": "app",
+        "message": "Listening on 0.0.0.0:8080",
+        "subject": "logs.shop-api.iad.4d891d77b05118",
+    }
+    bad = json.loads(lines[1])
+    assert bad["malformed"] is True and bad["error"] == "not JSON"
+    assert bad["message"] == "this payload is not JSON at all"
+
+
+def test_raw_is_byte_exact_in_a_pipe_and_escaped_on_a_terminal() -> None:
+    event = decode("logs.a.b.c", b"not json \x1b[2J")
+    assert render(RawSink, [event], escape=False) == "not json \x1b[2J\n"
+    assert render(RawSink, [event], escape=True) == "not json \\x1b[2J\n"
+
+
+@pytest.mark.parametrize("mode", [m for m in OutputMode if m is not OutputMode.AUTO])
+@pytest.mark.parametrize("color", [True, False])
+def test_every_fixture_renders_in_every_mode(mode: OutputMode, color: bool) -> None:
+    env = Environment.in_memory(isatty=True, width=70)
+    sink = build_sink(mode, env, ColorWhen.ALWAYS if color else ColorWhen.NEVER, apps=[])
+    for case in CASES:
+        sink.event(decode(case.subject, case.payload))
+    sink.flush()
+    text = env.stdout.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+    # No escape sequence from a log line reaches the terminal: every ESC is one of our SGR codes.
+    assert not re.search(r"\x1b(?!\[[0-9;]*m)", text)
+    assert "\x9b" not in text and "\r" not in text
+    if mode is OutputMode.JSON:
+        assert len([json.loads(line) for line in text.splitlines()]) == len(CASES)
+
+
+def test_auto_is_table_on_a_terminal_and_plain_in_a_pipe() -> None:
+    assert isinstance(build_sink(OutputMode.AUTO, Environment.in_memory(isatty=True), ColorWhen.AUTO, apps=[]), TableSink)
+    assert isinstance(build_sink(OutputMode.AUTO, Environment.in_memory(isatty=False), ColorWhen.AUTO, apps=[]), PlainSink)
+
+
+@pytest.mark.parametrize(
+    ("when", "isatty", "env", "expected"),
+    [
+        (ColorWhen.AUTO, True, {}, True),
+        (ColorWhen.AUTO, False, {}, False),
+        (ColorWhen.AUTO, True, {"NO_COLOR": "1"}, False),
+        (ColorWhen.AUTO, False, {"FORCE_COLOR": "1"}, True),
+        (ColorWhen.AUTO, True, {"TERM": "dumb"}, False),
+        (ColorWhen.ALWAYS, False, {"NO_COLOR": "1"}, True),
+        (ColorWhen.NEVER, True, {"FORCE_COLOR": "1"}, False),
+    ],
+)
+def test_colour_decision(when: ColorWhen, isatty: bool, env: dict[str, str], expected: bool) -> None:
+    assert Environment.in_memory(isatty=isatty, env=env).use_color(when) is expected
