@@ -14,9 +14,9 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -60,7 +60,8 @@ AppsArg = Annotated[
     ),
 ]
 AppOpt = Annotated[
-    list[str] | None, typer.Option("--app", "-a", help="Same as APP (flyctl's habit); repeatable.", rich_help_panel=FILTERS)
+    list[str] | None,
+    typer.Option("--app", "-a", help="Same as APP (flyctl's habit); repeatable.", rich_help_panel=FILTERS),
 ]
 RegionOpt = Annotated[
     list[str] | None,
@@ -69,75 +70,118 @@ RegionOpt = Annotated[
 InstanceOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--instance", "--machine", "-i", "-m", help="Only this Machine ID; repeatable.", rich_help_panel=FILTERS
+        "--instance",
+        "--machine",
+        "-i",
+        "-m",
+        help="Only this Machine ID; repeatable.",
+        rich_help_panel=FILTERS,
     ),
 ]
 GrepOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--grep", "-g", help="Show only messages matching this regex (any of several); matches are highlighted.",
+        "--grep",
+        "-g",
+        help="Show only messages matching this regex (any of several); matches are highlighted.",
         rich_help_panel=FILTERS,
     ),
 ]
 ExcludeOpt = Annotated[
     list[str] | None,
-    typer.Option("--exclude", "-x", help="Hide messages matching this regex; wins over --grep.", rich_help_panel=FILTERS),
+    typer.Option(
+        "--exclude",
+        "-x",
+        help="Hide messages matching this regex; wins over --grep.",
+        rich_help_panel=FILTERS,
+    ),
 ]
 IgnoreCaseOpt = Annotated[
-    bool, typer.Option("--ignore-case", "-I", help="Case-insensitive --grep and --exclude.", rich_help_panel=FILTERS)
+    bool,
+    typer.Option(
+        "--ignore-case", "-I", help="Case-insensitive --grep and --exclude.", rich_help_panel=FILTERS
+    ),
 ]
 LevelOpt = Annotated[
     Level | None,
     typer.Option(
-        "--level", "-l", help="Minimum level (debug < info < warn < error); unknown levels always show.",
-        case_sensitive=False, rich_help_panel=FILTERS,
+        "--level",
+        "-l",
+        help="Minimum level (debug < info < warn < error); unknown levels always show.",
+        case_sensitive=False,
+        rich_help_panel=FILTERS,
     ),
 ]
 OutputOpt = Annotated[
     OutputMode | None,
     typer.Option(
-        "--output", "-o",
-        help="auto: a table on a terminal, plain otherwise. json: NDJSON (see README). raw: payloads as received.",
-        case_sensitive=False, show_default="auto", rich_help_panel=OUTPUT,
+        "--output",
+        "-o",
+        help="auto: a table on a terminal, plain otherwise. json: NDJSON (see README). "
+        "raw: payloads as received.",
+        case_sensitive=False,
+        show_default="auto",
+        rich_help_panel=OUTPUT,
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", "-j", help="Same as --output json.", rich_help_panel=OUTPUT)]
 ColorOpt = Annotated[
     ColorWhen | None,
     typer.Option(
-        "--color", help="Colour: auto (on a terminal, honouring NO_COLOR and FORCE_COLOR), always, never.",
-        case_sensitive=False, show_default="auto", rich_help_panel=OUTPUT,
+        "--color",
+        help="Colour: auto (on a terminal, honouring NO_COLOR and FORCE_COLOR), always, never.",
+        case_sensitive=False,
+        show_default="auto",
+        rich_help_panel=OUTPUT,
     ),
 ]
 CountOpt = Annotated[
     int | None,
-    typer.Option("--count", "-n", min=1, help="Exit 0 after this many lines have been shown.", rich_help_panel=OUTPUT),
+    typer.Option(
+        "--count", "-n", min=1, help="Exit 0 after this many lines have been shown.", rich_help_panel=OUTPUT
+    ),
 ]
 ServerOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--server", "-s", help="NATS URL; repeat for a cluster. Env FLYLOGS_SERVER. Default nats://\\[fdaa::3]:4223.",
-        show_default=False, rich_help_panel=CONNECTION,
+        "--server",
+        "-s",
+        help="NATS URL; repeat for a cluster. Env FLYLOGS_SERVER. Default nats://\\[fdaa::3]:4223.",
+        show_default=False,
+        rich_help_panel=CONNECTION,
     ),
 ]
 OrgOpt = Annotated[
     str | None,
-    typer.Option("--org", help="Org slug, the NATS user (see `fly orgs list`). Default: personal.", rich_help_panel=CONNECTION),
+    typer.Option(
+        "--org",
+        help="Org slug, the NATS user (see `fly orgs list`). Default: personal.",
+        rich_help_panel=CONNECTION,
+    ),
 ]
 TokenOpt = Annotated[
     str | None,
     typer.Option(
-        "--access-token", "-t", help="Fly token (visible in `ps`: prefer FLYLOGS_TOKEN or `flylogs auth login`).",
-        show_default=False, rich_help_panel=CONNECTION,
+        "--access-token",
+        "-t",
+        help="Fly token (visible in `ps`: prefer FLYLOGS_TOKEN or `flylogs auth login`).",
+        show_default=False,
+        rich_help_panel=CONNECTION,
     ),
 ]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="Config file (TOML). Env FLYLOGS_CONFIG.", dir_okay=False, rich_help_panel=CONNECTION),
+    typer.Option(
+        "--config", help="Config file (TOML). Env FLYLOGS_CONFIG.", dir_okay=False, rich_help_panel=CONNECTION
+    ),
 ]
 WaitOpt = Annotated[
     bool,
-    typer.Option("--wait", help="Keep retrying until the server is reachable instead of exiting 5.", rich_help_panel=CONNECTION),
+    typer.Option(
+        "--wait",
+        help="Keep retrying until the server is reachable instead of exiting 5.",
+        rich_help_panel=CONNECTION,
+    ),
 ]
 
 
@@ -150,7 +194,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
@@ -215,7 +260,9 @@ def _apps(apps: list[str] | None, app_opts: list[str] | None, all_apps: bool) ->
     named = [*(apps or []), *(app_opts or [])]
     if all_apps:
         if named:
-            raise UsageError("--all follows every app; it cannot be combined with app names", "drop --all or the names")
+            raise UsageError(
+                "--all follows every app; it cannot be combined with app names", "drop --all or the names"
+            )
         return [], None
     if named:
         return named, None
@@ -238,7 +285,7 @@ def _follow(
     ignore_case: bool,
     notes: list[str],
     secrets: tuple[str | None, ...] = (),
-    beside: Callable[[asyncio.Event], Awaitable[object]] | None = None,
+    beside: Callable[[asyncio.Event], Coroutine[Any, Any, object]] | None = None,
 ) -> None:
     """Run one tail session to its end and exit with its code (`beside`: a task to run alongside)."""
     from flylogs.filters import compile_patterns
@@ -249,7 +296,9 @@ def _follow(
 
     highlight = compile_patterns(grep, ignore_case, "--grep")
     sink = build_sink(output, env, color, apps=apps, highlight=highlight)
-    notices = NoticeWriter(env.stderr, Styler(env.use_color(color, stream_isatty=env.stderr_isatty), env.color_system()))
+    notices = NoticeWriter(
+        env.stderr, Styler(env.use_color(color, stream_isatty=env.stderr_isatty), env.color_system())
+    )
     for note in notes:
         notices.line(f"flylogs: {note}")
 
@@ -258,7 +307,10 @@ def _follow(
 
         loop = asyncio.get_running_loop()
         stop: asyncio.Future[StopReason] = loop.create_future()
-        for signum, reason in ((signal.SIGINT, StopReason.INTERRUPTED), (signal.SIGTERM, StopReason.TERMINATED)):
+        for signum, reason in (
+            (signal.SIGINT, StopReason.INTERRUPTED),
+            (signal.SIGTERM, StopReason.TERMINATED),
+        ):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, _resolver(stop, reason))
         if beside is None:
@@ -302,7 +354,9 @@ def _finish(outcome: Outcome, say: Callable[[str], None]) -> NoReturn:
         f"flylogs: {outcome.reason} after {hours}:{minutes:02d}:{seconds:02d}: {stats.shown:,} lines shown, "
         f"{stats.malformed:,} malformed, {stats.received:,} received"
     )
-    raise typer.Exit(ExitCode.INTERRUPTED if outcome.reason is StopReason.INTERRUPTED else ExitCode.TERMINATED)
+    raise typer.Exit(
+        ExitCode.INTERRUPTED if outcome.reason is StopReason.INTERRUPTED else ExitCode.TERMINATED
+    )
 
 
 def _silence_stdout() -> None:
@@ -318,7 +372,12 @@ def tail(
     apps: AppsArg = None,
     app_opt: AppOpt = None,
     all_apps: Annotated[
-        bool, typer.Option("--all", help="Every app in the org (logs.>), even where ./fly.toml names one.", rich_help_panel=FILTERS)
+        bool,
+        typer.Option(
+            "--all",
+            help="Every app in the org (logs.>), even where ./fly.toml names one.",
+            rich_help_panel=FILTERS,
+        ),
     ] = False,
     region: RegionOpt = None,
     instance: InstanceOpt = None,
@@ -368,11 +427,25 @@ def tail(
                 password=settings.token,
                 wait=wait,
             ),
-            followed, region, instance, grep, exclude, ignore_case, level, count,
+            followed,
+            region,
+            instance,
+            grep,
+            exclude,
+            ignore_case,
+            level,
+            count,
         )
     _follow(
-        plan, _environment(), output=settings.output, color=settings.color, apps=followed, grep=grep or [],
-        ignore_case=ignore_case, notes=[note] if note else [], secrets=secrets,
+        plan,
+        _environment(),
+        output=settings.output,
+        color=settings.color,
+        apps=followed,
+        grep=grep or [],
+        ignore_case=ignore_case,
+        notes=[note] if note else [],
+        secrets=secrets,
     )
 
 
@@ -418,9 +491,14 @@ def demo(
     json_: JsonOpt = False,
     color: ColorOpt = None,
     count: CountOpt = None,
-    rate: Annotated[float, typer.Option("--rate", min=0.1, max=100000, help="Lines per second the fleet writes.")] = 20.0,
+    rate: Annotated[
+        float, typer.Option("--rate", min=0.1, max=100000, help="Lines per second the fleet writes.")
+    ] = 20.0,
     serve: Annotated[
-        bool, typer.Option("--serve", help="Only run the server and fleet; print the URL for `flylogs tail --server`.")
+        bool,
+        typer.Option(
+            "--serve", help="Only run the server and fleet; print the URL for `flylogs tail --server`."
+        ),
     ] = False,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for a repeatable fleet.")] = None,
 ) -> None:
@@ -442,7 +520,14 @@ def demo(
         followed = [*(apps or []), *(app_opt or [])]
         plan = _plan(
             ConnectOptions(servers=("nats://127.0.0.1:0",)),
-            followed, region, instance, grep, exclude, ignore_case, level, count,
+            followed,
+            region,
+            instance,
+            grep,
+            exclude,
+            ignore_case,
+            level,
+            count,
         )
         server = NatsServer()
         server.start()
@@ -454,8 +539,13 @@ def demo(
 
             plan = replace(plan, connect=ConnectOptions(servers=(server.url,)))
         _follow(
-            plan, env, output=OutputMode.JSON if json_ else (output or OutputMode.AUTO),
-            color=color or ColorWhen.AUTO, apps=followed, grep=grep or [], ignore_case=ignore_case,
+            plan,
+            env,
+            output=OutputMode.JSON if json_ else (output or OutputMode.AUTO),
+            color=color or ColorWhen.AUTO,
+            apps=followed,
+            grep=grep or [],
+            ignore_case=ignore_case,
             notes=[f"demo: a synthetic fleet writes {rate:g} lines/s to {server.url}; Ctrl-C to stop"],
             beside=_fleet(server.url, rate, seed),
         )
@@ -463,10 +553,10 @@ def demo(
         server.stop()
 
 
-def _fleet(url: str, rate: float, seed: int | None) -> Callable[[asyncio.Event], Awaitable[object]]:
+def _fleet(url: str, rate: float, seed: int | None) -> Callable[[asyncio.Event], Coroutine[Any, Any, object]]:
     from flylogs.demo import run_fleet
 
-    def start(stop: asyncio.Event) -> Awaitable[object]:
+    def start(stop: asyncio.Event) -> Coroutine[Any, Any, object]:
         return run_fleet(url, rate, stop, seed)
 
     return start
@@ -497,7 +587,9 @@ def _serve(url: str, rate: float, seed: int | None, env: Environment) -> NoRetur
 
 @auth_app.command("login")
 def auth_login(
-    org: Annotated[str | None, typer.Option("--org", help="Org slug the token belongs to. Default: the resolved org.")] = None,
+    org: Annotated[
+        str | None, typer.Option("--org", help="Org slug the token belongs to. Default: the resolved org.")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Store a token in the system keyring (read hidden from a prompt, or from stdin).
@@ -514,7 +606,9 @@ def auth_login(
         if org is None:
             org = resolve(Flags(config=config), os.environ, Path.home()).org
         if sys.stdin is not None and sys.stdin.isatty():
-            raw = typer.prompt(f"Fly token for org {org!r} (input hidden)", hide_input=True, prompt_suffix=": ")
+            raw = typer.prompt(
+                f"Fly token for org {org!r} (input hidden)", hide_input=True, prompt_suffix=": "
+            )
         else:
             raw = sys.stdin.readline() if sys.stdin is not None else ""
         token = normalize_token(raw)
@@ -576,8 +670,11 @@ def config_show(
         ("token", settings.token_summary(), settings.origins["token"]),
         ("output", settings.output.value, settings.origins["output"]),
         ("color", settings.color.value, settings.origins["color"]),
-        ("config", str(settings.config_path) + ("" if settings.config_path.exists() else " (absent)"),
-         settings.origins["config"]),
+        (
+            "config",
+            str(settings.config_path) + ("" if settings.config_path.exists() else " (absent)"),
+            settings.origins["config"],
+        ),
     ]
     for key, value, origin in rows:
         typer.echo(f"{key:<7} {value}  [{origin}]")

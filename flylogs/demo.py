@@ -8,6 +8,7 @@ a clock passed in); publishing goes through stream.Publisher. Must not: print.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -60,7 +61,11 @@ class Fleet:
         payload = {
             "event": {"provider": provider},
             "fly": {
-                "app": {"instance": machine.instance, "name": machine.app, "process_group": machine.process_group},
+                "app": {
+                    "instance": machine.instance,
+                    "name": machine.app,
+                    "process_group": machine.process_group,
+                },
                 "region": machine.region,
             },
             "host": machine.instance[:4],
@@ -76,46 +81,67 @@ class Fleet:
         if machine.process_group == "worker":
             self._job += 1
             if roll < 0.08:
-                return "app", "error", (
-                    f"job {self._job} failed\nTraceback (most recent call last):\n"
-                    '  File "/app/worker.py", line 88, in run\n    charge(order)\n'
-                    "PaymentError: card declined (code=51)"
+                return (
+                    "app",
+                    "error",
+                    (
+                        f"job {self._job} failed\nTraceback (most recent call last):\n"
+                        '  File "/app/worker.py", line 88, in run\n    charge(order)\n'
+                        "PaymentError: card declined (code=51)"
+                    ),
                 )
             if roll < 0.2:
                 return "app", "warn", f"job {self._job} retrying in {rng.choice((1, 2, 4, 8))}s (attempt 2/5)"
             return "app", "info", f"job {self._job} done in {rng.randint(40, 900)}ms"
         if roll < 0.03:
-            return "runner", "info", rng.choice(
-                (
-                    "Machine started in 1.204s",
-                    "Health check on port 8080 has passed",
-                    "machine exited with exit code 0, not restarting",
-                    "Pulling container image registry.fly.io/" + machine.app + ":deployment-01J8",
-                )
+            return (
+                "runner",
+                "info",
+                rng.choice(
+                    (
+                        "Machine started in 1.204s",
+                        "Health check on port 8080 has passed",
+                        "machine exited with exit code 0, not restarting",
+                        "Pulling container image registry.fly.io/" + machine.app + ":deployment-01J8",
+                    )
+                ),
             )
         if roll < 0.05:
-            return "proxy", "warn", rng.choice(
-                (
-                    "[PR04] could not find a good candidate within 20 attempts at load balancing",
-                    "[PU02] could not complete HTTP request to instance: connection closed before message completed",
-                )
+            return (
+                "proxy",
+                "warn",
+                rng.choice(
+                    (
+                        "[PR04] could not find a good candidate within 20 attempts at load balancing",
+                        "[PU02] could not complete HTTP request to instance: "
+                        "connection closed before message completed",
+                    )
+                ),
             )
         if roll < 0.09:
-            return "app", "error", rng.choice(
-                (
-                    "ERROR payment gateway timeout after 30s",
-                    'ERROR db query failed: connection refused (host="top2.nearest.of.db.internal")',
-                    "Traceback (most recent call last):\n  File \"/app/server.py\", line 41, in handle\n"
-                    "    user = load_user(uid)\nKeyError: 'uid'",
-                )
+            return (
+                "app",
+                "error",
+                rng.choice(
+                    (
+                        "ERROR payment gateway timeout after 30s",
+                        'ERROR db query failed: connection refused (host="top2.nearest.of.db.internal")',
+                        'Traceback (most recent call last):\n  File "/app/server.py", line 41, in handle\n'
+                        "    user = load_user(uid)\nKeyError: 'uid'",
+                    )
+                ),
             )
         if roll < 0.16:
-            return "app", "warn", rng.choice(
-                (
-                    f"slow query: SELECT * FROM orders WHERE user_id = $1 took {rng.randint(500, 4000)}ms",
-                    "WARN retrying upstream in 2s",
-                    f"rate limit close: {rng.randint(80, 99)}% of quota used",
-                )
+            return (
+                "app",
+                "warn",
+                rng.choice(
+                    (
+                        f"slow query on orders took {rng.randint(500, 4000)}ms (sql=select_orders_by_user)",
+                        "WARN retrying upstream in 2s",
+                        f"rate limit close: {rng.randint(80, 99)}% of quota used",
+                    )
+                ),
             )
         if roll < 0.22:
             return "app", "debug", f"debug: pool size {rng.randint(4, 20)} idle {rng.randint(0, 4)}"
@@ -123,12 +149,16 @@ class Fleet:
         path = rng.choice(_PATHS).replace("{n}", str(rng.randint(1, 9999)))
         status = rng.choices((200, 201, 204, 301, 404, 500), weights=(70, 5, 5, 3, 12, 2))[0]
         ms = rng.lognormvariate(2.5, 0.8)
-        return "app", "info", f'{method} {path} {status} {ms:.1f}ms ip=203.0.113.{rng.randint(1, 254)} ua="curl/8.5"'
+        return (
+            "app",
+            "info",
+            f'{method} {path} {status} {ms:.1f}ms ip=203.0.113.{rng.randint(1, 254)} ua="curl/8.5"',
+        )
 
 
 async def run_fleet(server: str, rate: float, stop: asyncio.Event, seed: int | None = None) -> int:
     """Publish at about `rate` lines per second until `stop` is set; returns how many were sent."""
-    fleet = Fleet(random.Random(seed))
+    fleet = Fleet(random.Random(seed))  # noqa: S311  (synthetic logs, not secrets)
     publisher = Publisher()
     await publisher.connect(server)
     sent = 0
@@ -142,10 +172,8 @@ async def run_fleet(server: str, rate: float, stop: asyncio.Event, seed: int | N
                 await publisher.publish(subject, payload)
                 sent += 1
             await publisher.flush()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=tick)
-            except TimeoutError:
-                pass
     finally:
         await publisher.close()
     return sent

@@ -117,14 +117,19 @@ class NatsServer:
         raise DemoUnavailableError("nats-server did not become ready in time", hint="try again")
 
     def subscription_count(self) -> int:
-        """How many subscriptions the server holds (needs `monitor=True`): lets callers wait for a client."""
+        """How many subscriptions clients hold (needs `monitor=True`): lets callers wait for a subscriber.
+
+        Counted over client connections (`/connz`); `/subsz` also counts the server's own system ones.
+        """
         import json
         from urllib.request import urlopen
 
         if self.monitor_port is None:
             raise RuntimeError("start the server with monitor=True")
-        with urlopen(f"http://127.0.0.1:{self.monitor_port}/subsz", timeout=5) as response:  # noqa: S310
-            return int(json.load(response)["num_subscriptions"])
+        url = f"http://127.0.0.1:{self.monitor_port}/connz?limit=1024"
+        with urlopen(url, timeout=5) as response:
+            connz = json.load(response)
+        return sum(int(c.get("subscriptions", 0)) for c in connz.get("connections") or [])
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from flylogs.decode import decode
 from flylogs.filters import Filter
@@ -146,7 +146,8 @@ async def run_tail(
     relay = asyncio.create_task(relay_notices())
     try:
         starting = asyncio.create_task(stream.start())
-        await asyncio.wait({starting, stop}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {starting, stop}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if not starting.done():  # stopped (Ctrl-C) while still connecting
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError):

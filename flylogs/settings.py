@@ -2,8 +2,8 @@
 
 Owns: the precedence rules (flag > environment > config file > keyring > flyctl's config > default), the
 TOML config file format, reading `./fly.toml` for a default app, token normalisation and redaction.
-`flylogs config show` prints the provenance recorded here. Must not: print, exit, or read `os.environ`
-itself (the environment arrives as a mapping); the keyring arrives as a lookup function.
+`flylogs config show` prints the provenance recorded here. Must not: print, exit, or read the process
+environment itself (it arrives as a mapping); the keyring arrives as a lookup function.
 """
 
 from __future__ import annotations
@@ -221,11 +221,15 @@ def load_config(path: Path, *, required: bool) -> dict[str, Any]:
             ) from None
         return {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}", hint="check the file's permissions") from None
+        raise ConfigError(
+            f"cannot read config file {path}: {exc}", hint="check the file's permissions"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}", hint="fix the line it names") from None
+        raise ConfigError(
+            f"config file {path} is not valid TOML: {exc}", hint="fix the line it names"
+        ) from None
 
     for secret in ("token", "access_token", "password"):
         if secret in data:
@@ -246,7 +250,9 @@ def load_config(path: Path, *, required: bool) -> dict[str, Any]:
         if isinstance(server, str):
             server = [server]
         if not (isinstance(server, list) and server and all(isinstance(s, str) and s for s in server)):
-            raise ConfigError(f"config file {path}: 'server' must be a URL or a list of URLs", CONFIG_KEYS["server"])
+            raise ConfigError(
+                f"config file {path}: 'server' must be a URL or a list of URLs", CONFIG_KEYS["server"]
+            )
         config["server"] = tuple(server)
     if "org" in data:
         if not isinstance(data["org"], str) or not data["org"]:
@@ -257,7 +263,9 @@ def load_config(path: Path, *, required: bool) -> dict[str, Any]:
             try:
                 config[key] = enum(data[key])
             except ValueError:
-                raise ConfigError(f"config file {path}: {key} = {data[key]!r} is not valid", CONFIG_KEYS[key]) from None
+                raise ConfigError(
+                    f"config file {path}: {key} = {data[key]!r} is not valid", CONFIG_KEYS[key]
+                ) from None
     return config
 
 
@@ -307,10 +315,11 @@ def normalize_token(raw: str | None) -> str | None:
     if raw is None:
         return None
     token = raw.strip()
-    for prefix in ("FlyV1 ", "Bearer "):
-        if token[: len(prefix)].lower() == prefix.lower():
-            token = token[len(prefix) :].strip()
-            break
+    scheme, _, rest = token.partition(" ")
+    if scheme.lower() in ("flyv1", "bearer"):
+        token = rest.strip()
+    elif token.lower() in ("flyv1", "bearer"):  # a bare scheme word, nothing after it
+        token = ""
     if "," in token:
         parts = [p.strip() for p in token.split(",") if p.strip()]
         macaroons = [p for p in parts if p.startswith(MACAROON_PREFIXES)]

@@ -45,9 +45,17 @@ class ConnectOptions:
     name: str = "flylogs"
 
 
+def is_auth_error(exc: BaseException) -> bool:
+    """The server refused the credentials (nats-py reports this as several different exception types)."""
+    if isinstance(exc, AuthorizationError):
+        return True
+    text = str(exc).lower()
+    return "authorization violation" in text or "authentication" in text
+
+
 def describe_error(exc: BaseException) -> str:
     """A short, token-free description of a client or socket error."""
-    if isinstance(exc, AuthorizationError):
+    if is_auth_error(exc):
         return "authorization violation (credentials refused)"
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return "timed out"
@@ -87,28 +95,27 @@ class LogStream:
         loop = asyncio.get_running_loop()
         self._first_failure = loop.create_future()
         opts = self._options
-        kwargs: dict[str, Any] = {}
+        # nats-py annotates the timings as int; it sleeps on them, so fractions of a second work.
+        kwargs: dict[str, Any] = {
+            "servers": list(opts.servers),
+            "name": opts.name,
+            "allow_reconnect": True,
+            "max_reconnect_attempts": -1,  # forever: a log tail must never give up by itself
+            "reconnect_time_wait": opts.reconnect_wait,
+            "connect_timeout": opts.connect_timeout,
+            "ping_interval": opts.ping_interval,
+            "max_outstanding_pings": opts.max_outstanding_pings,
+            "error_cb": self._error_cb,
+            "disconnected_cb": self._disconnected_cb,
+            "reconnected_cb": self._reconnected_cb,
+            "closed_cb": self._closed_cb,
+        }
         if opts.password is not None:
             kwargs["user"] = opts.user
             kwargs["password"] = opts.password
-        connect = loop.create_task(
-            self._nc.connect(
-                servers=list(opts.servers),
-                name=opts.name,
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,  # forever: a log tail must never give up by itself
-                reconnect_time_wait=opts.reconnect_wait,
-                connect_timeout=opts.connect_timeout,
-                ping_interval=opts.ping_interval,
-                max_outstanding_pings=opts.max_outstanding_pings,
-                error_cb=self._error_cb,
-                disconnected_cb=self._disconnected_cb,
-                reconnected_cb=self._reconnected_cb,
-                closed_cb=self._closed_cb,
-                **kwargs,
-            )
-        )
-        done, _ = await asyncio.wait({connect, self._first_failure}, return_when=asyncio.FIRST_COMPLETED)
+        connect = loop.create_task(self._nc.connect(**kwargs))
+        waiting: set[asyncio.Future[Any]] = {connect, self._first_failure}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if connect not in done:
             connect.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -120,9 +127,11 @@ class LogStream:
         for subject in self._subjects:
             await self._nc.subscribe(subject, cb=self._deliver)
         # A round trip guarantees the server has the subscriptions before we say so.
-        await self._nc.flush(timeout=opts.connect_timeout)
+        await self._nc.flush(timeout=int(opts.connect_timeout) or 1)
         self._put(
-            NoticeKind.SUBSCRIBED, f"connected to {self.server}; following " + ", ".join(self._subjects), self.server
+            NoticeKind.SUBSCRIBED,
+            f"connected to {self.server}; following " + ", ".join(self._subjects),
+            self.server,
         )
 
     async def close(self) -> None:
@@ -148,7 +157,7 @@ class LogStream:
             return
         self._attempts += 1
         servers = ", ".join(redact_url(s) for s in self._options.servers)
-        if isinstance(exc, AuthorizationError):
+        if is_auth_error(exc):
             failure.set_result(
                 AuthError(
                     f"the server at {servers} refused the credentials",
@@ -160,7 +169,9 @@ class LogStream:
             self._put(NoticeKind.ERROR, f"waiting for {servers}: {describe_error(exc)}")
         elif self._attempts >= len(self._options.servers):
             failure.set_result(
-                UnreachableError(f"cannot reach the log stream at {servers}: {describe_error(exc)}", UNREACHABLE_HINT)
+                UnreachableError(
+                    f"cannot reach the log stream at {servers}: {describe_error(exc)}", UNREACHABLE_HINT
+                )
             )
 
     async def _disconnected_cb(self) -> None:
@@ -184,12 +195,9 @@ class Publisher:
         async def quiet(_exc: Exception) -> None:
             """The demo fleet rides out restarts silently; the tail side reports them."""
 
+        options: dict[str, Any] = {"reconnect_time_wait": 0.2}  # a float: see LogStream.start
         await self._nc.connect(
-            servers=[server],
-            name="flylogs-demo-fleet",
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.2,
-            error_cb=quiet,
+            servers=[server], name="flylogs-demo-fleet", max_reconnect_attempts=-1, error_cb=quiet, **options
         )
 
     async def publish(self, subject: str, payload: bytes) -> None:

@@ -26,7 +26,9 @@ _BAD_TOKEN = re.compile(r"[.*>\s]")
 def validate_token(kind: str, value: str) -> str:
     """Return `value` when it can stand as one subject token; raise UsageError otherwise."""
     if not value:
-        raise UsageError(f"{kind} name is empty", hint=f"give a {kind} name such as the ones `fly status` shows")
+        raise UsageError(
+            f"{kind} name is empty", hint=f"give a {kind} name such as the ones `fly status` shows"
+        )
     bad = _BAD_TOKEN.search(value)
     if bad is not None:
         shown = repr(bad.group())

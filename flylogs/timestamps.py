@@ -50,4 +50,3 @@ def format_rfc3339(ns: int, digits: int = 9) -> str:
     if digits <= 0:
         return base + "Z"
     return f"{base}.{nanos:09d}"[: len(base) + 1 + digits] + "Z"
-

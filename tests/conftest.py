@@ -40,10 +40,10 @@ CASES = load_cases()
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that lives and dies with the test: the user's real keyring is never touched."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -64,7 +64,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
     for name in list(os.environ):
         if name.startswith(("FLYLOGS_", "FLY_")) or name in (
-            "NO_COLOR", "FORCE_COLOR", "XDG_CONFIG_HOME", "COLUMNS", "COLORTERM",
+            "NO_COLOR",
+            "FORCE_COLOR",
+            "XDG_CONFIG_HOME",
+            "COLUMNS",
+            "COLORTERM",
         ):
             monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"

@@ -75,7 +75,9 @@ def test_absurd_nesting_does_not_crash() -> None:
 
 
 def test_unknown_fields_are_ignored() -> None:
-    payload = json.dumps({"message": "m", "brand_new": {"x": 1}, "log": {"level": "info", "extra": 2}}).encode()
+    payload = json.dumps(
+        {"message": "m", "brand_new": {"x": 1}, "log": {"level": "info", "extra": 2}}
+    ).encode()
     event = decode("logs.a.b.c", payload)
     assert event.malformed is None and event.level == "info"
 
@@ -88,7 +90,9 @@ def test_arbitrary_bytes_never_crash(payload: bytes, subject: str) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
     max_leaves=10,
 )
 

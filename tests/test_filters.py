@@ -7,8 +7,22 @@ from flylogs.filters import build_filter
 from flylogs.model import LogEvent
 
 
-def ev(message: str = "", level: str | None = "info", **kw: str) -> LogEvent:
-    return LogEvent(subject="logs.a.iad.i1", raw=b"", message=message, level=level, **kw)
+def ev(
+    message: str = "",
+    level: str | None = "info",
+    app: str | None = None,
+    region: str | None = None,
+    instance: str | None = None,
+) -> LogEvent:
+    return LogEvent(
+        subject="logs.a.iad.i1",
+        raw=b"",
+        message=message,
+        level=level,
+        app=app,
+        region=region,
+        instance=instance,
+    )
 
 
 def test_empty_filter_keeps_everything() -> None:

@@ -15,8 +15,8 @@ from flylogs.render.console import Environment, Styler
 from flylogs.render.jsonl import JsonSink, RawSink
 from flylogs.render.plain import PlainSink
 from flylogs.render.sinks import build_sink
-from flylogs.render.table import TableSink
 from flylogs.render.styles import INSTANCE_PALETTE, instance_style, level_style
+from flylogs.render.table import TableSink
 from flylogs.settings import ColorWhen, OutputMode
 from tests.conftest import CASES
 
@@ -77,7 +77,9 @@ def test_plain_colour_follows_fly_logs() -> None:
 
 
 def test_table_rows_have_fixed_columns_and_wrap_under_the_message() -> None:
-    out = table([BY_NOTE["plain app line"], BY_NOTE["runner provider"], BY_NOTE["warning spelled out"]], width=80)
+    out = table(
+        [BY_NOTE["plain app line"], BY_NOTE["runner provider"], BY_NOTE["warning spelled out"]], width=80
+    )
     assert out == (
         "TIME         REG INSTANCE       LEVEL MESSAGE\n"
         "09:14:03.120 iad 4d891d77b05118 info  Listening on 0.0.0.0:8080\n"
@@ -108,7 +110,9 @@ def test_table_caps_a_huge_line() -> None:
 def test_table_keeps_wide_characters_inside_the_width() -> None:
     from rich.cells import cell_len
 
-    event = LogEvent(subject="logs.a.b.c", raw=b"", message="日本語のログ" * 20, level="info", instance="c", region="b")
+    event = LogEvent(
+        subject="logs.a.b.c", raw=b"", message="日本語のログ" * 20, level="info", instance="c", region="b"
+    )
     rows = table([event], width=60).splitlines()
     assert all(cell_len(row) <= 60 for row in rows)
     assert "".join(r.strip() for r in rows[1:]).endswith("日本語のログ")
@@ -172,8 +176,12 @@ def test_every_fixture_renders_in_every_mode(mode: OutputMode, color: bool) -> N
 
 
 def test_auto_is_table_on_a_terminal_and_plain_in_a_pipe() -> None:
-    assert isinstance(build_sink(OutputMode.AUTO, Environment.in_memory(isatty=True), ColorWhen.AUTO, apps=[]), TableSink)
-    assert isinstance(build_sink(OutputMode.AUTO, Environment.in_memory(isatty=False), ColorWhen.AUTO, apps=[]), PlainSink)
+    assert isinstance(
+        build_sink(OutputMode.AUTO, Environment.in_memory(isatty=True), ColorWhen.AUTO, apps=[]), TableSink
+    )
+    assert isinstance(
+        build_sink(OutputMode.AUTO, Environment.in_memory(isatty=False), ColorWhen.AUTO, apps=[]), PlainSink
+    )
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,7 @@ DANGEROUS = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\r\x08\x7f\x9b31m\u202egnp.exe\u2066\x
 
 def test_every_dangerous_character_is_escaped() -> None:
     out = escape_controls(DANGEROUS)
-    assert out == (
-        "\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\r\\x08\\x7f\\x9b31m\\u202egnp.exe\\u2066\\x00\\ud83d"
-    )
+    assert out == ("\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\r\\x08\\x7f\\x9b31m\\u202egnp.exe\\u2066\\x00\\ud83d")
 
 
 def test_newlines_and_tabs_escaped_unless_kept() -> None:

@@ -21,11 +21,18 @@ def test_no_filters_follows_the_whole_org() -> None:
         (["api"], [], ["4d891d77b05118"], ("logs.api.*.4d891d77b05118",)),
         ([], [], ["4d891d77b05118"], ("logs.*.*.4d891d77b05118",)),
         (["api"], ["iad"], ["4d891d77b05118"], ("logs.api.iad.4d891d77b05118",)),
-        (["api", "web"], ["iad", "lhr"], [], ("logs.api.iad.*", "logs.api.lhr.*", "logs.web.iad.*", "logs.web.lhr.*")),
+        (
+            ["api", "web"],
+            ["iad", "lhr"],
+            [],
+            ("logs.api.iad.*", "logs.api.lhr.*", "logs.web.iad.*", "logs.web.lhr.*"),
+        ),
         (["api", "api"], [], [], ("logs.api.>",)),
     ],
 )
-def test_narrowest_subjects(apps: list[str], regions: list[str], instances: list[str], subjects: tuple[str, ...]) -> None:
+def test_narrowest_subjects(
+    apps: list[str], regions: list[str], instances: list[str], subjects: tuple[str, ...]
+) -> None:
     plan = plan_subjects(apps, regions, instances)
     assert plan.subjects == subjects
     assert not (plan.filter_apps or plan.filter_regions or plan.filter_instances)

@@ -25,8 +25,17 @@ def test_parses_nanoseconds_exactly(text: str, expected: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["yesterday", "", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-20T09:14:03", "2026-11-20T25:00:00Z",
-     "2026-11-20T09:14:03.Z", "٢٠٢٦-11-20T09:14:03Z", "2026-11-20T09:14:03Z junk"],
+    [
+        "yesterday",
+        "",
+        "2026-13-01T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "2026-11-20T09:14:03",
+        "2026-11-20T25:00:00Z",
+        "2026-11-20T09:14:03.Z",
+        "٢٠٢٦-11-20T09:14:03Z",
+        "2026-11-20T09:14:03Z junk",
+    ],
 )
 def test_rejects_what_is_not_rfc3339(text: str) -> None:
     assert parse_rfc3339(text) is None

@@ -51,7 +51,9 @@ class Environment:
         )
 
     @classmethod
-    def in_memory(cls, *, isatty: bool = False, width: int | None = 100, env: Mapping[str, str] | None = None) -> Environment:
+    def in_memory(
+        cls, *, isatty: bool = False, width: int | None = 100, env: Mapping[str, str] | None = None
+    ) -> Environment:
         """An environment over StringIO/BytesIO, for tests and embedding."""
         return cls(
             stdout=io.BytesIO(),

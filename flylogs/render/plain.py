@@ -57,7 +57,8 @@ class PlainSink:
         if self._show_app:
             parts.append(self._app.wrap(escape_controls(event.app or "-")))
         parts.append(
-            f"{escape_controls(event.provider or '-')}[{style(styles.instance_style(event.instance)).wrap(instance)}]"
+            f"{escape_controls(event.provider or '-')}"
+            f"[{style(styles.instance_style(event.instance)).wrap(instance)}]"
         )
         parts.append(self._region.wrap(escape_controls(event.region or "-")))
         if event.malformed is not None:

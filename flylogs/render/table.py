@@ -90,7 +90,9 @@ class TableSink:
             cells.append(self._app.wrap(fit(escape_controls(event.app or "-"), self._app_w)))
         cells.append(self._region.wrap(fit(escape_controls(event.region or "-"), REGION_W)))
         cells.append(
-            style(styles.instance_style(event.instance)).wrap(fit(escape_controls(event.instance or "-"), INSTANCE_W))
+            style(styles.instance_style(event.instance)).wrap(
+                fit(escape_controls(event.instance or "-"), INSTANCE_W)
+            )
         )
         if event.malformed is not None:
             cells.append(self._bad.wrap(fit("BAD", LEVEL_W)))
@@ -109,7 +111,13 @@ class TableSink:
             lead = f"[{escape_controls(event.provider)}] "
         width = self._message_w
         message = escape_controls(event.message, keep_newlines_and_tabs=True)
-        if not lead and "\n" not in message and "\t" not in message and len(message) <= width and message.isascii():
+        if (
+            not lead
+            and "\n" not in message
+            and "\t" not in message
+            and len(message) <= width
+            and message.isascii()
+        ):
             # The common case: one short line, one row.
             if self._highlight:
                 message = apply_spans(message, match_spans(message, self._highlight), self._hl)

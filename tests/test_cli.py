@@ -1,0 +1,250 @@
+"""The real command, in-process (Typer's CliRunner), against real nats-servers."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+import pytest
+from typer.testing import CliRunner
+
+from flylogs import __version__
+from flylogs.cli import app
+from flylogs.errors import ExitCode
+from flylogs.natsserver import NatsServer
+from tests.conftest import CASES, MemoryKeyring, publish_when_subscribed
+
+runner = CliRunner()
+TOKEN = "fm2_secret-token"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), env=env, input=input, catch_exceptions=False)
+
+
+def test_version_and_help() -> None:
+    assert invoke("--version").output == f"flylogs {__version__}\n"
+    for command in (
+        ["--help"],
+        ["tail", "--help"],
+        ["demo", "--help"],
+        ["auth", "--help"],
+        ["config", "--help"],
+        ["auth", "login", "--help"],
+        ["auth", "status", "--help"],
+        ["auth", "logout", "--help"],
+        ["config", "show", "--help"],
+        ["config", "path", "--help"],
+    ):
+        result = invoke(*command)
+        assert result.exit_code == 0, command
+        assert "Usage" in result.output
+
+
+def test_tail_help_teaches_by_example() -> None:
+    out = invoke("tail", "--help").output
+    assert "flylogs tail myapp --json | jq .message" in out
+    assert "nats://[fdaa::3]:4223" in out
+
+
+def tail_fixtures(
+    server: NatsServer, *args: str, count: int | None = None, subs: int = 1
+) -> tuple[int, str, str]:
+    messages = [(c.subject, c.payload) for c in CASES]
+    thread = publish_when_subscribed(server, messages, subscriptions=subs, user="my-org", password=TOKEN)
+    result = runner.invoke(
+        app,
+        ["tail", "--server", server.url, "--org", "my-org", "--count", str(count or len(CASES)), *args],
+        env={"FLYLOGS_TOKEN": TOKEN},
+        catch_exceptions=False,
+    )
+    thread.join(10)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("mode", ["table", "plain", "json", "raw"])
+def test_every_fixture_in_every_mode_through_the_cli(auth_server: NatsServer, mode: str) -> None:
+    code, out, err = tail_fixtures(auth_server, "--all", "--output", mode, "--color", "always")
+    assert code == 0, err
+    assert TOKEN not in out + err
+    assert "following logs.>" in err
+    if mode == "json":
+        records = [json.loads(line) for line in out.splitlines()]
+        assert [r["message"] for r in records][:2] == ["Listening on 0.0.0.0:8080", "GET /health 200 1.2ms"]
+        assert sum(1 for r in records if r.get("malformed")) == 5
+        assert len(records) == len(CASES)
+    elif mode == "raw":
+        assert out.splitlines() == [c.payload.decode() for c in CASES]
+    else:
+        assert "Listening on 0.0.0.0:8080" in out
+        assert "malformed" in out
+
+
+def test_app_region_grep_shows_exactly_the_matching_lines(auth_server: NatsServer) -> None:
+    code, out, err = tail_fixtures(
+        auth_server, "shop-api", "--region", "lhr", "--grep", "ERROR", "--json", count=1
+    )
+    assert code == 0, err
+    assert "following logs.shop-api.lhr.*" in err
+    [record] = [json.loads(line) for line in out.splitlines()]
+    assert record["message"] == "ERROR payment gateway timeout after 30s"
+    assert record["timestamp"] == "2026-11-20T09:14:04.000000001Z"
+
+
+def test_level_exclude_and_ignore_case(auth_server: NatsServer) -> None:
+    code, out, _ = tail_fixtures(
+        auth_server,
+        "shop-api",
+        "-l",
+        "warn",
+        "-x",
+        "RETRYING",
+        "-I",
+        "--output",
+        "plain",
+        "--color",
+        "never",
+        count=3,
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split(" ")[3] for line in lines] == ["[error]", "[warning]", "[error]"]
+    assert "payment gateway timeout" in lines[0] and "Traceback" in lines[2]
+
+
+def test_app_comes_from_fly_toml(auth_server: NatsServer, tmp_path: Path) -> None:
+    (tmp_path / "fly.toml").write_text('app = "shop-worker"\n')
+    code, out, err = tail_fixtures(auth_server, "--output", "plain", count=2)
+    assert code == 0
+    assert "following shop-worker (from ./fly.toml)" in err
+    assert "following logs.shop-worker.>" in err
+    assert all("shop-worker" in line or "9080517f159287" in line for line in out.splitlines())
+
+
+def test_refused_credentials_exit_4_without_the_token(auth_server: NatsServer) -> None:
+    result = runner.invoke(
+        app,
+        ["tail", "--server", auth_server.url, "--org", "my-org", "-t", "FlyV1 fm2_wrong-secret"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == ExitCode.AUTH
+    assert result.stderr.startswith("flylogs: error: the server at")
+    assert "hint: " in result.stderr and "fly tokens create readonly" in result.stderr
+    assert "wrong-secret" not in result.output + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_exits_5_and_explains_fly_networking() -> None:
+    result = invoke("tail", "--server", f"nats://127.0.0.1:{free_port()}", "myapp")
+    assert result.exit_code == ExitCode.UNREACHABLE
+    assert "flylogs: error: cannot reach the log stream" in result.stderr
+    assert "WireGuard" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tail", "my.app"], "cannot hold"),
+        (["tail", "--region", "i*d"], "cannot hold"),
+        (["tail", "--grep", "[oops"], "not a valid regular expression"),
+        (["tail", "--all", "myapp"], "--all"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == ExitCode.USAGE
+    assert message in result.stderr and "hint: " in result.stderr
+
+
+def test_click_usage_errors_exit_2() -> None:
+    assert invoke("tail", "--no-such-flag").exit_code == 2
+    assert invoke("tail", "--level", "loud").exit_code == 2
+    assert invoke("tail", "--count", "0").exit_code == 2
+
+
+def test_invalid_config_exits_3(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('token = "fm2_leak"\n')
+    result = invoke("tail", "--config", str(config))
+    assert result.exit_code == ExitCode.CONFIG
+    assert "never reads tokens" in result.stderr and "fm2_leak" not in result.stderr
+
+
+def test_auth_login_status_logout(memory_keyring: MemoryKeyring) -> None:
+    result = invoke("auth", "login", "--org", "my-org", input="FlyV1 fm2_abc,fm1r_def\n")
+    assert result.exit_code == 0, result.stderr
+    assert "my-org" in result.stderr
+    assert json.loads(memory_keyring.store[("flylogs", "credentials")]) == {
+        "org": "my-org",
+        "token": "fm2_abc,fm1r_def",
+    }
+
+    status = invoke("auth", "status")
+    assert status.exit_code == 0
+    assert "org:    my-org  [keyring]" in status.stdout
+    assert "fm2_… (2 macaroons, 16 characters)  [keyring]" in status.stdout
+    assert "abc" not in status.stdout
+
+    env_status = invoke("auth", "status", env={"FLY_API_TOKEN": "Bearer legacy-secret"})
+    assert "[env (FLY_API_TOKEN)]" in env_status.stdout and "legacy-secret" not in env_status.stdout
+
+    assert "Removed" in invoke("auth", "logout").stderr
+    assert "No stored token" in invoke("auth", "logout").stderr
+    assert "token:  none  [not set]" in invoke("auth", "status").stdout
+
+
+def test_auth_login_rejects_an_empty_token() -> None:
+    result = invoke("auth", "login", input="\n")
+    assert result.exit_code == ExitCode.USAGE
+
+
+def test_auth_login_without_a_keyring_points_to_the_environment() -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    result = invoke("auth", "login", input="fm2_abc\n")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "FLYLOGS_TOKEN" in result.stderr and "fm2_abc" not in result.stderr
+
+
+def test_config_show_and_path(tmp_path: Path) -> None:
+    config = tmp_path / "flylogs.toml"
+    config.write_text('server = "nats://u:p@10.0.0.1:4222"\norg = "cfg-org"\ncolor = "never"\n')
+    result = invoke("config", "show", "--config", str(config), env={"FLYLOGS_TOKEN": "fm2_zzz"})
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "server  nats://10.0.0.1:4222  [config file" in out  # credentials in URLs are redacted
+    assert "org     cfg-org  [config file" in out
+    assert "token   fm2_… (macaroon, 7 characters)  [env (FLYLOGS_TOKEN)]" in out
+    assert "color   never  [config file" in out
+    assert "output  auto  [default]" in out
+    assert "zzz" not in out
+
+    assert invoke("config", "path").stdout.strip().endswith("flylogs/config.toml")
+    assert invoke("config", "path", env={"FLYLOGS_CONFIG": "/x/y.toml"}).stdout == "/x/y.toml\n"
+
+
+def test_demo_streams_with_the_same_pipeline() -> None:
+    result = invoke("demo", "--json", "--count", "5", "--rate", "200", "--seed", "7")
+    assert result.exit_code == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 5
+    assert {r["app"] for r in records} <= {"shop-api", "shop-worker", "auth-svc"}
+    assert all(r["type"] == "log" and r["timestamp"].endswith("Z") for r in records)
+
+
+def test_demo_filters_like_tail() -> None:
+    result = invoke(
+        "demo", "shop-worker", "--level", "warn", "--output", "plain", "--count", "3", "--rate", "500"
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert all(("[warn]" in line or "[error]" in line) and "app[" in line for line in lines)

@@ -1,0 +1,218 @@
+"""The NATS adapter and the pipeline against a real nats-server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+
+import nats
+import pytest
+
+from flylogs.errors import AuthError, UnreachableError
+from flylogs.filters import build_filter
+from flylogs.model import LogEvent, Notice, NoticeKind
+from flylogs.natsserver import NatsServer
+from flylogs.pipeline import Outcome, StopReason, TailPlan, run_tail
+from flylogs.stream import ConnectOptions
+from flylogs.subjects import plan_subjects
+
+
+class Collect:
+    """A sink and notice sink that keep what they are given."""
+
+    def __init__(self) -> None:
+        self.events: list[LogEvent] = []
+        self.notices: list[Notice] = []
+        self.headers = 0
+
+    def header(self) -> None:
+        self.headers += 1
+
+    def event(self, event: LogEvent) -> None:
+        self.events.append(event)
+
+    def flush(self) -> None:
+        pass
+
+    def notice(self, notice: Notice) -> None:
+        self.notices.append(notice)
+
+
+async def follow(
+    plan: TailPlan, publish: list[tuple[str, bytes]], server: NatsServer, **connect: str
+) -> tuple[Outcome, Collect]:
+    """Run a tail until `plan.count` lines; publish once the subscription is in place."""
+    sink = Collect()
+    stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(run_tail(plan, sink, sink, stop))
+    deadline = time.monotonic() + 10
+    while not any(n.kind is NoticeKind.SUBSCRIBED for n in sink.notices):
+        assert time.monotonic() < deadline, "never subscribed"
+        assert not task.done(), task
+        await asyncio.sleep(0.01)
+    nc = await nats.connect(server.url, **connect)
+    for subject, payload in publish:
+        await nc.publish(subject, payload)
+    await nc.flush()
+    await nc.close()
+    outcome = await asyncio.wait_for(task, 10)
+    return outcome, sink
+
+
+def msg(app: str, region: str, instance: str, text: str) -> tuple[str, bytes]:
+    payload = {
+        "event": {"provider": "app"},
+        "fly": {"app": {"instance": instance, "name": app}, "region": region},
+        "log": {"level": "info"},
+        "message": text,
+        "timestamp": "2026-11-20T09:14:03.120456789Z",
+    }
+    return f"logs.{app}.{region}.{instance}", json.dumps(payload).encode()
+
+
+async def test_user_and_password_auth_and_delivery(auth_server: NatsServer) -> None:
+    plan = TailPlan(
+        ConnectOptions((auth_server.url,), user="my-org", password="fm2_secret-token"), ["logs.>"], count=2
+    )
+    outcome, sink = await follow(
+        plan,
+        [msg("api", "iad", "m1", "one"), msg("api", "iad", "m1", "two")],
+        auth_server,
+        user="my-org",
+        password="fm2_secret-token",
+    )
+    assert outcome.reason is StopReason.COUNT
+    assert [e.message for e in sink.events] == ["one", "two"]
+    assert outcome.stats.shown == 2 and sink.headers == 1
+
+
+async def test_refused_credentials_at_start_raise_auth_error(auth_server: NatsServer) -> None:
+    plan = TailPlan(ConnectOptions((auth_server.url,), user="my-org", password="wrong-token"), ["logs.>"])
+    sink = Collect()
+    stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+    with pytest.raises(AuthError) as info:
+        await asyncio.wait_for(run_tail(plan, sink, sink, stop), 10)
+    assert "wrong-token" not in str(info.value) + str(info.value.hint)
+    assert sink.headers == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_unreachable_server_fails_fast_with_a_hint() -> None:
+    url = f"nats://127.0.0.1:{free_port()}"
+    plan = TailPlan(ConnectOptions((url,)), ["logs.>"])
+    sink = Collect()
+    stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+    started = time.monotonic()
+    with pytest.raises(UnreachableError) as info:
+        await asyncio.wait_for(run_tail(plan, sink, sink, stop), 10)
+    assert time.monotonic() - started < 5
+    assert url in info.value.message
+    assert info.value.hint is not None and "WireGuard" in info.value.hint
+
+
+async def test_wait_keeps_trying_until_the_server_appears() -> None:
+    port = free_port()
+    plan = TailPlan(
+        ConnectOptions((f"nats://127.0.0.1:{port}",), wait=True, reconnect_wait=0.1), ["logs.>"], count=1
+    )
+    sink = Collect()
+    stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(run_tail(plan, sink, sink, stop))
+    deadline = time.monotonic() + 10
+    while not any(n.kind is NoticeKind.ERROR and "waiting" in n.text for n in sink.notices):
+        assert time.monotonic() < deadline and not task.done()
+        await asyncio.sleep(0.01)
+    with NatsServer(port=port) as server:
+        while not any(n.kind is NoticeKind.SUBSCRIBED for n in sink.notices):
+            assert time.monotonic() < deadline and not task.done()
+            await asyncio.sleep(0.01)
+        nc = await nats.connect(server.url)
+        await nc.publish(*msg("api", "iad", "m1", "late"))
+        await nc.flush()
+        await nc.close()
+        outcome = await asyncio.wait_for(task, 10)
+    assert [e.message for e in sink.events] == ["late"]
+    assert outcome.reason is StopReason.COUNT
+
+
+FLEET = [
+    msg(app, region, inst, f"{app}/{region}/{inst}")
+    for app in ("api", "web")
+    for region in ("iad", "lhr")
+    for inst in ("m1", "m2")
+]
+
+
+@pytest.mark.parametrize(
+    ("apps", "regions", "instances", "expected"),
+    [
+        (["api"], [], [], {"api/iad/m1", "api/iad/m2", "api/lhr/m1", "api/lhr/m2"}),
+        ([], ["iad"], [], {"api/iad/m1", "api/iad/m2", "web/iad/m1", "web/iad/m2"}),
+        (["web"], ["lhr"], ["m2"], {"web/lhr/m2"}),
+        (["api", "web"], ["iad"], ["m1"], {"api/iad/m1", "web/iad/m1"}),
+    ],
+)
+async def test_filters_reach_exactly_the_right_subjects(
+    nats_server: NatsServer, apps: list[str], regions: list[str], instances: list[str], expected: set[str]
+) -> None:
+    subjects = plan_subjects(apps, regions, instances)
+    # A marker every plan matches is counted in, so a stray line would take an expected one's place.
+    # (Several subscriptions each deliver in order, but not in order with each other.)
+    marker = msg(
+        apps[0] if apps else "api",
+        regions[0] if regions else "iad",
+        instances[0] if instances else "m1",
+        "END",
+    )
+    plan = TailPlan(
+        ConnectOptions((nats_server.url,)),
+        subjects.subjects,
+        build_filter(exclude=[]),
+        count=len(expected) + 1,
+    )
+    outcome, sink = await follow(plan, [*FLEET, marker], nats_server)
+    got = [e.message for e in sink.events]
+    assert sorted(got) == sorted([*expected, "END"])
+    assert outcome.stats.received == len(expected) + 1
+
+
+async def test_client_side_filters_when_subjects_are_widened(nats_server: NatsServer) -> None:
+    subjects = plan_subjects(["api"], [], ["m1", "m2"], limit=1)
+    assert subjects.subjects == ("logs.api.>",) and subjects.filter_instances
+    keep = build_filter(instances=["m2"], grep=["lhr|END"])
+    plan = TailPlan(ConnectOptions((nats_server.url,)), subjects.subjects, keep, count=2)
+    outcome, sink = await follow(plan, [*FLEET, msg("api", "iad", "m2", "END")], nats_server)
+    assert [e.message for e in sink.events] == ["api/lhr/m2", "END"]
+    assert outcome.stats.received == 5  # every api line reached the client; the filter chose
+
+
+async def test_a_bad_message_never_ends_the_stream(nats_server: NatsServer) -> None:
+    from tests.conftest import CASES
+
+    plan = TailPlan(ConnectOptions((nats_server.url,)), ["logs.>"], count=len(CASES))
+    outcome, sink = await follow(plan, [(c.subject, c.payload) for c in CASES], nats_server)
+    assert [e.raw for e in sink.events] == [c.payload for c in CASES]
+    assert outcome.stats.malformed == 5
+
+
+async def test_stop_while_connecting_ends_cleanly() -> None:
+    plan = TailPlan(
+        ConnectOptions((f"nats://127.0.0.1:{free_port()}",), wait=True, reconnect_wait=0.1), ["logs.>"]
+    )
+    sink = Collect()
+    stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(run_tail(plan, sink, sink, stop))
+    deadline = time.monotonic() + 10
+    while not sink.notices:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    stop.set_result(StopReason.INTERRUPTED)
+    outcome = await asyncio.wait_for(task, 10)
+    assert outcome.reason is StopReason.INTERRUPTED and sink.headers == 0
