@@ -34,7 +34,7 @@ app = typer.Typer(
     name="flylogs",
     help="Live-tail Fly.io logs from the NATS log stream: filters, colour, JSON, and never a silent failure.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
