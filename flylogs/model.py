@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flylogs.gaps import Gap
+
 
 @dataclass(frozen=True, slots=True)
 class LogEvent:
@@ -76,7 +78,9 @@ class NoticeKind(StrEnum):
     SUBSCRIBED = "subscribed"
     DISCONNECTED = "disconnected"
     RECONNECTED = "reconnected"
+    AUTH_REFUSED = "auth refused"
     ERROR = "error"
+    GAP = "gap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +90,4 @@ class Notice:
     kind: NoticeKind
     text: str
     server: str | None = None
+    gap: Gap | None = None

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from nats.aio.client import Client
-from nats.errors import AuthorizationError
+from nats.errors import AuthorizationError, SlowConsumerError
 
+from flylogs.backoff import backoff_delay
 from flylogs.errors import AuthError, UnreachableError
+from flylogs.gaps import Gap, GapReason, GapTracker
 from flylogs.model import Notice, NoticeKind
 from flylogs.settings import redact_url
 
@@ -38,10 +42,14 @@ class ConnectOptions:
     # Keep retrying the first connection instead of failing (`--wait`).
     wait: bool = False
     connect_timeout: float = 5.0
-    # Ping every `ping_interval` seconds; give up on a path after `max_outstanding_pings` unanswered.
-    ping_interval: float = 5.0
-    max_outstanding_pings: int = 2
-    reconnect_wait: float = 1.0
+    # A connection that answers no ping for this long is abandoned (`--stall-timeout`): a half-open
+    # path (a dead WireGuard peer) otherwise looks alive for minutes.
+    stall_timeout: float = 15.0
+    # How often flylogs pings: also how precisely a gap's start is known.
+    heartbeat: float = 1.0
+    # Per-subscription buffer in the client; past it, messages are dropped and counted.
+    pending_msgs_limit: int = 65_536
+    pending_bytes_limit: int = 64 * 1024 * 1024
     name: str = "flylogs"
 
 
@@ -66,7 +74,12 @@ def describe_error(exc: BaseException) -> str:
 
 
 class LogStream:
-    """One connection to the log stream, following a set of subjects."""
+    """One connection to the log stream, following a set of subjects, that never gives up by itself.
+
+    Reconnects forever (jittered backoff, any server of the cluster), notices a stalled path with its
+    own pings, and keeps the gap bookkeeping: every window in which lines may have been lost is put
+    on the notice queue as a GAP notice when it closes.
+    """
 
     def __init__(
         self,
@@ -74,16 +87,27 @@ class LogStream:
         subjects: Sequence[str],
         on_message: MessageHandler,
         notices: asyncio.Queue[Notice],
+        gaps: GapTracker | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+        rng: random.Random | None = None,
     ) -> None:
         self._options = options
         self._subjects = tuple(subjects)
         self._on_message = on_message
         self._notices = notices
+        self._clock_ns = clock_ns
+        self.gaps = gaps if gaps is not None else GapTracker(clock_ns())
+        self._rng = rng or random.Random()  # noqa: S311  (jitter, not secrets)
         self._nc: Client = Client()
         self._connected_once = False
         self._closing = False
         self._first_failure: asyncio.Future[Exception] | None = None
         self._attempts = 0
+        self._reconnect_attempt = 0
+        self._lost_at_mono: float | None = None
+        self._outage_errors: set[str] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self.dropped_by_client = 0
 
     @property
     def server(self) -> str | None:
@@ -101,14 +125,17 @@ class LogStream:
             "name": opts.name,
             "allow_reconnect": True,
             "max_reconnect_attempts": -1,  # forever: a log tail must never give up by itself
-            "reconnect_time_wait": opts.reconnect_wait,
+            "reconnect_time_wait": 1.0,  # first connection (--wait) only; reconnects use _choose_server
+            "reconnect_to_server_handler": self._choose_server,
             "connect_timeout": opts.connect_timeout,
-            "ping_interval": opts.ping_interval,
-            "max_outstanding_pings": opts.max_outstanding_pings,
+            # The client's own pings are a backstop; flylogs' heartbeat detects stalls first.
+            "ping_interval": max(opts.stall_timeout, 1.0),
+            "max_outstanding_pings": 2,
             "error_cb": self._error_cb,
             "disconnected_cb": self._disconnected_cb,
             "reconnected_cb": self._reconnected_cb,
             "closed_cb": self._closed_cb,
+            "discovered_server_cb": self._discovered_cb,
         }
         if opts.password is not None:
             kwargs["user"] = opts.user
@@ -124,32 +151,108 @@ class LogStream:
             raise self._first_failure.result()
         connect.result()
         self._connected_once = True
+        self._outage_errors.clear()
         for subject in self._subjects:
-            await self._nc.subscribe(subject, cb=self._deliver)
+            await self._nc.subscribe(
+                subject,
+                cb=self._deliver,
+                pending_msgs_limit=opts.pending_msgs_limit,
+                pending_bytes_limit=opts.pending_bytes_limit,
+            )
         # A round trip guarantees the server has the subscriptions before we say so.
+        sent = self._clock_ns()
         await self._nc.flush(timeout=int(opts.connect_timeout) or 1)
+        self.gaps.alive(sent)
         self._put(
             NoticeKind.SUBSCRIBED,
             f"connected to {self.server}; following " + ", ".join(self._subjects),
             self.server,
         )
+        self._heartbeat = loop.create_task(self._beat())
 
     async def close(self) -> None:
         self._closing = True
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
         with contextlib.suppress(Exception):
             await self._nc.close()
 
     async def _deliver(self, msg: Any) -> None:
         self._on_message(msg.subject, msg.data)
 
-    def _put(self, kind: NoticeKind, text: str, server: str | None = None) -> None:
-        self._notices.put_nowait(Notice(kind, text, server))
+    def _put(self, kind: NoticeKind, text: str, server: str | None = None, gap: Gap | None = None) -> None:
+        self._notices.put_nowait(Notice(kind, text, server, gap))
+
+    # --- liveness -----------------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        """Ping every `heartbeat` seconds: each answer moves the last sure moment; silence means stall."""
+        opts = self._options
+        last_ok = time.monotonic()
+        while True:
+            await asyncio.sleep(opts.heartbeat)
+            if not self._nc.is_connected:
+                last_ok = time.monotonic()
+                continue
+            sent = self._clock_ns()
+            remaining = max(0.2, last_ok + opts.stall_timeout - time.monotonic())
+            try:
+                await self._nc.flush(timeout=remaining)  # type: ignore[arg-type]
+            except Exception:
+                if self._nc.is_connected and time.monotonic() - last_ok >= opts.stall_timeout:
+                    await self._abandon_stalled()
+                    last_ok = time.monotonic()
+                continue
+            last_ok = time.monotonic()
+            self.gaps.alive(sent)
+
+    async def _abandon_stalled(self) -> None:
+        self.gaps.lost(GapReason.STALLED)
+        self._lost_at_mono = time.monotonic()
+        timeout = self._options.stall_timeout
+        self._put(
+            NoticeKind.DISCONNECTED,
+            f"no answer from {self.server} for {timeout:g}s; abandoning it and reconnecting",
+            self.server,
+        )
+        await self._nc.force_reconnect()
+
+    def _choose_server(self, servers: list[Any], _info: dict[str, Any]) -> tuple[Any, float]:
+        """nats-py's reconnect hook: round-robin over the pool (seeds and discovered), jittered backoff."""
+        self._reconnect_attempt += 1
+        server = servers[self._reconnect_attempt % len(servers)] if servers else None
+        return server, backoff_delay(self._reconnect_attempt, self._rng)
+
+    # --- callbacks: they only record and enqueue; they never print -----------------------------
 
     async def _error_cb(self, exc: Exception) -> None:
         if not self._connected_once:
             self._first_connect_failed(exc)
             return
-        self._put(NoticeKind.ERROR, describe_error(exc), self.server)
+        if self._closing:
+            return
+        if isinstance(exc, SlowConsumerError):
+            # The client's buffer for a subscription overflowed; nats-py dropped the message.
+            self.dropped_by_client += 1
+            now = self._clock_ns()
+            self.gaps.dropped(self.gaps.last_alive_ns, now)
+            return
+        description = describe_error(exc)
+        if description in self._outage_errors:
+            return  # one notice per kind of failure per outage, not one per retry
+        if self._lost_at_mono is not None:
+            self._outage_errors.add(description)
+        if is_auth_error(exc):
+            self._put(
+                NoticeKind.AUTH_REFUSED,
+                "the server refuses the credentials; retrying (flylogs resumes by itself when they are "
+                "accepted again)",
+                self.server,
+            )
+        else:
+            self._put(NoticeKind.ERROR, description, self.server)
 
     def _first_connect_failed(self, exc: Exception) -> None:
         failure = self._first_failure
@@ -166,7 +269,10 @@ class LogStream:
                 )
             )
         elif self._options.wait:
-            self._put(NoticeKind.ERROR, f"waiting for {servers}: {describe_error(exc)}")
+            description = describe_error(exc)
+            if description not in self._outage_errors:  # once per kind of failure, not once per try
+                self._outage_errors.add(description)
+                self._put(NoticeKind.ERROR, f"waiting for {servers}: {description}")
         elif self._attempts >= len(self._options.servers):
             failure.set_result(
                 UnreachableError(
@@ -175,11 +281,27 @@ class LogStream:
             )
 
     async def _disconnected_cb(self) -> None:
-        if self._connected_once and not self._closing:
+        if not self._connected_once or self._closing:
+            return
+        self.gaps.lost(GapReason.DISCONNECTED)
+        if self._lost_at_mono is None:
+            self._lost_at_mono = time.monotonic()
             self._put(NoticeKind.DISCONNECTED, "disconnected; reconnecting")
 
     async def _reconnected_cb(self) -> None:
-        self._put(NoticeKind.RECONNECTED, f"reconnected to {self.server}", self.server)
+        # nats-py calls this after replaying the subscriptions and a round trip: they are active.
+        now = self._clock_ns()
+        outage = time.monotonic() - self._lost_at_mono if self._lost_at_mono is not None else 0.0
+        self._lost_at_mono = None
+        self._outage_errors.clear()
+        self._reconnect_attempt = 0
+        self._put(NoticeKind.RECONNECTED, f"reconnected to {self.server} after {outage:.1f}s", self.server)
+        gap = self.gaps.restored(now, self.server)
+        if gap is not None:
+            self._put(NoticeKind.GAP, "gap", self.server, gap)
+
+    async def _discovered_cb(self) -> None:
+        """The cluster advertised another server; nats-py adds it to the pool for reconnects."""
 
     async def _closed_cb(self) -> None:
         """Closing is always ours (reconnects never give up); nothing to tell."""

@@ -119,9 +119,7 @@ async def test_unreachable_server_fails_fast_with_a_hint() -> None:
 
 async def test_wait_keeps_trying_until_the_server_appears() -> None:
     port = free_port()
-    plan = TailPlan(
-        ConnectOptions((f"nats://127.0.0.1:{port}",), wait=True, reconnect_wait=0.1), ["logs.>"], count=1
-    )
+    plan = TailPlan(ConnectOptions((f"nats://127.0.0.1:{port}",), wait=True), ["logs.>"], count=1)
     sink = Collect()
     stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_tail(plan, sink, sink, stop))
@@ -203,9 +201,7 @@ async def test_a_bad_message_never_ends_the_stream(nats_server: NatsServer) -> N
 
 
 async def test_stop_while_connecting_ends_cleanly() -> None:
-    plan = TailPlan(
-        ConnectOptions((f"nats://127.0.0.1:{free_port()}",), wait=True, reconnect_wait=0.1), ["logs.>"]
-    )
+    plan = TailPlan(ConnectOptions((f"nats://127.0.0.1:{free_port()}",), wait=True), ["logs.>"])
     sink = Collect()
     stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_tail(plan, sink, sink, stop))
