@@ -175,6 +175,23 @@ ConfigOpt = Annotated[
         "--config", help="Config file (TOML). Env FLYLOGS_CONFIG.", dir_okay=False, rich_help_panel=CONNECTION
     ),
 ]
+StallOpt = Annotated[
+    float,
+    typer.Option(
+        "--stall-timeout",
+        min=1.0,
+        help="Abandon a connection that answers no ping for this many seconds (a half-open path).",
+        rich_help_panel=CONNECTION,
+    ),
+]
+FailOnGapOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-gap",
+        help="Exit 6 at the end if any gap (a window of possibly missed logs) was not filled.",
+        rich_help_panel=OUTPUT,
+    ),
+]
 WaitOpt = Annotated[
     bool,
     typer.Option(
@@ -286,6 +303,7 @@ def _follow(
     notes: list[str],
     secrets: tuple[str | None, ...] = (),
     beside: Callable[[asyncio.Event], Coroutine[Any, Any, object]] | None = None,
+    fail_on_gap: bool = False,
 ) -> None:
     """Run one tail session to its end and exit with its code (`beside`: a task to run alongside)."""
     from flylogs.filters import compile_patterns
@@ -328,7 +346,7 @@ def _follow(
             outcome = asyncio.run(session())
         except KeyboardInterrupt:  # a platform without loop signal handlers
             raise typer.Exit(ExitCode.INTERRUPTED) from None
-    _finish(outcome, notices.line)
+    _finish(outcome, notices.line, fail_on_gap)
 
 
 def _resolver(stop: asyncio.Future[StopReason], reason: StopReason) -> Callable[[], None]:
@@ -339,24 +357,30 @@ def _resolver(stop: asyncio.Future[StopReason], reason: StopReason) -> Callable[
     return resolve
 
 
-def _finish(outcome: Outcome, say: Callable[[str], None]) -> NoReturn:
+def _finish(outcome: Outcome, say: Callable[[str], None], fail_on_gap: bool) -> NoReturn:
     from flylogs.pipeline import StopReason
 
     stats = outcome.stats
+    unfilled = outcome.unfilled_gaps
     if outcome.reason is StopReason.PIPE_CLOSED:
         _silence_stdout()
-        raise typer.Exit(ExitCode.OK)
-    if outcome.reason is StopReason.COUNT:
-        raise typer.Exit(ExitCode.OK)
-    minutes, seconds = divmod(int(outcome.elapsed), 60)
-    hours, minutes = divmod(minutes, 60)
-    say(
-        f"flylogs: {outcome.reason} after {hours}:{minutes:02d}:{seconds:02d}: {stats.shown:,} lines shown, "
-        f"{stats.malformed:,} malformed, {stats.received:,} received"
-    )
-    raise typer.Exit(
-        ExitCode.INTERRUPTED if outcome.reason is StopReason.INTERRUPTED else ExitCode.TERMINATED
-    )
+    elif outcome.reason is not StopReason.COUNT or (fail_on_gap and unfilled):
+        minutes, seconds = divmod(int(outcome.elapsed), 60)
+        hours, minutes = divmod(minutes, 60)
+        gaps = ""
+        if outcome.gaps:
+            missing = sum(g.duration_s for g in outcome.gaps)
+            gaps = f", {len(outcome.gaps)} gap(s) totalling {missing:.1f}s ({len(unfilled)} not filled)"
+        elapsed = f"{hours}:{minutes:02d}:{seconds:02d}"
+        say(
+            f"flylogs: {outcome.reason} after {elapsed}: {stats.shown:,} lines shown, "
+            f"{stats.malformed:,} malformed, {stats.received:,} received{gaps}"
+        )
+    if outcome.reason is StopReason.INTERRUPTED:
+        raise typer.Exit(ExitCode.INTERRUPTED)
+    if outcome.reason is StopReason.TERMINATED:
+        raise typer.Exit(ExitCode.TERMINATED)
+    raise typer.Exit(ExitCode.GAPS if fail_on_gap and unfilled else ExitCode.OK)
 
 
 def _silence_stdout() -> None:
@@ -394,8 +418,10 @@ def tail(
     access_token: TokenOpt = None,
     config: ConfigOpt = None,
     wait: WaitOpt = False,
+    stall_timeout: StallOpt = 15.0,
+    fail_on_gap: FailOnGapOpt = False,
 ) -> None:
-    """Follow logs live.
+    """Follow logs live: reconnect by itself, forever, and report every gap.
 
     \b
     Examples:
@@ -426,6 +452,7 @@ def tail(
                 user=settings.org,
                 password=settings.token,
                 wait=wait,
+                stall_timeout=stall_timeout,
             ),
             followed,
             region,
@@ -446,6 +473,7 @@ def tail(
         ignore_case=ignore_case,
         notes=[note] if note else [],
         secrets=secrets,
+        fail_on_gap=fail_on_gap,
     )
 
 

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     CONFIG = 3
     AUTH = 4
     UNREACHABLE = 5
+    GAPS = 6
     INTERRUPTED = 130
     TERMINATED = 143
 

@@ -28,6 +28,8 @@ class Gap:
     dropped: int | None = None
     backfilled: int = 0
     server: str | None = None
+    # True when a replayable source filled the whole window (not just some lines of it).
+    complete: bool = False
 
     @property
     def duration_s(self) -> float:

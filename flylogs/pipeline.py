@@ -18,13 +18,15 @@ from typing import Any, Protocol
 
 from flylogs.decode import decode
 from flylogs.filters import Filter
-from flylogs.model import LogEvent, Notice
+from flylogs.gaps import Gap, GapTracker
+from flylogs.model import LogEvent, Notice, NoticeKind
 from flylogs.stream import ConnectOptions, LogStream
 
 
 class Sink(Protocol):
     def header(self) -> None: ...
     def event(self, event: LogEvent) -> None: ...
+    def gap(self, gap: Gap) -> bool: ...  # False: the sink has no place for it (stderr then)
     def flush(self) -> None: ...
 
 
@@ -56,8 +58,12 @@ class Pipeline:
         *,
         count: int | None = None,
         on_stop: Callable[[StopReason], None] = lambda _reason: None,
+        gaps: GapTracker | None = None,
+        notices: NoticeSink | None = None,
     ) -> None:
         self.stats = Stats()
+        self.gaps = gaps
+        self._notices = notices
         self._sink = sink
         self._keep = None if keep.is_empty else keep
         self._count = count
@@ -95,10 +101,29 @@ class Pipeline:
         self._flush_pending = False
         if self._stopped:
             return
+        if self.gaps is not None:
+            # Lines dropped under load are reported once the burst is over.
+            settled = self.gaps.drops_settled()
+            if settled is not None:
+                self.report_gap(settled, flush=False)
         try:
             self._sink.flush()
         except BrokenPipeError:
             self.stop(StopReason.PIPE_CLOSED)
+
+    def report_gap(self, gap: Gap, *, flush: bool = True) -> None:
+        """In-band where the sink has a place for gaps (table, JSON), else on stderr."""
+        if self._stopped:
+            return
+        try:
+            shown = self._sink.gap(gap)
+        except BrokenPipeError:
+            self.stop(StopReason.PIPE_CLOSED)
+            return
+        if not shown and self._notices is not None:
+            self._notices.notice(Notice(NoticeKind.GAP, "gap", gap.server, gap))
+        if flush:
+            self.flush()
 
     def stop(self, reason: StopReason) -> None:
         if not self._stopped:
@@ -119,6 +144,11 @@ class Outcome:
     reason: StopReason
     stats: Stats
     elapsed: float
+    gaps: tuple[Gap, ...] = ()
+
+    @property
+    def unfilled_gaps(self) -> tuple[Gap, ...]:
+        return tuple(g for g in self.gaps if not g.complete)
 
 
 async def run_tail(
@@ -127,6 +157,7 @@ async def run_tail(
     notices: NoticeSink,
     stop: asyncio.Future[StopReason],
     clock: Callable[[], float] = time.monotonic,
+    clock_ns: Callable[[], int] = time.time_ns,
 ) -> Outcome:
     """Follow the stream until `stop` resolves (or the pipeline resolves it). Raises on a failed start."""
     started = clock()
@@ -135,15 +166,22 @@ async def run_tail(
         if not stop.done():
             stop.set_result(reason)
 
-    pipeline = Pipeline(sink, plan.keep, count=plan.count, on_stop=request_stop)
+    gaps = GapTracker(clock_ns())
+    pipeline = Pipeline(sink, plan.keep, count=plan.count, on_stop=request_stop, gaps=gaps, notices=notices)
     queue: asyncio.Queue[Notice] = asyncio.Queue()
-    stream = LogStream(plan.connect, plan.subjects, pipeline.handle, queue)
+    stream = LogStream(plan.connect, plan.subjects, pipeline.handle, queue, gaps=gaps, clock_ns=clock_ns)
+
+    def relay(notice: Notice) -> None:
+        if notice.gap is not None:
+            pipeline.report_gap(notice.gap)
+        else:
+            notices.notice(notice)
 
     async def relay_notices() -> None:
         while True:
-            notices.notice(await queue.get())
+            relay(await queue.get())
 
-    relay = asyncio.create_task(relay_notices())
+    relaying = asyncio.create_task(relay_notices())
     try:
         starting = asyncio.create_task(stream.start())
         waiting: set[asyncio.Future[Any]] = {starting, stop}
@@ -162,10 +200,14 @@ async def run_tail(
     finally:
         await stream.close()
         while not queue.empty():
-            notices.notice(queue.get_nowait())
-        relay.cancel()
+            relay(queue.get_nowait())
+        relaying.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await relay
+            await relaying
         if stop.done() and stop.result() is not StopReason.PIPE_CLOSED:
             pipeline.flush()
-    return Outcome(stop.result(), pipeline.stats, clock() - started)
+    still_open = gaps.open_gap(clock_ns())
+    if still_open is not None:  # stopped while disconnected: that window was never closed
+        pipeline.report_gap(still_open)
+        gaps.closed.append(still_open)
+    return Outcome(stop.result(), pipeline.stats, clock() - started, tuple(gaps.closed))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from flylogs.filters import build_filter
+from flylogs.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.pipeline import Pipeline, StopReason
 from tests.conftest import CASES
@@ -23,6 +24,9 @@ class Sink:
         if self.fail_after is not None and len(self.events) >= self.fail_after:
             raise BrokenPipeError
         self.events.append(event)
+
+    def gap(self, gap: Gap) -> bool:
+        return False
 
     def flush(self) -> None:
         self.flushes += 1

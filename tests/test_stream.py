@@ -12,6 +12,7 @@ import pytest
 
 from flylogs.errors import AuthError, UnreachableError
 from flylogs.filters import build_filter
+from flylogs.gaps import Gap
 from flylogs.model import LogEvent, Notice, NoticeKind
 from flylogs.natsserver import NatsServer
 from flylogs.pipeline import Outcome, StopReason, TailPlan, run_tail
@@ -26,12 +27,17 @@ class Collect:
         self.events: list[LogEvent] = []
         self.notices: list[Notice] = []
         self.headers = 0
+        self.gaps: list[Gap] = []
 
     def header(self) -> None:
         self.headers += 1
 
     def event(self, event: LogEvent) -> None:
         self.events.append(event)
+
+    def gap(self, gap: Gap) -> bool:
+        self.gaps.append(gap)
+        return True
 
     def flush(self) -> None:
         pass

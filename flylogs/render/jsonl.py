@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import BinaryIO
 
+from flylogs.gaps import Gap
 from flylogs.model import LogEvent
+from flylogs.render.gaps import gap_record
 from flylogs.render.sanitize import escape_controls, escape_json_output
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -52,6 +54,11 @@ class JsonSink:
     def event(self, event: LogEvent) -> None:
         self._write(encode_record(log_record(event)).encode("utf-8"))
 
+    def gap(self, gap: Gap) -> bool:
+        """Gaps are in-band records in JSON mode."""
+        self._write(encode_record(gap_record(gap)).encode("utf-8"))
+        return True
+
     def flush(self) -> None:
         self._out.flush()
 
@@ -73,6 +80,10 @@ class RawSink:
 
     def event(self, event: LogEvent) -> None:
         self.payload(event.raw)
+
+    def gap(self, gap: Gap) -> bool:
+        """Raw output holds payloads only: gaps go to stderr."""
+        return False
 
     def payload(self, data: bytes) -> None:
         if self._escape:

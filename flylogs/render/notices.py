@@ -7,9 +7,10 @@ from typing import TextIO
 from flylogs.model import Notice, NoticeKind
 from flylogs.render import styles
 from flylogs.render.console import Styler
+from flylogs.render.gaps import describe_gap
 from flylogs.render.sanitize import escape_controls
 
-_WARN_KINDS = frozenset({NoticeKind.DISCONNECTED, NoticeKind.ERROR})
+_WARN_KINDS = frozenset({NoticeKind.DISCONNECTED, NoticeKind.ERROR, NoticeKind.AUTH_REFUSED, NoticeKind.GAP})
 
 
 class NoticeWriter:
@@ -20,7 +21,8 @@ class NoticeWriter:
 
     def notice(self, notice: Notice) -> None:
         codes = self._warn if notice.kind in _WARN_KINDS else self._plain
-        self.line(codes.wrap(f"flylogs: {escape_controls(notice.text)}"))
+        text = describe_gap(notice.gap) if notice.gap is not None else notice.text
+        self.line(codes.wrap(f"flylogs: {escape_controls(text)}"))
 
     def line(self, text: str) -> None:
         try:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import BinaryIO
 
+from flylogs.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.render import styles
 from flylogs.render.console import Styler
@@ -67,6 +68,10 @@ class PlainSink:
             parts.append(f"[{style(styles.level_style(event.level)).wrap(level)}]")
         parts.append(message)
         return " ".join(parts) + "\n"
+
+    def gap(self, gap: Gap) -> bool:
+        """Plain output stays one log per line for grep: gaps go to stderr."""
+        return False
 
     def flush(self) -> None:
         self._out.flush()

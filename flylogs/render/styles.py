@@ -38,6 +38,7 @@ HIGHLIGHT = "reverse bold"
 HEADER = "bold underline"
 NOTICE = "dim"
 NOTICE_WARN = "yellow"
+GAP = "bold black on yellow"
 
 
 def level_style(level: str | None) -> str:

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import BinaryIO
 
+from flylogs.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.render import styles
 from flylogs.render.cells import chop, fit
 from flylogs.render.console import Styler
+from flylogs.render.gaps import describe_gap
 from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.sanitize import escape_controls
 
@@ -61,6 +63,7 @@ class TableSink:
         self._bad = styler(styles.MALFORMED)
         self._bad_note = styler(styles.MALFORMED_NOTE)
         self._note = styler(styles.NOTICE)
+        self._gap = styler(styles.GAP)
         self._last_second: int | None = None
         self._last_hms = ""
 
@@ -151,6 +154,12 @@ class TableSink:
         if consumed < total:
             rows.append(self._note.wrap(f"… {total - consumed:,} more characters (see --output json)"))
         return ("\n" + self._indent).join(rows) + "\n"
+
+    def gap(self, gap: Gap) -> bool:
+        """A highlighted row, in the table where the missing lines would have been."""
+        text = fit(f"▌ {describe_gap(gap)}", self._prefix_w + self._message_w)
+        self._write((self._gap.wrap(text) + "\n").encode("utf-8"))
+        return True
 
     def flush(self) -> None:
         self._out.flush()

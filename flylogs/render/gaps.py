@@ -1,0 +1,32 @@
+"""How a gap reads to a person (stderr, table rows) and to a program (the NDJSON record)."""
+
+from __future__ import annotations
+
+from flylogs.gaps import Gap
+from flylogs.timestamps import format_rfc3339
+
+
+def gap_record(gap: Gap) -> dict[str, object]:
+    """The in-band NDJSON record: a public contract, documented in the README."""
+    return {
+        "type": "gap",
+        "start": format_rfc3339(gap.start_ns),
+        "end": format_rfc3339(gap.end_ns),
+        "duration_s": gap.duration_s,
+        "reason": gap.reason.value,
+        "dropped": gap.dropped,
+        "backfilled": gap.backfilled,
+        "server": gap.server,
+    }
+
+
+def describe_gap(gap: Gap) -> str:
+    what = gap.reason.value.replace("_", " ")
+    if gap.dropped is not None:
+        what += f", {gap.dropped:,} lines dropped"
+    if gap.backfilled:
+        what += f", {gap.backfilled:,} recovered"
+    return (
+        f"gap {format_rfc3339(gap.start_ns, 3)} → {format_rfc3339(gap.end_ns, 3)} "
+        f"({gap.duration_s:g}s, {what}): logs in this window may be missing"
+    )
