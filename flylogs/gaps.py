@@ -3,7 +3,9 @@
 Owns: opening a window when the connection is lost, stalls or lines are dropped, and closing it (once)
 when the stream is whole again. A disconnection window starts at the last *confirmed* sign of life:
 the send time of the last ping the server answered, since anything published before the server
-handled that ping reached us before its pong, and anything after may not have. Times are passed in
+handled that ping reached us before its pong, and anything after may not have. The window opens
+`margin` earlier still (one second by default): a line is stamped by its writer a little before it
+reaches the stream, so its timestamp precedes the moment it was published. Times are passed in
 (epoch nanoseconds); this module never reads a clock. Must not: do I/O.
 """
 
@@ -42,9 +44,10 @@ class Gap:
 class GapTracker:
     """Windows of possible loss, opened by faults and closed when the stream is whole again."""
 
-    def __init__(self, now_ns: int) -> None:
+    def __init__(self, now_ns: int, margin_ns: int = 1_000_000_000) -> None:
         # Before the first ping is answered, the subscription's own start is the last sure moment.
         self._last_alive = now_ns
+        self._margin = margin_ns
         self._open_start: int | None = None
         self._open_reason: GapReason | None = None
         self._drop_start: int | None = None
@@ -68,7 +71,7 @@ class GapTracker:
     def lost(self, reason: GapReason) -> None:
         """The connection was lost (or found stalled): open a window from the last sign of life."""
         if self._open_start is None:
-            self._open_start = self._last_alive
+            self._open_start = self._last_alive - self._margin
             self._open_reason = reason
         elif reason is GapReason.STALLED:
             self._open_reason = reason

@@ -107,6 +107,8 @@ class LogStream:
         self._lost_at_mono: float | None = None
         self._outage_errors: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
+        # Servers that just stalled, avoided (while others exist) until the time given.
+        self._suspect: dict[str, float] = {}
         self.dropped_by_client = 0
 
     @property
@@ -209,6 +211,9 @@ class LogStream:
             self.gaps.alive(sent)
 
     async def _abandon_stalled(self) -> None:
+        url = self._nc.connected_url
+        if url is not None:
+            self._suspect[url.netloc] = time.monotonic() + 2 * self._options.stall_timeout
         self.gaps.lost(GapReason.STALLED)
         self._lost_at_mono = time.monotonic()
         timeout = self._options.stall_timeout
@@ -222,7 +227,9 @@ class LogStream:
     def _choose_server(self, servers: list[Any], _info: dict[str, Any]) -> tuple[Any, float]:
         """nats-py's reconnect hook: round-robin over the pool (seeds and discovered), jittered backoff."""
         self._reconnect_attempt += 1
-        server = servers[self._reconnect_attempt % len(servers)] if servers else None
+        now = time.monotonic()
+        healthy = [s for s in servers if self._suspect.get(s.uri.netloc, 0.0) <= now] or servers
+        server = healthy[self._reconnect_attempt % len(healthy)] if healthy else None
         return server, backoff_delay(self._reconnect_attempt, self._rng)
 
     # --- callbacks: they only record and enqueue; they never print -----------------------------

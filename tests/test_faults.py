@@ -1,0 +1,144 @@
+"""Real faults on real servers: every missed line must fall inside a reported gap window."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from flylogs.gaps import GapReason
+from flylogs.model import NoticeKind
+from flylogs.natsserver import NatsServer
+from flylogs.pipeline import Outcome, StopReason, TailPlan, run_tail
+from flylogs.stream import ConnectOptions
+from tests.faults import SUBJECT, SeqPublisher, assert_gaps_cover, cluster, seq_of
+from tests.test_stream import Collect
+
+
+class Tail:
+    """run_tail in the test's loop, with everything it produced kept for assertions."""
+
+    def __init__(
+        self,
+        servers: list[str],
+        stall_timeout: float = 15.0,
+        user: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        options = ConnectOptions(
+            tuple(servers), user=user, password=password, stall_timeout=stall_timeout, connect_timeout=2.0
+        )
+        self.sink = Collect()
+        self.stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+        self.task = asyncio.create_task(
+            run_tail(TailPlan(options, [SUBJECT]), self.sink, self.sink, self.stop)
+        )
+
+    def seqs(self) -> set[int]:
+        return {seq_of(e.message) for e in self.sink.events}
+
+    def notices(self, kind: NoticeKind) -> list[str]:
+        return [n.text for n in self.sink.notices if n.kind is kind]
+
+    async def until(self, condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert not self.task.done(), f"tail ended early: {self.task}"
+            assert time.monotonic() < deadline, f"timed out waiting for {what}; notices: {self.sink.notices}"
+            await asyncio.sleep(0.02)
+
+    async def finish(self, publisher: SeqPublisher) -> tuple[Outcome, dict[int, int]]:
+        """Stop publishing, wait for the last line, stop the tail."""
+        sent = publisher.stop()
+        last = max(sent)
+        await self.until(lambda: last in self.seqs(), "the last line")
+        self.stop.set_result(StopReason.INTERRUPTED)
+        return await asyncio.wait_for(self.task, 15), sent
+
+
+def receiving_after(tail: Tail, publisher: SeqPublisher) -> Callable[[], bool]:
+    mark = max(publisher.sent)
+    return lambda: any(s > mark for s in tail.seqs())
+
+
+async def test_server_killed_and_restarted_on_the_same_port(nats_server: NatsServer) -> None:
+    tail = Tail([nats_server.url])
+    await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
+    publisher = SeqPublisher(nats_server.url).start()
+    await tail.until(lambda: len(tail.seqs()) > 20, "first lines")
+
+    nats_server.kill()
+    await tail.until(lambda: tail.notices(NoticeKind.DISCONNECTED), "the disconnect notice")
+    await asyncio.to_thread(nats_server.start)  # same port
+    await tail.until(lambda: tail.notices(NoticeKind.RECONNECTED), "the reconnect")
+    await tail.until(receiving_after(tail, publisher), "lines after the restart")
+
+    outcome, sent = await tail.finish(publisher)
+    assert [g.reason for g in tail.sink.gaps] == [GapReason.DISCONNECTED]
+    missing = assert_gaps_cover(sent, tail.seqs(), tail.sink.gaps)
+    assert outcome.gaps == tuple(tail.sink.gaps)
+    assert tail.sink.gaps[0].server == nats_server.url
+    print(f"restart: {len(missing)} lines missed, all inside {tail.sink.gaps[0].duration_s}s gap")
+
+
+async def test_cluster_node_killed_client_moves_to_another() -> None:
+    with cluster(3) as (a, b, c):
+        tail = Tail([a.url])  # only one seed: the others are learned from the cluster
+        await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
+        await tail.until(
+            lambda: c.subscription_count() == 0 and a.subscription_count() == 1, "subscription on a"
+        )
+        publisher = SeqPublisher(c.url).start()
+        await tail.until(lambda: len(tail.seqs()) > 20, "first lines")
+
+        a.kill()
+        await tail.until(lambda: tail.notices(NoticeKind.RECONNECTED), "the reconnect")
+        moved_to = tail.notices(NoticeKind.RECONNECTED)[0]
+        assert b.url in moved_to or c.url in moved_to
+        await tail.until(receiving_after(tail, publisher), "lines after the failover")
+        _, sent = await tail.finish(publisher)
+    assert len(tail.sink.gaps) == 1
+    assert_gaps_cover(sent, tail.seqs(), tail.sink.gaps)
+
+
+async def test_frozen_server_is_abandoned_within_the_stall_timeout() -> None:
+    with cluster(3) as (a, _b, c):
+        tail = Tail([a.url], stall_timeout=3.0)
+        await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
+        publisher = SeqPublisher(c.url).start()
+        await tail.until(lambda: len(tail.seqs()) > 20, "first lines")
+
+        a.freeze()
+        frozen_at = time.monotonic()
+        try:
+            await tail.until(lambda: tail.notices(NoticeKind.DISCONNECTED), "stall detection", timeout=15)
+            detected_after = time.monotonic() - frozen_at
+            await tail.until(lambda: tail.notices(NoticeKind.RECONNECTED), "the move to another node")
+            await tail.until(receiving_after(tail, publisher), "lines after the move")
+        finally:
+            a.thaw()
+        _, sent = await tail.finish(publisher)
+    assert 2.0 <= detected_after <= 6.0, detected_after  # the 3 s timeout, give or take a heartbeat
+    assert "no answer from" in tail.notices(NoticeKind.DISCONNECTED)[0]
+    assert [g.reason for g in tail.sink.gaps] == [GapReason.STALLED]
+    missing = assert_gaps_cover(sent, tail.seqs(), tail.sink.gaps)
+    assert missing  # lines published while frozen were lost, and are inside the window
+
+
+async def test_credentials_refused_after_connecting_then_accepted_again(auth_server: NatsServer) -> None:
+    tail = Tail([auth_server.url], user="my-org", password="fm2_secret-token")
+    await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
+
+    # The platform changes: the same server now wants other credentials.
+    await asyncio.to_thread(auth_server.restart, password="fm2_rotated")
+    await tail.until(lambda: tail.notices(NoticeKind.AUTH_REFUSED), "the auth-refused notice")
+    assert len(tail.notices(NoticeKind.AUTH_REFUSED)) == 1  # said once, not once per retry
+
+    # ... and goes back: flylogs resumes by itself.
+    await asyncio.to_thread(auth_server.restart, password="fm2_secret-token")
+    await tail.until(lambda: tail.notices(NoticeKind.RECONNECTED), "the reconnect", timeout=30)
+    publisher = SeqPublisher(auth_server.url, user="my-org", password="fm2_secret-token").start()
+    outcome, sent = await tail.finish(publisher)
+    assert sent.keys() <= tail.seqs()  # nothing published after the recovery was missed
+    assert [g.reason for g in outcome.gaps] == [GapReason.DISCONNECTED]
+    assert "fm2_" not in " ".join(n.text for n in tail.sink.notices)
