@@ -307,13 +307,15 @@ def _follow(
 ) -> None:
     """Run one tail session to its end and exit with its code (`beside`: a task to run alongside)."""
     from flylogs.filters import compile_patterns
-    from flylogs.pipeline import run_tail
+    from flylogs.pipeline import StopReason, run_tail
     from flylogs.render.console import Styler
     from flylogs.render.notices import NoticeWriter
+    from flylogs.render.output import ThreadedOutput
     from flylogs.render.sinks import build_sink
 
     highlight = compile_patterns(grep, ignore_case, "--grep")
-    sink = build_sink(output, env, color, apps=apps, highlight=highlight)
+    out = ThreadedOutput(env.stdout)
+    sink = build_sink(output, env, color, apps=apps, highlight=highlight, out=out)
     notices = NoticeWriter(
         env.stderr, Styler(env.use_color(color, stream_isatty=env.stderr_isatty), env.color_system())
     )
@@ -332,20 +334,27 @@ def _follow(
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, _resolver(stop, reason))
         if beside is None:
-            return await run_tail(plan, sink, notices, stop)
+            return await run_tail(plan, sink, notices, stop, backlog=out)
         done = asyncio.Event()
         companion = asyncio.create_task(beside(done))
         try:
-            return await run_tail(plan, sink, notices, stop)
+            return await run_tail(plan, sink, notices, stop, backlog=out)
         finally:
             done.set()
             await companion
 
+    outcome: Outcome | None = None
     with _errors(*secrets):
         try:
             outcome = asyncio.run(session())
         except KeyboardInterrupt:  # a platform without loop signal handlers
             raise typer.Exit(ExitCode.INTERRUPTED) from None
+        finally:
+            # Rendered lines are delivered in full when the session ended by itself (--count); after a
+            # signal or an error, a reader that is not reading gets two seconds, not forever.
+            ended_by_itself = outcome is not None and outcome.reason is StopReason.COUNT
+            out.close(timeout=None if ended_by_itself else 2.0)
+    assert outcome is not None
     _finish(outcome, notices.line, fail_on_gap)
 
 

@@ -41,11 +41,21 @@ class StopReason(StrEnum):
     TERMINATED = "terminated"
 
 
+class Backlog(Protocol):
+    """What the pipeline needs to know of a buffered output: how much is waiting, and how much may."""
+
+    @property
+    def backlog(self) -> int: ...
+    @property
+    def limit(self) -> int: ...
+
+
 @dataclass(slots=True)
 class Stats:
     received: int = 0
     shown: int = 0
     malformed: int = 0
+    dropped: int = 0
 
 
 class Pipeline:
@@ -60,10 +70,15 @@ class Pipeline:
         on_stop: Callable[[StopReason], None] = lambda _reason: None,
         gaps: GapTracker | None = None,
         notices: NoticeSink | None = None,
+        backlog: Backlog | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.stats = Stats()
         self.gaps = gaps
         self._notices = notices
+        self._backlog = backlog
+        self._clock_ns = clock_ns
+        self._dropping = False
         self._sink = sink
         self._keep = None if keep.is_empty else keep
         self._count = count
@@ -82,6 +97,10 @@ class Pipeline:
             stats.malformed += 1
         if self._keep is not None and not self._keep(event):
             return
+        backlog = self._backlog
+        if backlog is not None and self._overloaded(backlog):
+            self._drop(event)
+            return
         try:
             self._sink.event(event)
         except BrokenPipeError:
@@ -97,11 +116,43 @@ class Pipeline:
             # Flush once the burst in hand is written: per-line latency without a syscall per line.
             asyncio.get_running_loop().call_soon(self.flush)
 
+    def _overloaded(self, backlog: Backlog) -> bool:
+        """Drop from when the backlog passes its limit until it has drained to half (hysteresis)."""
+        if self._dropping:
+            if backlog.backlog >= backlog.limit // 2:
+                return True
+            self._dropping = False
+            self.flush()  # reports the dropped lines' gap before the next line is shown
+            return False
+        if backlog.backlog <= backlog.limit:
+            return False
+        self._dropping = True
+        if self._notices is not None:
+            self._notices.notice(
+                Notice(
+                    NoticeKind.ERROR,
+                    "output is not keeping up; dropping lines until it does (they are reported as a gap)",
+                )
+            )
+        return True
+
+    def _drop(self, event: LogEvent) -> None:
+        """Account for a line that could not be shown: it becomes part of a gap; memory stays bounded."""
+        self.stats.dropped += 1
+        when = event.ts_ns if event.ts_ns is not None else self._clock_ns()
+        if self.gaps is not None:
+            self.gaps.dropped(when, when)
+
+    def tick(self) -> None:
+        """Periodic: end a dropping spell once the output has caught up, even if no line arrives."""
+        if self._dropping and self._backlog is not None:
+            self._overloaded(self._backlog)
+
     def flush(self) -> None:
         self._flush_pending = False
         if self._stopped:
             return
-        if self.gaps is not None:
+        if self.gaps is not None and not self._dropping:
             # Lines dropped under load are reported once the burst is over.
             settled = self.gaps.drops_settled()
             if settled is not None:
@@ -158,6 +209,7 @@ async def run_tail(
     stop: asyncio.Future[StopReason],
     clock: Callable[[], float] = time.monotonic,
     clock_ns: Callable[[], int] = time.time_ns,
+    backlog: Backlog | None = None,
 ) -> Outcome:
     """Follow the stream until `stop` resolves (or the pipeline resolves it). Raises on a failed start."""
     started = clock()
@@ -167,7 +219,16 @@ async def run_tail(
             stop.set_result(reason)
 
     gaps = GapTracker(clock_ns())
-    pipeline = Pipeline(sink, plan.keep, count=plan.count, on_stop=request_stop, gaps=gaps, notices=notices)
+    pipeline = Pipeline(
+        sink,
+        plan.keep,
+        count=plan.count,
+        on_stop=request_stop,
+        gaps=gaps,
+        notices=notices,
+        backlog=backlog,
+        clock_ns=clock_ns,
+    )
     queue: asyncio.Queue[Notice] = asyncio.Queue()
     stream = LogStream(plan.connect, plan.subjects, pipeline.handle, queue, gaps=gaps, clock_ns=clock_ns)
 
@@ -181,7 +242,13 @@ async def run_tail(
         while True:
             relay(await queue.get())
 
+    async def ticking() -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            pipeline.tick()
+
     relaying = asyncio.create_task(relay_notices())
+    ticker = asyncio.create_task(ticking())
     try:
         starting = asyncio.create_task(stream.start())
         waiting: set[asyncio.Future[Any]] = {starting, stop}
@@ -201,9 +268,10 @@ async def run_tail(
         await stream.close()
         while not queue.empty():
             relay(queue.get_nowait())
-        relaying.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relaying
+        for task in (relaying, ticker):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if stop.done() and stop.result() is not StopReason.PIPE_CLOSED:
             pipeline.flush()
     still_open = gaps.open_gap(clock_ns())

@@ -144,3 +144,77 @@ def test_demo_serve_prints_a_url_that_tail_can_follow() -> None:
     finally:
         proc.kill()
     assert proc.returncode == 0
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_blocked_stdout_drops_lines_into_a_gap_with_bounded_memory(nats_server: NatsServer) -> None:
+    import threading
+
+    import nats
+
+    from tests.faults import SUBJECT, payload, seq_of
+
+    total = 60_000
+    sent: dict[int, int] = {}
+
+    def publish(first: int, last: int) -> None:
+        async def run() -> None:
+            nc = await nats.connect(nats_server.url, pending_size=64 * 1024 * 1024)
+            for seq in range(first, last + 1):
+                sent[seq] = time.time_ns()
+                await nc.publish(SUBJECT, payload(seq, sent[seq]))
+            await nc.flush(timeout=30)
+            await nc.close()
+
+        import asyncio
+
+        asyncio.run(run())
+
+    proc = spawn("tail", "--server", nats_server.url, "--all", "--json")  # stdout: a pipe nobody reads yet
+    try:
+        read_stderr_until(proc, b"following logs.>")
+        publish(1, total)
+        read_stderr_until(proc, b"output is not keeping up")
+        # Memory stays bounded while the reader is away (the backlog is capped at 8 MiB).
+        assert rss_mb(proc.pid) < 150
+
+        records: list[dict[str, object]] = []
+        assert proc.stdout is not None
+        stdout = proc.stdout
+
+        def read() -> None:
+            for line in stdout:
+                records.append(json.loads(line))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        wait_for(lambda: any(r["type"] == "gap" for r in records), timeout=30, what="the gap record")
+        publish(total + 1, total + 1)  # the stream recovered: a new line gets through
+        wait_for(
+            lambda: any(r.get("message") == f"seq={total + 1}" for r in records), timeout=30, what="recovery"
+        )
+        proc.send_signal(signal.SIGINT)
+        proc.wait(15)
+        reader.join(10)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=15)
+
+    shown = {seq_of(str(r["message"])) for r in records if r["type"] == "log"}
+    gaps = [r for r in records if r["type"] == "gap"]
+    assert all(g["reason"] == "slow_consumer" for g in gaps)
+    missing = set(sent) - shown
+    assert missing, "nothing was dropped: the test did not block the output"
+    assert sum(int(g["dropped"]) for g in gaps) == len(missing)  # type: ignore[call-overload]
+    from flylogs.timestamps import parse_rfc3339
+
+    windows = [(parse_rfc3339(str(g["start"])), parse_rfc3339(str(g["end"]))) for g in gaps]
+    assert all(
+        any(s is not None and e is not None and s <= sent[m] <= e for s, e in windows) for m in missing
+    )

@@ -9,11 +9,11 @@ Must not: add, rename or drop keys without a changelog entry.
 from __future__ import annotations
 
 import json
-from typing import BinaryIO
 
 from flylogs.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.render.gaps import gap_record
+from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls, escape_json_output
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -44,7 +44,7 @@ def encode_record(record: dict[str, object]) -> str:
 
 
 class JsonSink:
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: Writable) -> None:
         self._out = out
         self._write = out.write
 
@@ -70,7 +70,7 @@ class RawSink:
     be driven by a log line.
     """
 
-    def __init__(self, out: BinaryIO, *, escape: bool) -> None:
+    def __init__(self, out: Writable, *, escape: bool) -> None:
         self._out = out
         self._write = out.write
         self._escape = escape

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import BinaryIO
 
 from flylogs.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.render import styles
 from flylogs.render.console import Styler
 from flylogs.render.highlight import apply_spans, match_spans
+from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
 
 
 class PlainSink:
     def __init__(
         self,
-        out: BinaryIO,
+        out: Writable,
         styler: Styler,
         *,
         show_app: bool = False,

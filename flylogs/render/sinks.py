@@ -8,6 +8,7 @@ from datetime import tzinfo
 
 from flylogs.render.console import Environment, Styler
 from flylogs.render.jsonl import JsonSink, RawSink
+from flylogs.render.output import Writable
 from flylogs.render.plain import PlainSink
 from flylogs.render.table import TableSink
 from flylogs.settings import ColorWhen, OutputMode
@@ -30,19 +31,22 @@ def build_sink(
     apps: Sequence[str],
     highlight: Sequence[re.Pattern[str]] = (),
     tz: tzinfo | None = None,
+    out: Writable | None = None,
 ) -> Sink:
+    """The sink for `mode`, writing to `out` (default: the environment's stdout)."""
+    target = out if out is not None else env.stdout
     mode = effective_mode(mode, env)
     if mode is OutputMode.JSON:
-        return JsonSink(env.stdout)
+        return JsonSink(target)
     if mode is OutputMode.RAW:
-        return RawSink(env.stdout, escape=env.stdout_isatty)
+        return RawSink(target, escape=env.stdout_isatty)
     styler = Styler(env.use_color(color), env.color_system())
     show_app = len(apps) != 1
     if mode is OutputMode.PLAIN:
-        return PlainSink(env.stdout, styler, show_app=show_app, highlight=highlight)
+        return PlainSink(target, styler, show_app=show_app, highlight=highlight)
     app_width = None
     if show_app:
         app_width = max(8, min(20, max(len(a) for a in apps))) if apps else 16
     return TableSink(
-        env.stdout, styler, width=env.terminal_width(), app_width=app_width, highlight=highlight, tz=tz
+        target, styler, width=env.terminal_width(), app_width=app_width, highlight=highlight, tz=tz
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import BinaryIO
 
 from flylogs.gaps import Gap
 from flylogs.model import LogEvent
@@ -20,6 +19,7 @@ from flylogs.render.cells import chop, fit
 from flylogs.render.console import Styler
 from flylogs.render.gaps import describe_gap
 from flylogs.render.highlight import apply_spans, match_spans
+from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
 
 TIME_W = 12
@@ -36,7 +36,7 @@ _SHORT_LEVELS = {"warning": "warn", "critical": "crit"}
 class TableSink:
     def __init__(
         self,
-        out: BinaryIO,
+        out: Writable,
         styler: Styler,
         *,
         width: int,

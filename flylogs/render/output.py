@@ -1,0 +1,92 @@
+"""Non-blocking output: the event loop never waits for stdout.
+
+A log tail whose reader stops (a paused `less`, a stuck pipe, a terminal scrolled back in tmux) must
+keep answering the server, or the server cuts it off and every line in between is lost silently. So
+sinks write into memory and a writer thread does the blocking writes. The backlog is bounded: past
+`limit` bytes the pipeline drops lines and reports them as a gap, instead of growing without bound.
+Must not: format anything.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import BinaryIO, Protocol
+
+DEFAULT_LIMIT = 8 * 1024 * 1024
+
+
+class Writable(Protocol):
+    """What a sink writes to: stdout's buffer, a BytesIO, or a ThreadedOutput."""
+
+    def write(self, data: bytes, /) -> int: ...
+    def flush(self) -> None: ...
+
+
+class ThreadedOutput:
+    """A file-like sink target: `write` buffers, `flush` hands the buffer to the writer thread."""
+
+    def __init__(self, out: BinaryIO, limit: int = DEFAULT_LIMIT) -> None:
+        self._out = out
+        self.limit = limit
+        self._buffer = bytearray()
+        self._chunks: deque[bytes] = deque()
+        self._backlog = 0
+        self._cond = threading.Condition()
+        self._closing = False
+        self.broken = False  # the reader went away (EPIPE): the session should end quietly
+        self._thread = threading.Thread(target=self._run, name="flylogs-output", daemon=True)
+        self._thread.start()
+
+    @property
+    def backlog(self) -> int:
+        """Bytes written but not yet accepted by stdout."""
+        return self._backlog + len(self._buffer)
+
+    def write(self, data: bytes) -> int:
+        if self.broken:
+            raise BrokenPipeError
+        self._buffer += data
+        return len(data)
+
+    def flush(self) -> None:
+        if self.broken:
+            raise BrokenPipeError
+        if not self._buffer:
+            return
+        chunk = bytes(self._buffer)
+        self._buffer.clear()
+        with self._cond:
+            self._chunks.append(chunk)
+            self._backlog += len(chunk)
+            self._cond.notify()
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Write what is buffered and stop the thread; False if stdout did not take it within `timeout`."""
+        if not self.broken:
+            self.flush()
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._chunks and not self._closing:
+                    self._cond.wait()
+                if not self._chunks:
+                    return
+                chunk = self._chunks.popleft()
+            try:
+                self._out.write(chunk)
+                self._out.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                self.broken = True
+                with self._cond:
+                    self._chunks.clear()
+                    self._backlog = 0
+                return
+            with self._cond:
+                self._backlog -= len(chunk)
