@@ -38,6 +38,10 @@ class UsageError(FlylogsError):
     exit_code = ExitCode.USAGE
 
 
+class HistoryUnavailableError(UsageError):
+    """--stream/--since name a history source that is not there."""
+
+
 class ConfigError(FlylogsError):
     exit_code = ExitCode.CONFIG
 

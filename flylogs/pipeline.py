@@ -12,15 +12,16 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
 from flylogs.decode import decode
+from flylogs.dedupe import RecentLines
 from flylogs.filters import Filter
 from flylogs.gaps import Gap, GapTracker
 from flylogs.model import LogEvent, Notice, NoticeKind
-from flylogs.stream import ConnectOptions, LogStream
+from flylogs.stream import ConnectOptions, JetStreamHistory, LogStream, describe_error
 
 
 class Sink(Protocol):
@@ -34,8 +35,13 @@ class NoticeSink(Protocol):
     def notice(self, notice: Notice) -> None: ...
 
 
+# Live lines held back while history is read at start; past this, they are dropped into a gap.
+HOLD_LIMIT = 200_000
+
+
 class StopReason(StrEnum):
     COUNT = "count reached"
+    END_OF_HISTORY = "end of history"
     PIPE_CLOSED = "output closed"
     INTERRUPTED = "interrupted"
     TERMINATED = "terminated"
@@ -72,8 +78,14 @@ class Pipeline:
         notices: NoticeSink | None = None,
         backlog: Backlog | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        recent: RecentLines | None = None,
     ) -> None:
         self.stats = Stats()
+        self.reported: list[Gap] = []
+        # With a history source: what was shown, so a replay never shows a line twice.
+        self._recent = recent
+        # While history is being read at start, live lines wait here (bounded).
+        self._held: list[LogEvent] | None = None
         self.gaps = gaps
         self._notices = notices
         self._backlog = backlog
@@ -97,6 +109,15 @@ class Pipeline:
             stats.malformed += 1
         if self._keep is not None and not self._keep(event):
             return
+        if self._held is not None:
+            if len(self._held) < HOLD_LIMIT:
+                self._held.append(event)
+            else:
+                self._drop(event)
+            return
+        self._show(event)
+
+    def _show(self, event: LogEvent) -> None:
         backlog = self._backlog
         if backlog is not None and self._overloaded(backlog):
             self._drop(event)
@@ -106,6 +127,9 @@ class Pipeline:
         except BrokenPipeError:
             self.stop(StopReason.PIPE_CLOSED)
             return
+        stats = self.stats
+        if self._recent is not None:
+            self._recent.add(RecentLines.key(event.subject, event.raw))
         stats.shown += 1
         if self._count is not None and stats.shown >= self._count:
             self.flush()
@@ -115,6 +139,39 @@ class Pipeline:
             self._flush_pending = True
             # Flush once the burst in hand is written: per-line latency without a syscall per line.
             asyncio.get_running_loop().call_soon(self.flush)
+
+    # --- history: holding live lines at the seam, and replays -----------------------------------
+
+    def hold(self) -> None:
+        """Keep live lines back (history is being read) until `release`."""
+        self._held = []
+
+    def release(self) -> None:
+        """Show the held live lines, less those a replay already showed: no duplicate, no hole."""
+        held, self._held = self._held or [], None
+        self.show_all(held)
+
+    def prepare(self, messages: Sequence[tuple[str, bytes]]) -> list[LogEvent]:
+        """Replayed messages to show: decoded, filtered, not shown before, in timestamp order."""
+        recent = self._recent
+        events = []
+        for subject, data in messages:
+            if recent is not None and RecentLines.key(subject, data) in recent:
+                continue
+            event = decode(subject, data)
+            if self._keep is None or self._keep(event):
+                events.append(event)
+        events.sort(key=lambda e: (e.ts_ns is None, e.ts_ns or 0))
+        return events
+
+    def show_all(self, events: Sequence[LogEvent]) -> None:
+        recent = self._recent
+        for event in events:
+            if self._stopped:
+                return
+            if recent is None or RecentLines.key(event.subject, event.raw) not in recent:
+                self._show(event)
+        self.flush()
 
     def _overloaded(self, backlog: Backlog) -> bool:
         """Drop from when the backlog passes its limit until it has drained to half (hysteresis)."""
@@ -164,6 +221,7 @@ class Pipeline:
 
     def report_gap(self, gap: Gap, *, flush: bool = True) -> None:
         """In-band where the sink has a place for gaps (table, JSON), else on stderr."""
+        self.reported.append(gap)
         if self._stopped:
             return
         try:
@@ -188,6 +246,12 @@ class TailPlan:
     subjects: Sequence[str]
     keep: Filter = field(default_factory=Filter)
     count: int | None = None
+    # A JetStream stream holding the log subjects: fills gaps, and gives history.
+    history_stream: str | None = None
+    # Print history from this moment (epoch ns) before following; needs `history_stream`.
+    since_ns: int | None = None
+    # False: print the history and stop (`--no-follow`).
+    follow: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,15 +292,36 @@ async def run_tail(
         notices=notices,
         backlog=backlog,
         clock_ns=clock_ns,
+        recent=RecentLines() if plan.history_stream else None,
     )
     queue: asyncio.Queue[Notice] = asyncio.Queue()
     stream = LogStream(plan.connect, plan.subjects, pipeline.handle, queue, gaps=gaps, clock_ns=clock_ns)
+    history = JetStreamHistory(stream, plan.history_stream) if plan.history_stream else None
+    backfills: set[asyncio.Task[None]] = set()
+
+    async def backfill(gap: Gap) -> None:
+        """Replay the gap's window from the history source, then report it with what was recovered."""
+        assert history is not None
+        try:
+            events = pipeline.prepare(await history.replay(gap.start_ns, gap.end_ns))
+        except Exception as exc:  # the gap stays unfilled, and says so
+            notices.notice(
+                Notice(NoticeKind.ERROR, f"could not backfill from {history.name}: {describe_error(exc)}")
+            )
+            pipeline.report_gap(gap)
+            return
+        pipeline.report_gap(replace(gap, backfilled=len(events), complete=True), flush=False)
+        pipeline.show_all(events)
 
     def relay(notice: Notice) -> None:
-        if notice.gap is not None:
-            pipeline.report_gap(notice.gap)
-        else:
+        if notice.gap is None:
             notices.notice(notice)
+        elif history is not None and not stop.done():
+            task = asyncio.create_task(backfill(notice.gap))
+            backfills.add(task)
+            task.add_done_callback(backfills.discard)
+        else:
+            pipeline.report_gap(notice.gap)
 
     async def relay_notices() -> None:
         while True:
@@ -247,10 +332,30 @@ async def run_tail(
             await asyncio.sleep(0.25)
             pipeline.tick()
 
+    async def begin() -> None:
+        await stream.start(subscribe=plan.follow)
+        if history is not None:
+            await history.check()
+        try:
+            sink.header()
+        except BrokenPipeError:
+            request_stop(StopReason.PIPE_CLOSED)
+            return
+        if plan.since_ns is None or history is None:
+            return
+        # The seam: live lines are already subscribed and held; history runs up to now; duplicates
+        # between the two are dropped on release. No hole, no line twice.
+        pipeline.hold()
+        end = None if plan.follow else clock_ns()
+        pipeline.show_all(pipeline.prepare(await history.replay(plan.since_ns, end)))
+        pipeline.release()
+        if not plan.follow:
+            request_stop(StopReason.END_OF_HISTORY)
+
     relaying = asyncio.create_task(relay_notices())
     ticker = asyncio.create_task(ticking())
     try:
-        starting = asyncio.create_task(stream.start())
+        starting = asyncio.create_task(begin())
         waiting: set[asyncio.Future[Any]] = {starting, stop}
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if not starting.done():  # stopped (Ctrl-C) while still connecting
@@ -258,13 +363,12 @@ async def run_tail(
             with contextlib.suppress(asyncio.CancelledError):
                 await starting
         else:
-            starting.result()  # raises AuthError / UnreachableError
-            try:
-                sink.header()
-            except BrokenPipeError:
-                request_stop(StopReason.PIPE_CLOSED)
+            starting.result()  # raises AuthError / UnreachableError / HistoryUnavailableError
             await stop
     finally:
+        for task in list(backfills):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 10)
         await stream.close()
         while not queue.empty():
             relay(queue.get_nowait())
@@ -277,5 +381,4 @@ async def run_tail(
     still_open = gaps.open_gap(clock_ns())
     if still_open is not None:  # stopped while disconnected: that window was never closed
         pipeline.report_gap(still_open)
-        gaps.closed.append(still_open)
-    return Outcome(stop.result(), pipeline.stats, clock() - started, tuple(gaps.closed))
+    return Outcome(stop.result(), pipeline.stats, clock() - started, tuple(pipeline.reported))

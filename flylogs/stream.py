@@ -14,13 +14,15 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from nats.aio.client import Client
 from nats.errors import AuthorizationError, SlowConsumerError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from flylogs.backoff import backoff_delay
-from flylogs.errors import AuthError, UnreachableError
+from flylogs.errors import AuthError, HistoryUnavailableError, UnreachableError
 from flylogs.gaps import Gap, GapReason, GapTracker
 from flylogs.model import Notice, NoticeKind
 from flylogs.settings import redact_url
@@ -112,12 +114,23 @@ class LogStream:
         self.dropped_by_client = 0
 
     @property
+    def client(self) -> Client:
+        return self._nc
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return self._subjects
+
+    @property
     def server(self) -> str | None:
         url = self._nc.connected_url
         return redact_url(url.geturl()) if url is not None else None
 
-    async def start(self) -> None:
-        """Connect and subscribe; raise AuthError or UnreachableError if the first connection fails."""
+    async def start(self, *, subscribe: bool = True) -> None:
+        """Connect and subscribe; raise AuthError or UnreachableError if the first connection fails.
+
+        With `subscribe=False` (history only) it connects and stops there.
+        """
         loop = asyncio.get_running_loop()
         self._first_failure = loop.create_future()
         opts = self._options
@@ -154,6 +167,8 @@ class LogStream:
         connect.result()
         self._connected_once = True
         self._outage_errors.clear()
+        if not subscribe:
+            return
         for subject in self._subjects:
             await self._nc.subscribe(
                 subject,
@@ -314,6 +329,66 @@ class LogStream:
         """Closing is always ours (reconnects never give up); nothing to tell."""
 
 
+class JetStreamHistory:
+    """Replays windows of the log subjects from a JetStream stream (self-hosted setups, the demo).
+
+    An ephemeral, unacknowledged consumer per subject starts at the window's start time and reads until
+    past its end, so a replay costs the server nothing once done.
+    """
+
+    def __init__(self, log_stream: LogStream, name: str) -> None:
+        self._log_stream = log_stream
+        self.name = name
+
+    async def check(self) -> None:
+        """Fail early, with a hint, when the stream does not exist or JetStream is off."""
+        js = self._log_stream.client.jetstream()
+        try:
+            await js.stream_info(self.name)
+        except Exception:
+            raise HistoryUnavailableError(
+                f"no JetStream stream {self.name!r} on the server (or JetStream is not enabled there)",
+                hint="--stream names a stream that stores the log subjects (`nats stream ls`); "
+                "Fly's own log stream keeps no history",
+            ) from None
+
+    async def replay(
+        self, start_ns: int, end_ns: int | None, limit: int = 200_000
+    ) -> list[tuple[str, bytes]]:
+        """(subject, payload) of messages stored from `start_ns` to `end_ns` (open-ended: to the present)."""
+        js = self._log_stream.client.jetstream()
+        found: list[tuple[str, bytes]] = []
+        start = datetime.fromtimestamp(start_ns / 1e9, UTC)
+        for subject in self._log_stream.subjects:
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_TIME,
+                opt_start_time=start,
+                ack_policy=AckPolicy.NONE,
+                inactive_threshold=30.0,
+                mem_storage=True,
+            )
+            sub = await js.pull_subscribe(subject, stream=self.name, config=config)
+            try:
+                while len(found) < limit:
+                    try:
+                        batch = await sub.fetch(512, timeout=1.0)
+                    except TimeoutError:
+                        break
+                    past_end = False
+                    for msg in batch:
+                        stored = msg.metadata.timestamp
+                        if end_ns is not None and stored.timestamp() * 1e9 > end_ns + 1_000_000:
+                            past_end = True
+                            break
+                        found.append((msg.subject, msg.data))
+                    if past_end or not batch or batch[-1].metadata.num_pending == 0:
+                        break
+            finally:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+        return found
+
+
 class Publisher:
     """A plain publisher, for the demo fleet and benchmarks."""
 
@@ -334,6 +409,14 @@ class Publisher:
 
     async def flush(self) -> None:
         await self._nc.flush()
+
+    async def ensure_stream(self, name: str, subjects: Sequence[str], max_age_s: float = 3600.0) -> None:
+        """A JetStream stream over `subjects` (the demo's history source)."""
+        js = self._nc.jetstream()
+        with contextlib.suppress(Exception):
+            await js.stream_info(name)
+            return
+        await js.add_stream(name=name, subjects=list(subjects), max_age=max_age_s)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

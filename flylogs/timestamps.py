@@ -50,3 +50,16 @@ def format_rfc3339(ns: int, digits: int = 9) -> str:
     if digits <= 0:
         return base + "Z"
     return f"{base}.{nanos:09d}"[: len(base) + 1 + digits] + "Z"
+
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z", re.ASCII)
+
+
+def parse_since(text: str, now_ns: int) -> int | None:
+    """`--since`: a duration back from now (`90s`, `10m`, `2h`, `1h30m`, `7d`) or an RFC 3339 time."""
+    text = text.strip()
+    match = _DURATION.match(text)
+    if match is not None and text and any(match.groups()):
+        days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+        return now_ns - ((days * 24 + hours) * 3600 + minutes * 60 + seconds) * NS
+    return parse_rfc3339(text)
