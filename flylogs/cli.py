@@ -15,6 +15,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -26,6 +27,7 @@ from flylogs.model import Level
 from flylogs.settings import ColorWhen, Flags, OutputMode, Settings
 
 if TYPE_CHECKING:
+    from flylogs.natsserver import NatsServer
     from flylogs.pipeline import Outcome, StopReason, TailPlan
     from flylogs.render.console import Environment
     from flylogs.stream import ConnectOptions
@@ -190,6 +192,31 @@ FailOnGapOpt = Annotated[
         "--fail-on-gap",
         help="Exit 6 at the end if any gap (a window of possibly missed logs) was not filled.",
         rich_help_panel=OUTPUT,
+    ),
+]
+HISTORY = "History and backfill"
+StreamOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stream",
+        help="A JetStream stream storing the log subjects: fills gaps after an outage, and gives --since.",
+        rich_help_panel=HISTORY,
+    ),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Print history from this long ago (90s, 10m, 2h, 7d) or this time (RFC 3339) before following.",
+        rich_help_panel=HISTORY,
+    ),
+]
+NoFollowOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-follow",
+        help="Print the history (default: the last hour) and exit, like `fly logs --no-tail`.",
+        rich_help_panel=HISTORY,
     ),
 ]
 WaitOpt = Annotated[
@@ -429,6 +456,9 @@ def tail(
     wait: WaitOpt = False,
     stall_timeout: StallOpt = 15.0,
     fail_on_gap: FailOnGapOpt = False,
+    stream: StreamOpt = None,
+    since: SinceOpt = None,
+    no_follow: NoFollowOpt = False,
 ) -> None:
     """Follow logs live: reconnect by itself, forever, and report every gap.
 
@@ -471,6 +501,7 @@ def tail(
             ignore_case,
             level,
             count,
+            History(stream, since, not no_follow),
         )
     _follow(
         plan,
@@ -496,10 +527,13 @@ def _plan(
     ignore_case: bool,
     level: Level | None,
     count: int | None,
+    history: History | None = None,
 ) -> TailPlan:
     from flylogs.filters import build_filter
     from flylogs.pipeline import TailPlan
     from flylogs.subjects import plan_subjects
+
+    history = history or History()
 
     subjects = plan_subjects(apps, regions or [], instances or [])
     keep = build_filter(
@@ -511,7 +545,46 @@ def _plan(
         regions=(regions or []) if subjects.filter_regions else [],
         instances=(instances or []) if subjects.filter_instances else [],
     )
-    return TailPlan(connect=connect, subjects=subjects.subjects, keep=keep, count=count)
+    return TailPlan(
+        connect=connect,
+        subjects=subjects.subjects,
+        keep=keep,
+        count=count,
+        history_stream=history.stream,
+        since_ns=history.since_ns(),
+        follow=history.follow,
+    )
+
+
+@dataclass(frozen=True)
+class History:
+    """`--stream`, `--since` and `--no-follow`, checked together."""
+
+    stream: str | None = None
+    since: str | None = None
+    follow: bool = True
+
+    def since_ns(self) -> int | None:
+        import time
+
+        from flylogs.timestamps import parse_since
+
+        since = self.since if self.since is not None or self.follow else "1h"
+        if since is None:
+            return None
+        if self.stream is None:
+            raise UsageError(
+                "--since and --no-follow need a history source",
+                hint="name a JetStream stream that stores the log subjects with --stream "
+                "(Fly's NATS stream itself keeps no history)",
+            )
+        value = parse_since(since, time.time_ns())
+        if value is None:
+            raise UsageError(
+                f"--since {since!r} is neither a duration nor a time",
+                hint="use a duration (90s, 10m, 2h, 1h30m, 7d) or a time such as 2026-11-20T09:00:00Z",
+            )
+        return value
 
 
 @app.command()
@@ -538,6 +611,16 @@ def demo(
         ),
     ] = False,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for a repeatable fleet.")] = None,
+    chaos: Annotated[
+        bool,
+        typer.Option(
+            "--chaos",
+            help="Restart the embedded server every few seconds: watch reconnects, gap rows and backfill.",
+        ),
+    ] = False,
+    since: SinceOpt = None,
+    no_follow: NoFollowOpt = False,
+    fail_on_gap: FailOnGapOpt = False,
 ) -> None:
     """Run everything locally: an embedded NATS server, a synthetic fleet of apps, and the tail.
 
@@ -547,8 +630,10 @@ def demo(
       flylogs demo --level warn
       flylogs demo shop-api --region iad --grep 'ERROR|5\\d\\d '
       flylogs demo --json --count 5 | jq .message
+      flylogs demo --chaos        # the server restarts every few seconds; gaps are filled
       flylogs demo --serve        # then, elsewhere: flylogs tail --server <URL printed> --all
     """
+    from flylogs.demo import DEMO_STREAM, prepare_stream
     from flylogs.natsserver import NatsServer
     from flylogs.stream import ConnectOptions
 
@@ -565,16 +650,18 @@ def demo(
             ignore_case,
             level,
             count,
+            History(DEMO_STREAM, since, not no_follow),
         )
-        server = NatsServer()
+        server = NatsServer(jetstream=True)
         server.start()
     try:
         with _errors():
+            asyncio.run(prepare_stream(server.url))
             if serve:
                 _serve(server.url, rate, seed, env)
             from dataclasses import replace
 
-            plan = replace(plan, connect=ConnectOptions(servers=(server.url,)))
+            plan = replace(plan, connect=ConnectOptions(servers=(server.url,), stall_timeout=5.0))
         _follow(
             plan,
             env,
@@ -583,18 +670,28 @@ def demo(
             apps=followed,
             grep=grep or [],
             ignore_case=ignore_case,
-            notes=[f"demo: a synthetic fleet writes {rate:g} lines/s to {server.url}; Ctrl-C to stop"],
-            beside=_fleet(server.url, rate, seed),
+            notes=[
+                f"demo: a synthetic fleet writes {rate:g} lines/s to {server.url}"
+                + (", and the server restarts every few seconds" if chaos else "")
+                + "; Ctrl-C to stop"
+            ],
+            beside=_fleet(server, rate, seed, chaos),
+            fail_on_gap=fail_on_gap,
         )
     finally:
         server.close()
 
 
-def _fleet(url: str, rate: float, seed: int | None) -> Callable[[asyncio.Event], Coroutine[Any, Any, object]]:
-    from flylogs.demo import run_fleet
+def _fleet(
+    server: NatsServer, rate: float, seed: int | None, chaos: bool
+) -> Callable[[asyncio.Event], Coroutine[Any, Any, object]]:
+    from flylogs.demo import run_chaos, run_fleet
 
-    def start(stop: asyncio.Event) -> Coroutine[Any, Any, object]:
-        return run_fleet(url, rate, stop, seed)
+    async def start(stop: asyncio.Event) -> None:
+        tasks = [run_fleet(server.url, rate, stop, seed)]
+        if chaos:
+            tasks.append(run_chaos(server.restart, stop, seed))
+        await asyncio.gather(*tasks)
 
     return start
 

@@ -156,6 +156,33 @@ class Fleet:
         )
 
 
+DEMO_STREAM = "LOGS"
+
+
+async def prepare_stream(server: str) -> None:
+    """The demo's JetStream stream over every log subject: history for --since, backfill for gaps."""
+    publisher = Publisher()
+    await publisher.connect(server)
+    try:
+        await publisher.ensure_stream(DEMO_STREAM, ["logs.>"], max_age_s=3600)
+    finally:
+        await publisher.close()
+
+
+async def run_chaos(restart: Callable[[], object], stop: asyncio.Event, seed: int | None = None) -> int:
+    """Restart the server every 3 to 7 seconds until `stop`; returns how many restarts."""
+    rng = random.Random(seed)  # noqa: S311  (chaos timing, not secrets)
+    restarts = 0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=rng.uniform(3.0, 7.0))
+        if stop.is_set():
+            break
+        await asyncio.to_thread(restart)
+        restarts += 1
+    return restarts
+
+
 async def run_fleet(server: str, rate: float, stop: asyncio.Event, seed: int | None = None) -> int:
     """Publish at about `rate` lines per second until `stop` is set; returns how many were sent."""
     fleet = Fleet(random.Random(seed))  # noqa: S311  (synthetic logs, not secrets)

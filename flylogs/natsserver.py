@@ -67,6 +67,7 @@ class NatsServer:
         extra_args: Sequence[str] = (),
         startup_timeout: float = 10.0,
         monitor: bool = False,
+        jetstream: bool = False,
     ) -> None:
         self.port = port
         self.monitor_port: int | None = -1 if monitor else None
@@ -78,6 +79,8 @@ class NatsServer:
         self._proc: subprocess.Popen[bytes] | None = None
         self._workdir = Path(tempfile.mkdtemp(prefix="flylogs-nats-"))
         self.log_path = self._workdir / "nats-server.log"
+        if jetstream and self.jetstream_dir is None:
+            self.jetstream_dir = self._workdir / "jetstream"
 
     @property
     def url(self) -> str:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nats.aio.client import Client
-from nats.errors import AuthorizationError, SlowConsumerError
+from nats.errors import AuthorizationError, SlowConsumerError, UnexpectedEOF
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from flylogs.backoff import backoff_delay
@@ -69,6 +69,10 @@ def describe_error(exc: BaseException) -> str:
         return "authorization violation (credentials refused)"
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, UnexpectedEOF):
+        return "the server closed the connection"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     text = str(exc) or type(exc).__name__

@@ -248,3 +248,44 @@ def test_demo_filters_like_tail() -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 3
     assert all(("[warn]" in line or "[error]" in line) and "app[" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tail", "--since", "10m"], "need a history source"),
+        (["tail", "--no-follow"], "need a history source"),
+        (["tail", "--stream", "LOGS", "--since", "yesterday"], "neither a duration nor a time"),
+    ],
+)
+def test_history_usage_errors(args: list[str], message: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == ExitCode.USAGE
+    assert message in result.stderr and "hint: " in result.stderr
+
+
+def test_no_follow_prints_stored_history_and_exits(tmp_path: Path) -> None:
+    import asyncio
+
+    import nats
+
+    with NatsServer(jetstream_dir=tmp_path / "js") as server:
+
+        async def store() -> None:
+            nc = await nats.connect(server.url)
+            js = nc.jetstream()
+            await js.add_stream(name="LOGS", subjects=["logs.>"])
+            for case in CASES[:5]:
+                await js.publish(case.subject, case.payload)
+            await nc.close()
+
+        asyncio.run(store())
+        result = invoke("tail", "--server", server.url, "--all", "--stream", "LOGS", "--no-follow", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [json.loads(line)["message"] for line in result.stdout.splitlines()] == [
+        "Listening on 0.0.0.0:8080",
+        "GET /health 200 1.2ms",
+        "ERROR payment gateway timeout after 30s",
+        "WARN retrying in 2s",
+        "cache miss ratio=0.12",
+    ]

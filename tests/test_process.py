@@ -218,3 +218,43 @@ def test_blocked_stdout_drops_lines_into_a_gap_with_bounded_memory(nats_server: 
     assert all(
         any(s is not None and e is not None and s <= sent[m] <= e for s, e in windows) for m in missing
     )
+
+
+def test_fail_on_gap_exits_6_after_a_restart(nats_server: NatsServer) -> None:
+    proc = spawn("tail", "--server", nats_server.url, "--all", "--json", "--count", "1", "--fail-on-gap")
+    try:
+        read_stderr_until(proc, b"following logs.>")
+        nats_server.kill()
+        read_stderr_until(proc, b"disconnected")
+        nats_server.start()
+        read_stderr_until(proc, b"reconnected to")
+        publish_when_subscribed(nats_server, [(CASES[0].subject, CASES[0].payload)]).join(10)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 6, err
+    records = [json.loads(line) for line in out.decode().splitlines()]
+    assert [r["type"] for r in records] == ["gap", "log"]
+    assert records[0]["reason"] == "disconnected" and records[0]["backfilled"] == 0
+    assert "1 gap(s)" in err.decode() and "(1 not filled)" in err.decode()
+
+
+def test_demo_chaos_restarts_the_server_and_reports_filled_gaps() -> None:
+    proc = spawn("demo", "--chaos", "--json", "--rate", "200", "--seed", "2")
+    records: list[dict[str, object]] = []
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 30
+        while not any(r["type"] == "gap" for r in records) or records[-1]["type"] == "gap":
+            assert time.monotonic() < deadline, "no gap within 30 s"
+            records.append(json.loads(proc.stdout.readline()))
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    [gap, *_] = [r for r in records if r["type"] == "gap"]
+    assert gap["reason"] == "disconnected" and isinstance(gap["backfilled"], int)
+    assert b"reconnected to" in err
+    logs = [(r["timestamp"], r["message"]) for r in records if r["type"] == "log"]
+    assert len(set(logs)) == len(logs)  # no line twice, backfill included

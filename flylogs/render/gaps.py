@@ -24,9 +24,12 @@ def describe_gap(gap: Gap) -> str:
     what = gap.reason.value.replace("_", " ")
     if gap.dropped is not None:
         what += f", {gap.dropped:,} lines dropped"
-    if gap.backfilled:
-        what += f", {gap.backfilled:,} recovered"
+    verdict = "logs in this window may be missing"
+    if gap.complete:
+        verdict = f"filled from history, {gap.backfilled:,} line(s) recovered below"
+    elif gap.backfilled:
+        verdict = f"{gap.backfilled:,} line(s) recovered below; others may be missing"
     return (
         f"gap {format_rfc3339(gap.start_ns, 3)} → {format_rfc3339(gap.end_ns, 3)} "
-        f"({gap.duration_s:g}s, {what}): logs in this window may be missing"
+        f"({gap.duration_s:g}s, {what}): {verdict}"
     )
