@@ -27,6 +27,7 @@ from flylogs.model import Level
 from flylogs.settings import ColorWhen, Flags, OutputMode, Settings
 
 if TYPE_CHECKING:
+    from flylogs.flyapi import ApiSpec
     from flylogs.natsserver import NatsServer
     from flylogs.pipeline import Outcome, StopReason, TailPlan
     from flylogs.render.console import Environment
@@ -216,6 +217,23 @@ NoFollowOpt = Annotated[
     typer.Option(
         "--no-follow",
         help="Print the history (default: the last hour) and exit, like `fly logs --no-tail`.",
+        rich_help_panel=HISTORY,
+    ),
+]
+BackfillOpt = Annotated[
+    bool,
+    typer.Option(
+        "--backfill/--no-backfill",
+        help="Fill gaps from Fly's HTTP logs API (needs app names and a token), or from --stream.",
+        rich_help_panel=HISTORY,
+    ),
+]
+ApiUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url",
+        help="Fly's HTTP API (history and backfill). Env FLYLOGS_API_URL. Default https://api.fly.io.",
+        show_default=False,
         rich_help_panel=HISTORY,
     ),
 ]
@@ -459,6 +477,8 @@ def tail(
     stream: StreamOpt = None,
     since: SinceOpt = None,
     no_follow: NoFollowOpt = False,
+    backfill: BackfillOpt = True,
+    api_url: ApiUrlOpt = None,
 ) -> None:
     """Follow logs live: reconnect by itself, forever, and report every gap.
 
@@ -478,13 +498,19 @@ def tail(
                 config=config,
                 output=OutputMode.JSON if json_ else output,
                 color=color,
+                api_url=api_url,
+                stream=stream,
             )
         )
     secrets = (access_token, settings.token)
     with _errors(*secrets):
+        from flylogs.flyapi import ApiSpec
         from flylogs.stream import ConnectOptions
 
         followed, note = _apps(apps, app_opt, all_apps)
+        api = None
+        if backfill and not settings.stream and settings.token and followed:
+            api = ApiSpec(tuple(followed), settings.token, settings.api_url)
         plan = _plan(
             ConnectOptions(
                 servers=settings.servers,
@@ -501,7 +527,7 @@ def tail(
             ignore_case,
             level,
             count,
-            History(stream, since, not no_follow),
+            History(settings.stream, since, not no_follow, api),
         )
     _follow(
         plan,
@@ -551,6 +577,7 @@ def _plan(
         keep=keep,
         count=count,
         history_stream=history.stream,
+        api=history.api,
         since_ns=history.since_ns(),
         follow=history.follow,
     )
@@ -563,6 +590,7 @@ class History:
     stream: str | None = None
     since: str | None = None
     follow: bool = True
+    api: ApiSpec | None = None
 
     def since_ns(self) -> int | None:
         import time
@@ -572,11 +600,11 @@ class History:
         since = self.since if self.since is not None or self.follow else "1h"
         if since is None:
             return None
-        if self.stream is None:
+        if self.stream is None and self.api is None:
             raise UsageError(
                 "--since and --no-follow need a history source",
-                hint="name a JetStream stream that stores the log subjects with --stream "
-                "(Fly's NATS stream itself keeps no history)",
+                hint="name the app(s) and have a token (Fly's HTTP logs API), or name a JetStream stream "
+                "that stores the log subjects with --stream (Fly's NATS stream itself keeps no history)",
             )
         value = parse_since(since, time.time_ns())
         if value is None:
@@ -804,6 +832,8 @@ def config_show(
         ("token", settings.token_summary(), settings.origins["token"]),
         ("output", settings.output.value, settings.origins["output"]),
         ("color", settings.color.value, settings.origins["color"]),
+        ("stream", settings.stream or "none", settings.origins["stream"]),
+        ("api_url", settings.api_url, settings.origins["api_url"]),
         (
             "config",
             str(settings.config_path) + ("" if settings.config_path.exists() else " (absent)"),

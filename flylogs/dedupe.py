@@ -1,12 +1,16 @@
 """Remembering recently shown lines, so a replayed window never shows one twice.
 
-Bounded: the oldest keys are forgotten once `capacity` are held. A key is the hash of subject and
-payload; two different lines colliding on 64 bits is not a practical concern. Must not: do I/O.
+Bounded: the oldest keys are forgotten once `capacity` are held. A line is known by its timestamp,
+instance and message (the same line from NATS, JetStream or the HTTP API, whatever the payload's
+layout), or by its raw payload when it has no timestamp; keys are 64-bit hashes, and a collision
+between two different lines is not a practical concern. Must not: do I/O.
 """
 
 from __future__ import annotations
 
 from collections import deque
+
+from flylogs.model import LogEvent
 
 
 class RecentLines:
@@ -16,8 +20,10 @@ class RecentLines:
         self._keys: set[int] = set()
 
     @staticmethod
-    def key(subject: str, payload: bytes) -> int:
-        return hash((subject, payload))
+    def key(event: LogEvent) -> int:
+        if event.timestamp is not None:
+            return hash((event.timestamp, event.instance, event.message))
+        return hash((event.subject, event.raw))
 
     def add(self, key: int) -> None:
         if key in self._keys:

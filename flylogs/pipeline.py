@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from flylogs.decode import decode
 from flylogs.dedupe import RecentLines
 from flylogs.filters import Filter
+from flylogs.flyapi import ApiSpec, FlyApiHistory
 from flylogs.gaps import Gap, GapTracker
 from flylogs.model import LogEvent, Notice, NoticeKind
 from flylogs.stream import ConnectOptions, JetStreamHistory, LogStream, describe_error
@@ -29,6 +30,15 @@ class Sink(Protocol):
     def event(self, event: LogEvent) -> None: ...
     def gap(self, gap: Gap) -> bool: ...  # False: the sink has no place for it (stderr then)
     def flush(self) -> None: ...
+
+
+class HistorySource(Protocol):
+    """Somewhere a window of the past can be read back: JetStream, or Fly's HTTP logs API."""
+
+    name: str
+
+    async def check(self) -> None: ...
+    async def replay(self, start_ns: int, end_ns: int | None) -> list[tuple[str, bytes]]: ...
 
 
 class NoticeSink(Protocol):
@@ -129,7 +139,7 @@ class Pipeline:
             return
         stats = self.stats
         if self._recent is not None:
-            self._recent.add(RecentLines.key(event.subject, event.raw))
+            self._recent.add(RecentLines.key(event))
         stats.shown += 1
         if self._count is not None and stats.shown >= self._count:
             self.flush()
@@ -156,9 +166,9 @@ class Pipeline:
         recent = self._recent
         events = []
         for subject, data in messages:
-            if recent is not None and RecentLines.key(subject, data) in recent:
-                continue
             event = decode(subject, data)
+            if recent is not None and RecentLines.key(event) in recent:
+                continue
             if self._keep is None or self._keep(event):
                 events.append(event)
         events.sort(key=lambda e: (e.ts_ns is None, e.ts_ns or 0))
@@ -169,7 +179,7 @@ class Pipeline:
         for event in events:
             if self._stopped:
                 return
-            if recent is None or RecentLines.key(event.subject, event.raw) not in recent:
+            if recent is None or RecentLines.key(event) not in recent:
                 self._show(event)
         self.flush()
 
@@ -248,6 +258,8 @@ class TailPlan:
     count: int | None = None
     # A JetStream stream holding the log subjects: fills gaps, and gives history.
     history_stream: str | None = None
+    # Else Fly's HTTP logs API, for the apps followed.
+    api: ApiSpec | None = None
     # Print history from this moment (epoch ns) before following; needs `history_stream`.
     since_ns: int | None = None
     # False: print the history and stop (`--no-follow`).
@@ -292,12 +304,16 @@ async def run_tail(
         notices=notices,
         backlog=backlog,
         clock_ns=clock_ns,
-        recent=RecentLines() if plan.history_stream else None,
+        recent=RecentLines() if plan.history_stream or plan.api else None,
     )
     queue: asyncio.Queue[Notice] = asyncio.Queue()
     stream = LogStream(plan.connect, plan.subjects, pipeline.handle, queue, gaps=gaps, clock_ns=clock_ns)
-    history = JetStreamHistory(stream, plan.history_stream) if plan.history_stream else None
-    backfills: set[asyncio.Task[None]] = set()
+    history: HistorySource | None = None
+    if plan.history_stream:
+        history = JetStreamHistory(stream, plan.history_stream)
+    elif plan.api is not None:
+        history = FlyApiHistory(plan.api)
+    backfills: dict[asyncio.Task[None], Gap] = {}
 
     async def backfill(gap: Gap) -> None:
         """Replay the gap's window from the history source, then report it with what was recovered."""
@@ -318,8 +334,8 @@ async def run_tail(
             notices.notice(notice)
         elif history is not None and not stop.done():
             task = asyncio.create_task(backfill(notice.gap))
-            backfills.add(task)
-            task.add_done_callback(backfills.discard)
+            backfills[task] = notice.gap
+            task.add_done_callback(lambda done: backfills.pop(done, None))
         else:
             pipeline.report_gap(notice.gap)
 
@@ -366,9 +382,12 @@ async def run_tail(
             starting.result()  # raises AuthError / UnreachableError / HistoryUnavailableError
             await stop
     finally:
-        for task in list(backfills):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(task, 10)
+        # Backfills still running at the end are abandoned: their gaps are reported as they stand.
+        for task, gap in list(backfills.items()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            pipeline.report_gap(gap)
         await stream.close()
         while not queue.empty():
             relay(queue.get_nowait())

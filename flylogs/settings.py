@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flylogs.errors import ConfigError
 
 DEFAULT_SERVER = "nats://[fdaa::3]:4223"
+DEFAULT_API_URL = "https://api.fly.io"
 DEFAULT_ORG = "personal"
 MACAROON_PREFIXES = ("fm1r_", "fm1a_", "fm2_")
 
@@ -79,6 +80,8 @@ class Flags:
     config: Path | None = None
     output: OutputMode | None = None
     color: ColorWhen | None = None
+    api_url: str | None = None
+    stream: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,8 @@ class Settings:
     color: ColorWhen
     config_path: Path
     origins: Mapping[str, Origin]
+    api_url: str = DEFAULT_API_URL
+    stream: str | None = None
 
     def token_summary(self) -> str:
         return redact_token(self.token)
@@ -165,6 +170,13 @@ def resolve(
     else:
         org, origins["org"] = DEFAULT_ORG, Origin(Source.DEFAULT)
 
+    api_url, origins["api_url"] = _string(
+        flags.api_url, "--api-url", env, "FLYLOGS_API_URL", config, "api_url", config_path, DEFAULT_API_URL
+    )
+    stream, origins["stream"] = _string(
+        flags.stream, "--stream", env, "FLYLOGS_STREAM", config, "stream", config_path, None
+    )
+
     output, origins["output"] = _pick(flags.output, config.get("output"), OutputMode.AUTO, config_path)
     color, origins["color"] = _pick(flags.color, config.get("color"), ColorWhen.AUTO, config_path)
     return Settings(
@@ -175,7 +187,29 @@ def resolve(
         color=color,
         config_path=config_path,
         origins=origins,
+        api_url=api_url or DEFAULT_API_URL,
+        stream=stream,
     )
+
+
+def _string(
+    flag: str | None,
+    flag_name: str,
+    env: Mapping[str, str],
+    env_name: str,
+    config: Mapping[str, Any],
+    key: str,
+    config_path: Path,
+    default: str | None,
+) -> tuple[str | None, Origin]:
+    """A plain string setting: flag, then environment, then config file, then default."""
+    if flag:
+        return flag, Origin(Source.FLAG, flag_name)
+    if env.get(env_name):
+        return env[env_name], Origin(Source.ENV, env_name)
+    if key in config:
+        return str(config[key]), Origin(Source.CONFIG, str(config_path))
+    return default, Origin(Source.DEFAULT if default is not None else Source.NONE)
 
 
 def _pick(flag: T | None, configured: T | None, default: T, path: Path) -> tuple[T, Origin]:
@@ -193,6 +227,8 @@ CONFIG_KEYS = {
     "org": 'the org slug used as the NATS user, e.g. "personal"',
     "output": "auto, table, plain, json or raw",
     "color": "auto, always or never",
+    "api_url": 'Fly\'s HTTP API, for history and gap backfill, e.g. "https://api.fly.io"',
+    "stream": 'a JetStream stream that stores the log subjects, e.g. "LOGS"',
 }
 
 
@@ -254,10 +290,11 @@ def load_config(path: Path, *, required: bool) -> dict[str, Any]:
                 f"config file {path}: 'server' must be a URL or a list of URLs", CONFIG_KEYS["server"]
             )
         config["server"] = tuple(server)
-    if "org" in data:
-        if not isinstance(data["org"], str) or not data["org"]:
-            raise ConfigError(f"config file {path}: 'org' must be a non-empty string", CONFIG_KEYS["org"])
-        config["org"] = data["org"]
+    for key in ("org", "api_url", "stream"):
+        if key in data:
+            if not isinstance(data[key], str) or not data[key]:
+                raise ConfigError(f"config file {path}: '{key}' must be a non-empty string", CONFIG_KEYS[key])
+            config[key] = data[key]
     for key, enum in (("output", OutputMode), ("color", ColorWhen)):
         if key in data:
             try:

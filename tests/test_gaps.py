@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from flylogs.backoff import CAP, backoff_delay
 from flylogs.dedupe import RecentLines
 from flylogs.gaps import Gap, GapReason, GapTracker
+from flylogs.model import LogEvent
 from flylogs.render.gaps import describe_gap, gap_record
 from flylogs.timestamps import NS, parse_since
 
@@ -127,7 +128,7 @@ def test_parse_since() -> None:
 
 def test_recent_lines_forget_the_oldest() -> None:
     recent = RecentLines(capacity=3)
-    keys = [RecentLines.key("s", str(i).encode()) for i in range(4)]
+    keys = [RecentLines.key(LogEvent("s", str(i).encode(), "m")) for i in range(4)]
     for key in keys:
         recent.add(key)
     assert len(recent) == 3

@@ -1,0 +1,156 @@
+"""Fly's HTTP logs API: the adapter for history and gap backfill on Fly itself.
+
+`GET <base>/api/v1/apps/<app>/logs?next_token=<unix ns>` pages through up to a week of logs. Fly calls
+the API unsupported for outside use, so it stays behind this one module: requests, paging, retries,
+and turning its JSON:API entries into the same payload shape the NATS stream carries (so one decoder
+serves both). Indexing lags the live stream, so a backfill waits `index_lag` seconds first.
+401 and 404 are final; other errors are retried with backoff. Must not: print or filter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flylogs.backoff import backoff_delay
+from flylogs.settings import MACAROON_PREFIXES
+from flylogs.timestamps import parse_rfc3339
+
+DEFAULT_API_URL = "https://api.fly.io"
+MAX_PAGES = 1000
+
+
+class ApiError(Exception):
+    """The logs API could not be used; `final` when retrying cannot help (401, 404)."""
+
+    def __init__(self, message: str, *, final: bool) -> None:
+        super().__init__(message)
+        self.final = final
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSpec:
+    apps: tuple[str, ...]
+    token: str = field(repr=False)
+    base_url: str = DEFAULT_API_URL
+    index_lag: float = 5.0
+    timeout: float = 10.0
+    retries: int = 4
+
+
+def authorization(token: str) -> str:
+    """flyctl's header: macaroons go as `FlyV1 …`, anything else as a bearer token."""
+    return f"FlyV1 {token}" if token.startswith(MACAROON_PREFIXES) else f"Bearer {token}"
+
+
+def entry_to_message(app: str, entry: dict[str, Any]) -> tuple[str, bytes] | None:
+    """One JSON:API entry as (subject, payload) in the NATS stream's own shape."""
+    attrs = entry.get("attributes")
+    if not isinstance(attrs, dict):
+        return None
+    meta = _obj(attrs.get("meta"))
+    event = _obj(meta.get("event"))
+    instance = str(attrs.get("instance") or "unknown")
+    region = str(attrs.get("region") or "unknown")
+    payload = {
+        "event": {"provider": event.get("provider")},
+        "fly": {"app": {"instance": instance, "name": app}, "region": region},
+        "log": {"level": attrs.get("level")},
+        "message": attrs.get("message"),
+        "timestamp": attrs.get("timestamp"),
+    }
+    subject = f"logs.{app}.{region}.{instance}"
+    return subject, json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _obj(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class FlyApiHistory:
+    """A history source over the HTTP logs API, for the apps being followed."""
+
+    def __init__(self, spec: ApiSpec, rng: random.Random | None = None) -> None:
+        self.spec = spec
+        self.name = "Fly's logs API"
+        self._rng = rng or random.Random()  # noqa: S311  (retry jitter)
+
+    async def check(self) -> None:
+        """Nothing to check up front: the API is consulted only when a window needs it."""
+
+    async def replay(self, start_ns: int, end_ns: int | None) -> list[tuple[str, bytes]]:
+        if end_ns is not None and self.spec.index_lag > 0:
+            await asyncio.sleep(self.spec.index_lag)  # let the index catch up with the window
+        found: list[tuple[str, bytes]] = []
+        for app in self.spec.apps:
+            found.extend(await self._replay_app(app, start_ns, end_ns))
+        return found
+
+    async def _replay_app(self, app: str, start_ns: int, end_ns: int | None) -> list[tuple[str, bytes]]:
+        found: list[tuple[str, bytes]] = []
+        token = str(start_ns)
+        for _page in range(MAX_PAGES):
+            document = await self._get(app, token)
+            entries = document.get("data") or []
+            past_end = False
+            for entry in entries:
+                message = entry_to_message(app, entry) if isinstance(entry, dict) else None
+                if message is None:
+                    continue
+                stamp = entry["attributes"].get("timestamp")
+                ts = parse_rfc3339(stamp) if isinstance(stamp, str) else None
+                if ts is not None and ts < start_ns:
+                    continue
+                if ts is not None and end_ns is not None and ts > end_ns:
+                    past_end = True
+                    continue
+                found.append(message)
+            meta = _obj(document.get("meta"))
+            next_token = str(meta.get("next_token") or "")
+            if past_end or not entries or not next_token or next_token == token:
+                break
+            token = next_token
+        return found
+
+    async def _get(self, app: str, next_token: str) -> dict[str, Any]:
+        query = urllib.parse.urlencode({"next_token": next_token})
+        url = f"{self.spec.base_url.rstrip('/')}/api/v1/apps/{urllib.parse.quote(app)}/logs?{query}"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await asyncio.to_thread(self._fetch, url)
+            except ApiError as exc:
+                if exc.final or attempt > self.spec.retries:
+                    raise
+            await asyncio.sleep(max(0.2, backoff_delay(attempt + 1, self._rng)))
+
+    def _fetch(self, url: str) -> dict[str, Any]:
+        request = urllib.request.Request(  # noqa: S310  (the URL is the configured API base)
+            url, headers={"Authorization": authorization(self.spec.token), "Accept": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.spec.timeout) as response:  # noqa: S310
+                document = json.load(response)
+        except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the response's socket
+            final = exc.code in (401, 403, 404)
+            raise ApiError(f"the logs API answered {exc.code} {exc.reason}", final=final) from None
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ApiError(f"the logs API is unreachable: {reason}", final=False) from None
+        except ValueError:
+            raise ApiError("the logs API sent something that is not JSON", final=False) from None
+        if not isinstance(document, dict):
+            raise ApiError("the logs API sent an unexpected document", final=False)
+        return document
+
+
+__all__: Sequence[str] = ["DEFAULT_API_URL", "ApiError", "ApiSpec", "FlyApiHistory", "entry_to_message"]

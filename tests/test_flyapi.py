@@ -1,0 +1,164 @@
+"""Fly's HTTP logs API, against a small local server that speaks its JSON:API shape."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import nats
+import pytest
+
+from flylogs.flyapi import ApiError, ApiSpec, FlyApiHistory, authorization
+from flylogs.model import NoticeKind
+from flylogs.natsserver import NatsServer
+from flylogs.pipeline import StopReason, TailPlan, run_tail
+from flylogs.stream import ConnectOptions
+from flylogs.timestamps import format_rfc3339
+from tests.test_faults import Tail
+from tests.test_stream import Collect, msg
+
+APP = "api"
+
+
+def entry(
+    ts_ns: int, message: str, instance: str = "m1", region: str = "iad"
+) -> tuple[int, dict[str, object]]:
+    return ts_ns, {
+        "id": f"{ts_ns}",
+        "type": "logs",
+        "attributes": {
+            "timestamp": format_rfc3339(ts_ns),
+            "message": message,
+            "level": "info",
+            "instance": instance,
+            "region": region,
+            "meta": {"event": {"provider": "app"}},
+        },
+    }
+
+
+class FakeLogsApi:
+    """`GET /api/v1/apps/<app>/logs?next_token=<ns>`: three entries a page, oldest first."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, dict[str, object]]] = []  # (timestamp in ns, JSON:API entry)
+        self.requests: list[tuple[str, str]] = []  # (path+query, Authorization)
+        self.fail_with: list[int] = []  # statuses to answer, one per request, before succeeding
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                api.requests.append((self.path, self.headers.get("Authorization", "")))
+                if api.fail_with:
+                    self.send_error(api.fail_with.pop(0))
+                    return
+                url = urlsplit(self.path)
+                token = int(parse_qs(url.query).get("next_token", ["0"])[0])
+                page = [(ts, e) for ts, e in api.entries if ts >= token][:3]
+                next_token = page[-1][0] + 1 if page else token
+                body = json.dumps(
+                    {"data": [e for _, e in page], "meta": {"next_token": str(next_token)}}
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeLogsApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def logs_api() -> Iterator[FakeLogsApi]:
+    with FakeLogsApi() as api:
+        yield api
+
+
+def history(api: FakeLogsApi, token: str = "fm2_secret") -> FlyApiHistory:
+    return FlyApiHistory(ApiSpec((APP,), token, api.url, index_lag=0, retries=2))
+
+
+async def test_pages_through_a_window_and_stops_past_its_end(logs_api: FakeLogsApi) -> None:
+    base = 1_800_000_000 * 10**9
+    logs_api.entries = [entry(base + i * 10**9, f"line {i}") for i in range(10)]
+    found = await history(logs_api).replay(base + 2 * 10**9, base + 7 * 10**9)
+    messages = [json.loads(payload)["message"] for _, payload in found]
+    assert messages == [f"line {i}" for i in range(2, 8)]
+    assert found[0][0] == "logs.api.iad.m1"
+    assert logs_api.requests[0][0] == f"/api/v1/apps/api/logs?next_token={base + 2 * 10**9}"
+    assert len(logs_api.requests) == 3  # 3 + 3 + (past the end): no reading beyond the window
+
+
+def test_authorization_header_like_flyctl(logs_api: FakeLogsApi) -> None:
+    assert authorization("fm2_a,fm1r_b") == "FlyV1 fm2_a,fm1r_b"
+    assert authorization("legacy") == "Bearer legacy"
+
+
+async def test_server_errors_are_retried_and_401_is_final(logs_api: FakeLogsApi) -> None:
+    logs_api.entries = [entry(1_800_000_000 * 10**9, "x")]
+    logs_api.fail_with = [500, 503]
+    assert len(await history(logs_api).replay(0, None)) == 1
+    assert logs_api.requests[-1][1] == "FlyV1 fm2_secret"
+
+    logs_api.fail_with = [401]
+    with pytest.raises(ApiError) as info:
+        await history(logs_api).replay(0, None)
+    assert info.value.final and "401" in str(info.value)
+    assert "fm2_secret" not in str(info.value)
+
+
+async def test_a_gap_is_filled_from_the_api_without_duplicates(
+    nats_server: NatsServer, logs_api: FakeLogsApi
+) -> None:
+    spec = ApiSpec((APP,), "fm2_secret", logs_api.url, index_lag=0)
+    tail = Tail.__new__(Tail)
+    tail.sink = Collect()
+    tail.stop = asyncio.get_running_loop().create_future()
+    plan = TailPlan(ConnectOptions((nats_server.url,), connect_timeout=2.0), [f"logs.{APP}.>"], api=spec)
+    tail.task = asyncio.create_task(run_tail(plan, tail.sink, tail.sink, tail.stop))
+    await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
+
+    # A line shown live just before the fault: inside the gap window too, so the API returns it again.
+    nc = await nats.connect(nats_server.url)
+    subject, payload = msg(APP, "iad", "m1", "before the fault")
+    await nc.publish(subject, payload)
+    await nc.flush()
+    await nc.close()
+    await tail.until(lambda: tail.sink.events, "the live line")
+    live_ts = tail.sink.events[0].ts_ns
+    assert live_ts is not None
+
+    nats_server.kill()
+    await tail.until(lambda: tail.notices(NoticeKind.DISCONNECTED), "the disconnect")
+    outage = time.time_ns()
+    logs_api.entries = [
+        entry(live_ts, "before the fault"),
+        *(entry(outage + i, f"missed {i}") for i in range(3)),
+    ]
+    await asyncio.to_thread(nats_server.start)
+    await tail.until(lambda: tail.sink.gaps, "the filled gap", timeout=30)
+    tail.stop.set_result(StopReason.INTERRUPTED)
+    outcome = await asyncio.wait_for(tail.task, 10)
+
+    assert [e.message for e in tail.sink.events] == ["before the fault", "missed 0", "missed 1", "missed 2"]
+    [gap] = tail.sink.gaps
+    assert gap.complete and gap.backfilled == 3
+    assert outcome.unfilled_gaps == ()
