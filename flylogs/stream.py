@@ -63,6 +63,11 @@ def is_auth_error(exc: BaseException) -> bool:
     return "authorization violation" in text or "authentication" in text
 
 
+def is_permission_error(exc: BaseException) -> bool:
+    """The server refused a subscription (the org's token does not cover that subject)."""
+    return "permissions violation" in str(exc).lower()
+
+
 def describe_error(exc: BaseException) -> str:
     """A short, token-free description of a client or socket error."""
     if is_auth_error(exc):
@@ -113,6 +118,7 @@ class LogStream:
         self._lost_at_mono: float | None = None
         self._outage_errors: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._refused: list[str] = []
         # Servers that just stalled, avoided (while others exist) until the time given.
         self._suspect: dict[str, float] = {}
         self.dropped_by_client = 0
@@ -183,6 +189,15 @@ class LogStream:
         # A round trip guarantees the server has the subscriptions before we say so.
         sent = self._clock_ns()
         await self._nc.flush(timeout=int(opts.connect_timeout) or 1)
+        # A refused subscription comes back as an -ERR the server may send after that pong: a second
+        # round trip lets it arrive before we say "following".
+        await self._nc.flush(timeout=int(opts.connect_timeout) or 1)
+        if self._refused:
+            await self.close()
+            raise AuthError(
+                f"the server refuses the subscription: {self._refused[0]}",
+                hint="the token's org must own the app: check --org and the app names (`fly apps list`)",
+            )
         self.gaps.alive(sent)
         self._put(
             NoticeKind.SUBSCRIBED,
@@ -258,6 +273,13 @@ class LogStream:
             self._first_connect_failed(exc)
             return
         if self._closing:
+            return
+        if is_permission_error(exc):
+            # The server removed a subscription: lines on it are lost from now on, until a reconnect
+            # replays it (and it is accepted). That is a gap the server opened.
+            self._refused.append(describe_error(exc))
+            self.gaps.lost(GapReason.SERVER)
+            self._put(NoticeKind.AUTH_REFUSED, f"the server refused a subscription: {describe_error(exc)}")
             return
         if isinstance(exc, SlowConsumerError):
             # The client's buffer for a subscription overflowed; nats-py dropped the message.

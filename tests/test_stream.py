@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import time
+from pathlib import Path
 
 import nats
 import pytest
@@ -218,3 +219,24 @@ async def test_stop_while_connecting_ends_cleanly() -> None:
     stop.set_result(StopReason.INTERRUPTED)
     outcome = await asyncio.wait_for(task, 10)
     assert outcome.reason is StopReason.INTERRUPTED and sink.headers == 0
+
+
+async def test_a_refused_subscription_is_an_auth_error_at_start(tmp_path: Path) -> None:
+    config = tmp_path / "perms.conf"
+    config.write_text(
+        'authorization { users = [ { user: "my-org", password: "tok", '
+        'permissions: { subscribe: { allow: ["logs.mine.>", "_INBOX.>"] }, publish: ">" } } ] }\n'
+    )
+    with NatsServer(extra_args=["-c", str(config)]) as server:
+        allowed = TailPlan(
+            ConnectOptions((server.url,), user="my-org", password="tok"), ["logs.mine.>"], count=1
+        )
+        _, sink = await follow(
+            allowed, [msg("mine", "iad", "m1", "ok")], server, user="my-org", password="tok"
+        )
+        assert [e.message for e in sink.events] == ["ok"]
+
+        denied = TailPlan(ConnectOptions((server.url,), user="my-org", password="tok"), ["logs.theirs.>"])
+        stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+        with pytest.raises(AuthError, match="refuses the subscription"):
+            await asyncio.wait_for(run_tail(denied, Collect(), Collect(), stop), 10)
