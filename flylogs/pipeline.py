@@ -64,6 +64,8 @@ class Backlog(Protocol):
     def backlog(self) -> int: ...
     @property
     def limit(self) -> int: ...
+    @property
+    def broken(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -211,8 +213,13 @@ class Pipeline:
             self.gaps.dropped(when, when)
 
     def tick(self) -> None:
-        """Periodic: end a dropping spell once the output has caught up, even if no line arrives."""
-        if self._dropping and self._backlog is not None:
+        """Periodic, so quiet streams notice too: a closed pipe ends the session; a dropping spell ends
+        once the output has caught up."""
+        if self._backlog is None:
+            return
+        if self._backlog.broken:  # the reader went away while nothing new was being written
+            self.stop(StopReason.PIPE_CLOSED)
+        elif self._dropping:
             self._overloaded(self._backlog)
 
     def flush(self) -> None:
