@@ -357,10 +357,13 @@ def _follow(
     from flylogs.render.notices import NoticeWriter
     from flylogs.render.output import ThreadedOutput
     from flylogs.render.sinks import build_sink
+    from flylogs.render.table import TableSink
 
     highlight = compile_patterns(grep, ignore_case, "--grep")
     out = ThreadedOutput(env.stdout)
     sink = build_sink(output, env, color, apps=apps, highlight=highlight, out=out)
+    # The table on a terminal keeps a status line under its rows.
+    status_line = sink.status if isinstance(sink, TableSink) and env.stdout_isatty else None
     notices = NoticeWriter(
         env.stderr, Styler(env.use_color(color, stream_isatty=env.stderr_isatty), env.color_system())
     )
@@ -379,11 +382,11 @@ def _follow(
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, _resolver(stop, reason))
         if beside is None:
-            return await run_tail(plan, sink, notices, stop, backlog=out)
+            return await run_tail(plan, sink, notices, stop, backlog=out, status_line=status_line)
         done = asyncio.Event()
         companion = asyncio.create_task(beside(done))
         try:
-            return await run_tail(plan, sink, notices, stop, backlog=out)
+            return await run_tail(plan, sink, notices, stop, backlog=out, status_line=status_line)
         finally:
             done.set()
             await companion

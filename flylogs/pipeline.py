@@ -257,6 +257,39 @@ class Pipeline:
             self._on_stop(reason)
 
 
+@dataclass(slots=True)
+class StatusLine:
+    """What the terminal's status line says: connection state, server, lines per second, gaps."""
+
+    state: str = "connecting"
+    server: str | None = None
+    since: float = 0.0
+    last_shown: int = 0
+    last_time: float = 0.0
+    rate: float = 0.0
+
+    def on_notice(self, notice: Notice, now: float) -> None:
+        if notice.kind in (NoticeKind.SUBSCRIBED, NoticeKind.RECONNECTED):
+            self.state, self.server = "connected", notice.server
+        elif notice.kind is NoticeKind.DISCONNECTED:
+            self.state, self.since = "reconnecting", now
+        elif notice.kind is NoticeKind.AUTH_REFUSED:
+            self.state, self.since = "credentials refused, retrying", now
+
+    def text(self, pipeline: Pipeline, now: float) -> str:
+        shown = pipeline.stats.shown
+        if now - self.last_time >= 0.9:
+            elapsed = now - self.last_time if self.last_time else 0.0
+            self.rate = (shown - self.last_shown) / elapsed if elapsed > 0 else 0.0
+            self.last_shown, self.last_time = shown, now
+        mark = "●" if self.state == "connected" else "○"
+        state = self.state if self.state == "connected" else f"{self.state} ({now - self.since:.0f}s)"
+        gaps = len(pipeline.reported)
+        parts = [f"{mark} {state}", self.server or "", f"{self.rate:,.0f} lines/s", f"{shown:,} shown"]
+        parts.append(f"{gaps} gap{'s' if gaps != 1 else ''}")
+        return " · ".join(p for p in parts if p)
+
+
 @dataclass(frozen=True, slots=True)
 class TailPlan:
     connect: ConnectOptions
@@ -293,9 +326,14 @@ async def run_tail(
     clock: Callable[[], float] = time.monotonic,
     clock_ns: Callable[[], int] = time.time_ns,
     backlog: Backlog | None = None,
+    status_line: Callable[[str | None], None] | None = None,
 ) -> Outcome:
-    """Follow the stream until `stop` resolves (or the pipeline resolves it). Raises on a failed start."""
+    """Follow the stream until `stop` resolves (or the pipeline resolves it). Raises on a failed start.
+
+    `status_line`, on a terminal, is given a one-line summary every second and on every change.
+    """
     started = clock()
+    status = StatusLine()
 
     def request_stop(reason: StopReason) -> None:
         if not stop.done():
@@ -337,6 +375,9 @@ async def run_tail(
         pipeline.show_all(events)
 
     def relay(notice: Notice) -> None:
+        status.on_notice(notice, clock())
+        if status_line is not None:
+            status_line(status.text(pipeline, clock()))
         if notice.gap is None:
             notices.notice(notice)
         elif history is not None and not stop.done():
@@ -351,9 +392,13 @@ async def run_tail(
             relay(await queue.get())
 
     async def ticking() -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(0.25)
             pipeline.tick()
+            ticks += 1
+            if status_line is not None and ticks % 4 == 0:
+                status_line(status.text(pipeline, clock()))
 
     async def begin() -> None:
         await stream.start(subscribe=plan.follow)
@@ -403,6 +448,8 @@ async def run_tail(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if stop.done() and stop.result() is not StopReason.PIPE_CLOSED:
+            if status_line is not None:
+                status_line(None)
             pipeline.flush()
     still_open = gaps.open_gap(clock_ns())
     if still_open is not None:  # stopped while disconnected: that window was never closed

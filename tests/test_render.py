@@ -8,6 +8,8 @@ import re
 from datetime import UTC
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flylogs.decode import decode
 from flylogs.model import LogEvent
@@ -198,3 +200,47 @@ def test_auto_is_table_on_a_terminal_and_plain_in_a_pipe() -> None:
 )
 def test_colour_decision(when: ColorWhen, isatty: bool, env: dict[str, str], expected: bool) -> None:
     assert Environment.in_memory(isatty=isatty, env=env).use_color(when) is expected
+
+
+def test_table_status_line_stays_under_the_rows() -> None:
+    out = io.BytesIO()
+    sink = TableSink(out, Styler(False), width=80, tz=UTC)
+    sink.status("● connected · nats://a:1 · 3 lines/s · 0 gaps")
+    sink.event(BY_NOTE["plain app line"])
+    sink.flush()
+    sink.status(None)
+    assert out.getvalue().decode() == (
+        "● connected · nats://a:1 · 3 lines/s · 0 gaps"
+        "\r\x1b[2K"
+        "09:14:03.120 iad 4d891d77b05118 info  Listening on 0.0.0.0:8080\n"
+        "● connected · nats://a:1 · 3 lines/s · 0 gaps"
+        "\r\x1b[2K"
+    )
+
+
+def test_gap_rows_in_the_table() -> None:
+    from flylogs.gaps import Gap, GapReason
+
+    out = io.BytesIO()
+    sink = TableSink(out, Styler(False), width=100, tz=UTC)
+    assert sink.gap(
+        Gap(1795166043_120456789, 1795166051_870456789, GapReason.STALLED, backfilled=2, complete=True)
+    )
+    assert [row.rstrip() for row in out.getvalue().decode().splitlines()] == [
+        "▌ gap 2026-11-20T09:14:03.120Z → 2026-11-20T09:14:11.870Z (8.75s, stalled): filled from history: 2",
+        "line(s) recovered below",
+    ]
+
+
+@given(
+    st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=300),  # chop gets escaped text
+    st.integers(min_value=2, max_value=60),
+)
+def test_chop_keeps_every_character_and_the_width(text: str, width: int) -> None:
+    from rich.cells import cell_len
+
+    from flylogs.render.cells import chop
+
+    pieces = chop(text, width)
+    assert "".join(pieces) == text
+    assert all(cell_len(p) <= width for p in pieces)

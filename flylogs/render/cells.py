@@ -21,6 +21,13 @@ def fit(text: str, width: int) -> str:
     return out + "…" + " " * (width - 1 - cell_len(out))
 
 
+def truncate(text: str, width: int) -> str:
+    """`text` cut (with an ellipsis) to at most `width` cells, never padded."""
+    if (len(text) if text.isascii() else cell_len(text)) <= width:
+        return text
+    return fit(text, width).rstrip()
+
+
 def chop(text: str, width: int) -> list[str]:
     """`text` cut into pieces of at most `width` cells (at least one piece, maybe empty).
 
@@ -39,4 +46,13 @@ def chop(text: str, width: int) -> list[str]:
             start = cut
         pieces.append(text[start:])
         return pieces
-    return chop_cells(text, width) or [""]
+    pieces = []
+    while cell_len(text) > width:
+        # At most `width` characters can fit in `width` cells: look no further than that.
+        head = (chop_cells(text[:width], width) or [text[:width]])[0]
+        space = head.rfind(" ", len(head) // 2)
+        cut = space + 1 if space != -1 else max(len(head), 1)
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return pieces

@@ -25,8 +25,10 @@ def describe_gap(gap: Gap) -> str:
     if gap.dropped is not None:
         what += f", {gap.dropped:,} lines dropped"
     verdict = "logs in this window may be missing"
-    if gap.complete:
-        verdict = f"filled from history, {gap.backfilled:,} line(s) recovered below"
+    if gap.complete and not gap.backfilled:
+        verdict = "checked against history: nothing was missing"
+    elif gap.complete:
+        verdict = f"filled from history: {gap.backfilled:,} line(s) recovered below"
     elif gap.backfilled:
         verdict = f"{gap.backfilled:,} line(s) recovered below; others may be missing"
     return (

@@ -39,6 +39,7 @@ HEADER = "bold underline"
 NOTICE = "dim"
 NOTICE_WARN = "yellow"
 GAP = "bold black on yellow"
+STATUS = "reverse"
 
 
 def level_style(level: str | None) -> str:

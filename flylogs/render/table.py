@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from flylogs.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.render import styles
-from flylogs.render.cells import chop, fit
+from flylogs.render.cells import chop, fit, truncate
 from flylogs.render.console import Styler
 from flylogs.render.gaps import describe_gap
 from flylogs.render.highlight import apply_spans, match_spans
@@ -64,6 +64,9 @@ class TableSink:
         self._bad_note = styler(styles.MALFORMED_NOTE)
         self._note = styler(styles.NOTICE)
         self._gap = styler(styles.GAP)
+        self._status: str | None = None
+        self._status_shown = False
+        self._status_codes = styler(styles.STATUS)
         self._last_second: int | None = None
         self._last_hms = ""
 
@@ -84,6 +87,7 @@ class TableSink:
         return f"{self._last_hms}.{nanos // 1_000_000:03d}"
 
     def event(self, event: LogEvent) -> None:
+        self._clear_status()
         self._write(self.format(event).encode("utf-8"))
 
     def format(self, event: LogEvent) -> str:
@@ -157,9 +161,28 @@ class TableSink:
 
     def gap(self, gap: Gap) -> bool:
         """A highlighted row, in the table where the missing lines would have been."""
-        text = fit(f"▌ {describe_gap(gap)}", self._prefix_w + self._message_w)
-        self._write((self._gap.wrap(text) + "\n").encode("utf-8"))
+        self._clear_status()
+        width = self._prefix_w + self._message_w
+        rows = [self._gap.wrap(fit(row, width)) for row in chop(f"▌ {describe_gap(gap)}", width)]
+        self._write(("\n".join(rows) + "\n").encode("utf-8"))
         return True
 
+    # --- the status line: the terminal's last line, redrawn under the rows -------------------------
+
+    def status(self, text: str | None) -> None:
+        """Show `text` as the status line (None: remove it). Only on a terminal: see `live_status`."""
+        self._clear_status()
+        # Never the full width: a terminal echoing ^C after it must not wrap it onto a second line.
+        self._status = truncate(escape_controls(text), self._prefix_w + self._message_w - 4) if text else None
+        self.flush()
+
+    def _clear_status(self) -> None:
+        if self._status_shown:
+            self._write(b"\r\x1b[2K")
+            self._status_shown = False
+
     def flush(self) -> None:
+        if self._status is not None and not self._status_shown:
+            self._write(self._status_codes.wrap(self._status).encode("utf-8"))
+            self._status_shown = True
         self._out.flush()
