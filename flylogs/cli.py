@@ -29,8 +29,9 @@ from flylogs.settings import ColorWhen, Flags, OutputMode, Settings
 if TYPE_CHECKING:
     from flylogs.flyapi import ApiSpec
     from flylogs.natsserver import NatsServer
-    from flylogs.pipeline import Outcome, StopReason, TailPlan
+    from flylogs.pipeline import StopReason
     from flylogs.render.console import Environment
+    from flylogs.session import Outcome, TailPlan
     from flylogs.stream import ConnectOptions
 
 app = typer.Typer(
@@ -352,12 +353,13 @@ def _follow(
 ) -> None:
     """Run one tail session to its end and exit with its code (`beside`: a task to run alongside)."""
     from flylogs.filters import compile_patterns
-    from flylogs.pipeline import StopReason, run_tail
+    from flylogs.pipeline import StopReason
     from flylogs.render.console import Styler
     from flylogs.render.notices import NoticeWriter
     from flylogs.render.output import ThreadedOutput
     from flylogs.render.sinks import build_sink
     from flylogs.render.table import TableSink
+    from flylogs.session import run_tail
 
     highlight = compile_patterns(grep, ignore_case, "--grep")
     out = ThreadedOutput(env.stdout)
@@ -559,7 +561,7 @@ def _plan(
     history: History | None = None,
 ) -> TailPlan:
     from flylogs.filters import build_filter
-    from flylogs.pipeline import TailPlan
+    from flylogs.session import TailPlan
     from flylogs.subjects import plan_subjects
 
     history = history or History()

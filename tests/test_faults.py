@@ -9,7 +9,8 @@ from collections.abc import Callable
 from flylogs.gaps import GapReason
 from flylogs.model import NoticeKind
 from flylogs.natsserver import NatsServer
-from flylogs.pipeline import Outcome, StopReason, TailPlan, run_tail
+from flylogs.pipeline import StopReason
+from flylogs.session import Outcome, TailPlan, run_tail
 from flylogs.stream import ConnectOptions
 from tests.faults import SUBJECT, SeqPublisher, assert_gaps_cover, cluster, seq_of
 from tests.test_stream import Collect

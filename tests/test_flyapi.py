@@ -16,7 +16,8 @@ import pytest
 from flylogs.flyapi import ApiError, ApiSpec, FlyApiHistory, authorization
 from flylogs.model import NoticeKind
 from flylogs.natsserver import NatsServer
-from flylogs.pipeline import StopReason, TailPlan, run_tail
+from flylogs.pipeline import StopReason
+from flylogs.session import TailPlan, run_tail
 from flylogs.stream import ConnectOptions
 from flylogs.timestamps import format_rfc3339
 from tests.test_faults import Tail

@@ -15,7 +15,8 @@ from flylogs.errors import UsageError
 from flylogs.gaps import GapReason
 from flylogs.model import NoticeKind
 from flylogs.natsserver import NatsServer
-from flylogs.pipeline import StopReason, TailPlan, run_tail
+from flylogs.pipeline import StopReason
+from flylogs.session import TailPlan, run_tail
 from flylogs.stream import ConnectOptions
 from tests.faults import SUBJECT, SeqPublisher, assert_gaps_cover, payload, seq_of
 from tests.test_faults import Tail

@@ -16,7 +16,8 @@ from flylogs.filters import build_filter
 from flylogs.gaps import Gap
 from flylogs.model import LogEvent, Notice, NoticeKind
 from flylogs.natsserver import NatsServer
-from flylogs.pipeline import Outcome, StopReason, TailPlan, run_tail
+from flylogs.pipeline import StopReason
+from flylogs.session import Outcome, TailPlan, run_tail
 from flylogs.stream import ConnectOptions
 from flylogs.subjects import plan_subjects
 
