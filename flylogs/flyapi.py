@@ -85,9 +85,12 @@ class FlyApiHistory:
     async def check(self) -> None:
         """Nothing to check up front: the API is consulted only when a window needs it."""
 
-    async def replay(self, start_ns: int, end_ns: int | None) -> list[tuple[str, bytes]]:
-        if end_ns is not None and self.spec.index_lag > 0:
-            await asyncio.sleep(self.spec.index_lag)  # let the index catch up with the window
+    async def replay(
+        self, start_ns: int, end_ns: int | None, *, fresh: bool = False
+    ) -> list[tuple[str, bytes]]:
+        """Lines from `start_ns` to `end_ns`; `fresh`: the window just closed, so let the index catch up."""
+        if fresh and self.spec.index_lag > 0:
+            await asyncio.sleep(self.spec.index_lag)
         found: list[tuple[str, bytes]] = []
         for app in self.spec.apps:
             found.extend(await self._replay_app(app, start_ns, end_ns))

@@ -30,7 +30,9 @@ class HistorySource(Protocol):
     name: str
 
     async def check(self) -> None: ...
-    async def replay(self, start_ns: int, end_ns: int | None) -> list[tuple[str, bytes]]: ...
+    async def replay(
+        self, start_ns: int, end_ns: int | None, *, fresh: bool = False
+    ) -> list[tuple[str, bytes]]: ...
 
 
 @dataclass(slots=True)
@@ -140,7 +142,7 @@ async def run_tail(
         """Replay the gap's window from the history source, then report it with what was recovered."""
         assert history is not None
         try:
-            events = pipeline.prepare(await history.replay(gap.start_ns, gap.end_ns))
+            events = pipeline.prepare(await history.replay(gap.start_ns, gap.end_ns, fresh=True))
         except Exception as exc:  # the gap stays unfilled, and says so
             notices.notice(
                 Notice(NoticeKind.ERROR, f"could not backfill from {history.name}: {describe_error(exc)}")

@@ -379,9 +379,12 @@ class JetStreamHistory:
             ) from None
 
     async def replay(
-        self, start_ns: int, end_ns: int | None, limit: int = 200_000
+        self, start_ns: int, end_ns: int | None, *, fresh: bool = False, limit: int = 200_000
     ) -> list[tuple[str, bytes]]:
-        """(subject, payload) of messages stored from `start_ns` to `end_ns` (open-ended: to the present)."""
+        """(subject, payload) of messages stored from `start_ns` to `end_ns` (open-ended: to the present).
+
+        `fresh` (the window just closed) changes nothing here: a stream holds a line once it stored it.
+        """
         js = self._log_stream.client.jetstream()
         found: list[tuple[str, bytes]] = []
         start = datetime.fromtimestamp(start_ns / 1e9, UTC)

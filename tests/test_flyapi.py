@@ -76,7 +76,9 @@ class FakeLogsApi:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=lambda: self.server.serve_forever(poll_interval=0.05), daemon=True
+        )
 
     def __enter__(self) -> FakeLogsApi:
         self.thread.start()
@@ -163,3 +165,32 @@ async def test_a_gap_is_filled_from_the_api_without_duplicates(
     [gap] = tail.sink.gaps
     assert gap.complete and gap.backfilled == 3
     assert outcome.unfilled_gaps == ()
+
+
+def test_no_follow_reads_history_from_the_api_through_the_cli(
+    nats_server: NatsServer, logs_api: FakeLogsApi
+) -> None:
+    from typer.testing import CliRunner
+
+    from flylogs.cli import app
+
+    now = time.time_ns()
+    logs_api.entries = [entry(now - (5 - i) * 60 * 10**9, f"minute {i}") for i in range(5)]
+    args = [
+        "tail",
+        APP,
+        "--server",
+        nats_server.url,
+        "--no-follow",
+        "--since",
+        "10m",
+        "--api-url",
+        logs_api.url,
+    ]
+    result = CliRunner().invoke(app, [*args, "--output", "plain"], env={"FLY_API_TOKEN": "FlyV1 fm2_tok"})
+    assert result.exit_code == 0, result.stderr
+    assert [line.split("] ", 2)[-1] for line in result.stdout.splitlines()] == [
+        f"minute {i}" for i in range(5)
+    ]
+    assert logs_api.requests[0][1] == "FlyV1 fm2_tok"
+    assert "fm2_tok" not in result.stdout + result.stderr
