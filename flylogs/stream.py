@@ -122,6 +122,7 @@ class LogStream:
         # Servers that just stalled, avoided (while others exist) until the time given.
         self._suspect: dict[str, float] = {}
         self.dropped_by_client = 0
+        self.pinging = False  # a heartbeat ping is awaiting its pong
 
     @property
     def client(self) -> Client:
@@ -209,9 +210,11 @@ class LogStream:
     async def close(self) -> None:
         self._closing = True
         if self._heartbeat is not None:
+            # A cancellation can be lost inside flush() (asyncio.wait_for before 3.12 drops it when
+            # the pong lands at the same moment: seen under load), so the beat also watches
+            # `_closing`, and closing waits for it only briefly.
             self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+            await asyncio.wait({self._heartbeat}, timeout=2.0)
         with contextlib.suppress(Exception):
             await self._nc.close()
 
@@ -227,13 +230,14 @@ class LogStream:
         """Ping every `heartbeat` seconds: each answer moves the last sure moment; silence means stall."""
         opts = self._options
         last_ok = time.monotonic()
-        while True:
+        while not self._closing:
             await asyncio.sleep(opts.heartbeat)
             if not self._nc.is_connected:
                 last_ok = time.monotonic()
                 continue
             sent = self._clock_ns()
             remaining = max(0.2, last_ok + opts.stall_timeout - time.monotonic())
+            self.pinging = True
             try:
                 await self._nc.flush(timeout=remaining)  # type: ignore[arg-type]
             except Exception:
@@ -241,6 +245,8 @@ class LogStream:
                     await self._abandon_stalled()
                     last_ok = time.monotonic()
                 continue
+            finally:
+                self.pinging = False
             last_ok = time.monotonic()
             self.gaps.alive(sent)
 

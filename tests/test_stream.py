@@ -18,7 +18,7 @@ from flylogs.model import LogEvent, Notice, NoticeKind
 from flylogs.natsserver import NatsServer
 from flylogs.pipeline import StopReason
 from flylogs.session import Outcome, TailPlan, run_tail
-from flylogs.stream import ConnectOptions
+from flylogs.stream import ConnectOptions, LogStream
 from flylogs.subjects import plan_subjects
 
 
@@ -241,3 +241,21 @@ async def test_a_refused_subscription_is_an_auth_error_at_start(tmp_path: Path) 
         stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
         with pytest.raises(AuthError, match="refuses the subscription"):
             await asyncio.wait_for(run_tail(denied, Collect(), Collect(), stop), 10)
+
+
+async def test_closing_while_a_heartbeat_ping_is_unanswered_still_ends(nats_server: NatsServer) -> None:
+    """Closing must not wait on a heartbeat whose pong will never come."""
+    queue: asyncio.Queue[Notice] = asyncio.Queue()
+    stream = LogStream(
+        ConnectOptions((nats_server.url,), heartbeat=0.01, stall_timeout=30), ["logs.>"], print, queue
+    )
+    await stream.start()
+    nats_server.freeze()  # the next ping is never answered: the heartbeat waits inside flush()
+    try:
+        deadline = time.monotonic() + 10
+        while not stream.pinging:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.001)
+        await asyncio.wait_for(stream.close(), 5)
+    finally:
+        nats_server.thaw()
