@@ -7,6 +7,7 @@ Python client here. Exits after N messages (or 3 s without one) and prints how m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 
@@ -30,10 +31,8 @@ async def main() -> None:
     await nc.subscribe("logs.>", cb=cb, pending_msgs_limit=-1, pending_bytes_limit=-1)
     await nc.flush()
     while not done.is_set() and (count == 0 or time.monotonic() - last < 3):
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), 0.05)
-        except TimeoutError:
-            pass
     print(count, flush=True)
     await nc.close()
 

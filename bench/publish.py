@@ -30,8 +30,12 @@ async def main() -> None:
     if args.rate <= 0:
         messages = [fleet.next() for _ in range(args.count)]  # generated before the clock starts
         print("go", flush=True)
-        for subject, payload in messages:
+        for n, (subject, payload) in enumerate(messages, 1):
             await nc.publish(subject, payload)
+            if n % 5000 == 0:
+                # A round trip now and then: nats-py's buffer stays small and nothing is lost when the
+                # server slows its readers down for a subscriber that lags behind.
+                await nc.flush(timeout=120)
     else:
         print("go", flush=True)
         started = time.monotonic()

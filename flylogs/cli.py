@@ -356,13 +356,13 @@ def _follow(
     from flylogs.pipeline import StopReason
     from flylogs.render.console import Styler
     from flylogs.render.notices import NoticeWriter
-    from flylogs.render.output import ThreadedOutput
+    from flylogs.render.output import open_output
     from flylogs.render.sinks import build_sink
     from flylogs.render.table import TableSink
     from flylogs.session import run_tail
 
     highlight = compile_patterns(grep, ignore_case, "--grep")
-    out = ThreadedOutput(env.stdout)
+    out = open_output(env.stdout)
     sink = build_sink(output, env, color, apps=apps, highlight=highlight, out=out)
     # The table on a terminal keeps a status line under its rows.
     status_line = sink.status if isinstance(sink, TableSink) and env.stdout_isatty else None
@@ -433,7 +433,8 @@ def _finish(outcome: Outcome, say: Callable[[str], None], fail_on_gap: bool) -> 
         elapsed = f"{hours}:{minutes:02d}:{seconds:02d}"
         say(
             f"flylogs: {outcome.reason} after {elapsed}: {stats.shown:,} lines shown, "
-            f"{stats.malformed:,} malformed, {stats.received:,} received{gaps}"
+            + (f"{stats.malformed:,} malformed, " if stats.decoded else "")
+            + f"{stats.received:,} received{gaps}"
         )
     if outcome.reason is StopReason.INTERRUPTED:
         raise typer.Exit(ExitCode.INTERRUPTED)

@@ -3,22 +3,115 @@
 Owns: the field mapping from Fly's JSON (kept here and nowhere else: the stream has no versioned API)
 and the malformed-payload policy. Every input, any bytes at all, yields exactly one event; this module
 never raises on payload content. Must not: do I/O or filter.
+
+Two paths: a fast one, where msgspec decodes the payload straight into typed structs (six times
+faster than `json.loads` here), taken by every well-formed Fly message; and a careful one for
+everything else, which salvages what it can and says what was wrong.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+import msgspec
 
 from flylogs.model import LogEvent
 from flylogs.subjects import parse_subject
-from flylogs.timestamps import format_rfc3339, parse_rfc3339
+from flylogs.timestamps import format_rfc3339, parse_rfc3339, parse_rfc3339_fly
 
 _loads = json.loads
 
 
+class _App(msgspec.Struct, gc=False):
+    instance: str | None = None
+    name: str | None = None
+    process_group: str | None = None
+
+
+class _Fly(msgspec.Struct, gc=False):
+    app: _App | None = None
+    region: str | None = None
+
+
+class _Log(msgspec.Struct, gc=False):
+    level: str | None = None
+
+
+class _Event(msgspec.Struct, gc=False):
+    provider: str | None = None
+
+
+class _Payload(msgspec.Struct, gc=False):
+    event: _Event | None = None
+    fly: _Fly | None = None
+    log: _Log | None = None
+    message: str | None = None
+    timestamp: str | None = None
+
+
+_fast_decode = msgspec.json.Decoder(_Payload).decode
+# JSON escapes that can stand for a character a terminal must not get (\b \f \n \r \t and \uXXXX).
+# Matching `\\u` inside an escaped backslash too only sends a line down the careful path.
+_CONTROL_ESCAPE = re.compile(rb"\\[bfnrtu]")
+
+
 def decode(subject: str, payload: bytes) -> LogEvent:
     """One event for one message. Malformed payloads are kept, marked, and shown raw."""
+    try:
+        doc = _fast_decode(payload)
+    except (ValueError, RecursionError):  # not JSON or UTF-8, not an object, a field of the wrong type
+        return _decode_carefully(subject, payload)
+
+    problems: list[str] = []
+    timestamp, ts_ns = _timestamp(doc.timestamp, problems)
+    fly = doc.fly
+    app = fly.app if fly is not None else None
+    if app is None or fly is None or app.name is None or fly.region is None or app.instance is None:
+        sub_app, sub_region, sub_instance = parse_subject(subject)
+    else:
+        sub_app = sub_region = sub_instance = None
+    log, event = doc.log, doc.event
+    return LogEvent(
+        subject=subject,
+        raw=payload,
+        message=doc.message or "",
+        timestamp=timestamp,
+        ts_ns=ts_ns,
+        app=(app.name if app is not None else None) or sub_app,
+        region=(fly.region if fly is not None else None) or sub_region,
+        instance=(app.instance if app is not None else None) or sub_instance,
+        level=log.level if log is not None else None,
+        provider=event.provider if event is not None else None,
+        process_group=app.process_group if app is not None else None,
+        malformed="; ".join(problems) if problems else None,
+        # ASCII with no control-character escapes: no text field can need escaping (see render).
+        clean=payload.isascii() and _CONTROL_ESCAPE.search(payload) is None and _safe_subject(subject),
+    )
+
+
+def _safe_subject(subject: str) -> bool:
+    return subject.isascii() and subject.isprintable()
+
+
+def _timestamp(raw_ts: Any, problems: list[str]) -> tuple[str | None, int | None]:
+    if raw_ts is None:
+        return None, None
+    if type(raw_ts) is not str:
+        problems.append("timestamp is not a string")
+        return None, None
+    ts_ns = parse_rfc3339_fly(raw_ts)
+    if ts_ns is not None:  # Fly's own form passes through untouched
+        return raw_ts, ts_ns
+    ts_ns = parse_rfc3339(raw_ts)
+    if ts_ns is None:
+        problems.append(f"bad timestamp {raw_ts[:40]!r}")
+        return None, None
+    return format_rfc3339(ts_ns), ts_ns
+
+
+def _decode_carefully(subject: str, payload: bytes) -> LogEvent:
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -42,21 +135,7 @@ def _from_object(subject: str, payload: bytes, doc: dict[str, Any]) -> LogEvent:
         problems.append("message is not a string")
         message = json.dumps(message, ensure_ascii=False)
 
-    timestamp: str | None = None
-    ts_ns: int | None = None
-    raw_ts = doc.get("timestamp")
-    if raw_ts is not None:
-        if type(raw_ts) is not str:
-            problems.append("timestamp is not a string")
-        else:
-            ts_ns = parse_rfc3339(raw_ts)
-            if ts_ns is None:
-                problems.append(f"bad timestamp {raw_ts[:40]!r}")
-            # Fly's own form passes through untouched; anything else is normalised to it.
-            elif len(raw_ts) == 30 and raw_ts[10] == "T" and raw_ts[-1] == "Z":
-                timestamp = raw_ts
-            else:
-                timestamp = format_rfc3339(ts_ns)
+    timestamp, ts_ns = _timestamp(doc.get("timestamp"), problems)
 
     fly = _obj(doc, "fly", problems)
     fly_app = _obj(fly, "app", problems)

@@ -63,6 +63,7 @@ class Stats:
     shown: int = 0
     malformed: int = 0
     dropped: int = 0
+    decoded: bool = True  # False: raw output skipped decoding, so malformed lines were not counted
 
 
 class Pipeline:
@@ -128,9 +129,36 @@ class Pipeline:
         except BrokenPipeError:
             self.stop(StopReason.PIPE_CLOSED)
             return
-        stats = self.stats
         if self._recent is not None:
             self._recent.add(RecentLines.key(event))
+        self._shown()
+
+    def handle_raw(self, subject: str, data: bytes) -> None:
+        """The hot path for `--output raw` with nothing to filter: payloads go out undecoded."""
+        if self._stopped:
+            return
+        self.stats.received += 1
+        backlog = self._backlog
+        if backlog is not None and self._overloaded(backlog):
+            self._drop(decode(subject, data))  # decoded only to know when the dropped line was written
+            return
+        try:
+            self._sink.payload(data)  # type: ignore[attr-defined]
+        except BrokenPipeError:
+            self.stop(StopReason.PIPE_CLOSED)
+            return
+        self._shown()
+
+    @property
+    def handler(self) -> Callable[[str, bytes], None]:
+        """`handle`, or `handle_raw` where nothing needs a decoded line (raw output, no filter, no replay)."""
+        if self._keep is None and self._recent is None and hasattr(self._sink, "payload"):
+            self.stats.decoded = False
+            return self.handle_raw
+        return self.handle
+
+    def _shown(self) -> None:
+        stats = self.stats
         stats.shown += 1
         if self._count is not None and stats.shown >= self._count:
             self.flush()

@@ -130,7 +130,7 @@ async def run_tail(
         recent=RecentLines() if plan.history_stream or plan.api else None,
     )
     queue: asyncio.Queue[Notice] = asyncio.Queue()
-    stream = LogStream(plan.connect, plan.subjects, pipeline.handle, queue, gaps=gaps, clock_ns=clock_ns)
+    stream = LogStream(plan.connect, plan.subjects, pipeline.handler, queue, gaps=gaps, clock_ns=clock_ns)
     history: HistorySource | None = None
     if plan.history_stream:
         history = JetStreamHistory(stream, plan.history_stream)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -101,3 +102,19 @@ json_values = st.recursive(
 def test_arbitrary_objects_never_crash(doc: dict[str, object]) -> None:
     event = decode("logs.a.b.c", json.dumps(doc).encode())
     assert isinstance(event.message, str)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.note for c in CASES])
+def test_the_fast_and_careful_paths_agree(case: Case) -> None:
+    from flylogs.decode import _decode_carefully
+
+    fast, careful = decode(case.subject, case.payload), _decode_carefully(case.subject, case.payload)
+    assert msgspec.structs.replace(fast, clean=False) == careful
+
+
+def test_clean_means_nothing_to_escape() -> None:
+    by_note = {c.note: decode(c.subject, c.payload) for c in CASES}
+    assert by_note["plain app line"].clean
+    assert not by_note["ANSI colour codes inside the message"].clean
+    assert not by_note["unicode"].clean  # non-ASCII goes the careful way through the escaper
+    assert not by_note["tabs"].clean

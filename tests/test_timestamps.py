@@ -55,3 +55,21 @@ def test_round_trip(ns: int) -> None:
 @given(st.text())
 def test_never_raises(text: str) -> None:
     parse_rfc3339(text)
+
+
+@given(st.integers(min_value=0, max_value=253402300799_999999999))
+def test_the_fast_path_agrees_with_the_general_parser(ns: int) -> None:
+    from flylogs.timestamps import parse_rfc3339_fly
+
+    text = format_rfc3339(ns)
+    assert parse_rfc3339_fly(text) == parse_rfc3339(text) == ns
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-20T25:14:03.120456789Z", "2026-02-30T09:14:03.120456789Z", "2026-11-20T09:14:03.12045678xZ"],
+)
+def test_the_fast_path_rejects_what_the_general_parser_rejects(text: str) -> None:
+    from flylogs.timestamps import parse_rfc3339_fly
+
+    assert parse_rfc3339_fly(text) is None

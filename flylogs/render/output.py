@@ -10,10 +10,13 @@ Must not: format anything.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import BinaryIO, Protocol
 
 DEFAULT_LIMIT = 8 * 1024 * 1024
+# Hand a chunk to the writer once this much is buffered, without waiting for the burst to end.
+HANDOFF = 64 * 1024
 
 
 class Writable(Protocol):
@@ -21,6 +24,68 @@ class Writable(Protocol):
 
     def write(self, data: bytes, /) -> int: ...
     def flush(self) -> None: ...
+
+
+def write_all(out: BinaryIO, data: bytes | bytearray) -> None:
+    """All of `data`: an unbuffered stdout (PYTHONUNBUFFERED) may take a write in parts."""
+    view = memoryview(data)
+    while view:
+        written = out.write(view)
+        if written is None:  # a non-blocking descriptor that is full: nothing was written yet
+            time.sleep(0.001)
+            continue
+        view = view[written:]
+
+
+class DirectOutput:
+    """For stdout that cannot block for long (a regular file, /dev/null): buffered writes, in line.
+
+    A file does not wait for a reader, so a writer thread would only add a hand-off per chunk and,
+    on two cores, compete with the event loop for the GIL. The buffering is ours: with
+    PYTHONUNBUFFERED set (common in containers) `sys.stdout.buffer` would make a syscall per line.
+    """
+
+    limit = DEFAULT_LIMIT
+    backlog = 0
+    broken = False
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        if len(self._buffer) >= HANDOFF:
+            write_all(self._out, self._buffer)
+            self._buffer.clear()
+        return len(data)
+
+    def flush(self) -> None:
+        if self._buffer:
+            write_all(self._out, self._buffer)
+            self._buffer.clear()
+        self._out.flush()
+
+    def close(self, timeout: float | None = None) -> bool:
+        try:
+            self.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            self.broken = True
+        return True
+
+
+def open_output(out: BinaryIO) -> DirectOutput | ThreadedOutput:
+    """A writer thread where stdout can block (a pipe, a socket, a terminal); direct writes elsewhere."""
+    import os
+    import stat
+
+    try:
+        fd = out.fileno()
+        mode = os.fstat(fd).st_mode
+        blocking = stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
+    except (AttributeError, OSError, ValueError):  # not a real file (tests: BytesIO)
+        blocking = True
+    return ThreadedOutput(out) if blocking else DirectOutput(out)
 
 
 class ThreadedOutput:
@@ -47,6 +112,8 @@ class ThreadedOutput:
         if self.broken:
             raise BrokenPipeError
         self._buffer += data
+        if len(self._buffer) >= HANDOFF:
+            self.flush()  # a long burst: let the writer thread start on it now
         return len(data)
 
     def flush(self) -> None:
@@ -80,7 +147,7 @@ class ThreadedOutput:
                     return
                 chunk = self._chunks.popleft()
             try:
-                self._out.write(chunk)
+                write_all(self._out, chunk)
                 self._out.flush()
             except (BrokenPipeError, ValueError, OSError):
                 self.broken = True

@@ -13,10 +13,14 @@ from collections.abc import Sequence
 from flylogs.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.render import styles
-from flylogs.render.console import Styler
+from flylogs.render.console import Codes, Styler
 from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
+
+
+def _unchanged(text: str, keep_newlines_and_tabs: bool = False) -> str:
+    return text
 
 
 class PlainSink:
@@ -38,6 +42,8 @@ class PlainSink:
         self._app = styler(styles.APP)
         self._hl = styler(styles.HIGHLIGHT)
         self._bad = styler(styles.MALFORMED)
+        self._instance_codes: dict[str | None, Codes] = {}
+        self._level_codes: dict[str | None, Codes] = {}
 
     def header(self) -> None:
         """Plain mode has no header: every line stands alone."""
@@ -46,28 +52,29 @@ class PlainSink:
         self._write(self.format(event).encode("utf-8"))
 
     def format(self, event: LogEvent) -> str:
-        style = self._style
+        # A clean event (plain ASCII, no control escapes in the payload) needs no escaping at all.
+        esc = _unchanged if event.clean else escape_controls
         ts = event.timestamp
-        when = f"{ts[:23]}Z" if ts is not None else "-"
-        instance = escape_controls(event.instance or "-")
-        level = escape_controls(event.level or "-")
-        message = escape_controls(event.message)
+        when = self._time.wrap(f"{ts[:23]}Z" if ts is not None else "-")
+        if self._show_app:
+            when = f"{when} {self._app.wrap(esc(event.app or '-'))}"
+        message = esc(event.message)
         if self._highlight:
             message = apply_spans(message, match_spans(message, self._highlight), self._hl)
-        parts = [self._time.wrap(when)]
-        if self._show_app:
-            parts.append(self._app.wrap(escape_controls(event.app or "-")))
-        parts.append(
-            f"{escape_controls(event.provider or '-')}"
-            f"[{style(styles.instance_style(event.instance)).wrap(instance)}]"
-        )
-        parts.append(self._region.wrap(escape_controls(event.region or "-")))
+        instance = event.instance
+        codes = self._instance_codes.get(instance)
+        if codes is None:
+            codes = self._instance_codes[instance] = self._style(styles.instance_style(instance))
         if event.malformed is not None:
-            parts.append(self._bad.wrap(f"[malformed: {escape_controls(event.malformed)}]"))
+            level = self._bad.wrap(f"[malformed: {escape_controls(event.malformed)}]")
         else:
-            parts.append(f"[{style(styles.level_style(event.level)).wrap(level)}]")
-        parts.append(message)
-        return " ".join(parts) + "\n"
+            level_codes = self._level_codes.get(event.level)
+            if level_codes is None:
+                level_codes = self._level_codes[event.level] = self._style(styles.level_style(event.level))
+            level = f"[{level_codes.wrap(esc(event.level or '-'))}]"
+        region = self._region.wrap(esc(event.region or "-"))
+        provider = esc(event.provider or "-")
+        return f"{when} {provider}[{codes.wrap(esc(instance or '-'))}] {region} {level} {message}\n"
 
     def gap(self, gap: Gap) -> bool:
         """Plain output stays one log per line for grep: gaps go to stderr."""

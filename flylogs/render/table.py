@@ -67,6 +67,7 @@ class TableSink:
         self._status: str | None = None
         self._status_shown = False
         self._status_codes = styler(styles.STATUS)
+        self._cell_cache: dict[tuple[str | None, ...], str] = {}
         self._last_second: int | None = None
         self._last_hms = ""
 
@@ -91,8 +92,21 @@ class TableSink:
         self._write(self.format(event).encode("utf-8"))
 
     def format(self, event: LogEvent) -> str:
+        clock = self._time.wrap(self._clock(event.ts_ns))
+        if event.malformed is not None:
+            return f"{clock} {self._cells(event)}{self._message_rows(event)}"
+        # The styled cells between time and message repeat for every line of an instance: build once.
+        key = (event.app, event.region, event.instance, event.level)
+        cells = self._cell_cache.get(key)
+        if cells is None:
+            if len(self._cell_cache) > 10_000:
+                self._cell_cache.clear()
+            cells = self._cell_cache[key] = self._cells(event)
+        return f"{clock} {cells}{self._message_rows(event)}"
+
+    def _cells(self, event: LogEvent) -> str:
         style = self._style
-        cells = [self._time.wrap(self._clock(event.ts_ns))]
+        cells = []
         if self._app_w:
             cells.append(self._app.wrap(fit(escape_controls(event.app or "-"), self._app_w)))
         cells.append(self._region.wrap(fit(escape_controls(event.region or "-"), REGION_W)))
@@ -107,8 +121,7 @@ class TableSink:
             level = event.level or ""
             level = _SHORT_LEVELS.get(level.lower(), level)
             cells.append(style(styles.level_style(event.level)).wrap(fit(escape_controls(level), LEVEL_W)))
-        prefix = " ".join(cells) + " "
-        return prefix + self._message_rows(event)
+        return " ".join(cells) + " "
 
     def _message_rows(self, event: LogEvent) -> str:
         lead = ""
@@ -117,7 +130,13 @@ class TableSink:
         elif event.provider and event.provider != "app":
             lead = f"[{escape_controls(event.provider)}] "
         width = self._message_w
-        message = escape_controls(event.message, keep_newlines_and_tabs=True)
+        message = event.message
+        if event.clean and not lead and len(message) <= width:
+            # The common case: one short, plain line, one row (clean: no newline, tab or control).
+            if self._highlight:
+                message = apply_spans(message, match_spans(message, self._highlight), self._hl)
+            return message + "\n"
+        message = escape_controls(message, keep_newlines_and_tabs=True)
         if (
             not lead
             and "\n" not in message
