@@ -12,13 +12,15 @@ from enum import StrEnum
 import msgspec
 
 from flylogs.gaps import Gap
+from flylogs.timestamps import parse_rfc3339, parse_rfc3339_fly
 
 
 class LogEvent(msgspec.Struct, frozen=True, gc=False):
     """One log line as flylogs understands it.
 
-    `timestamp` is the RFC 3339 UTC form with nine fractional digits and `ts_ns` the same instant in
-    nanoseconds since the epoch; both are None when the payload has no usable timestamp. `malformed`
+    `timestamp` is the RFC 3339 UTC form with nine fractional digits, None when the payload has no
+    usable one; `ns()` gives the same instant in nanoseconds since the epoch (computed on demand: most
+    output modes never need it, and it costs as much as decoding the whole payload). `malformed`
     says why the payload could not be fully decoded (None when it was); a malformed event still carries
     whatever could be salvaged, and `raw` always holds the payload bytes exactly as received. `clean`
     promises that no text field holds a character that needs escaping for a terminal.
@@ -31,7 +33,6 @@ class LogEvent(msgspec.Struct, frozen=True, gc=False):
     raw: bytes
     message: str
     timestamp: str | None = None
-    ts_ns: int | None = None
     app: str | None = None
     region: str | None = None
     instance: str | None = None
@@ -40,6 +41,12 @@ class LogEvent(msgspec.Struct, frozen=True, gc=False):
     process_group: str | None = None
     malformed: str | None = None
     clean: bool = False
+
+    def ns(self) -> int | None:
+        """The timestamp in epoch nanoseconds (None without one)."""
+        if self.timestamp is None:
+            return None
+        return parse_rfc3339_fly(self.timestamp) or parse_rfc3339(self.timestamp)
 
 
 class Level(StrEnum):

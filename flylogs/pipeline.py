@@ -190,8 +190,9 @@ class Pipeline:
                 continue
             if self._keep is None or self._keep(event):
                 events.append(event)
-        events.sort(key=lambda e: (e.ts_ns is None, e.ts_ns or 0))
-        return events
+        keyed = [(e.ns(), i, e) for i, e in enumerate(events)]
+        keyed.sort(key=lambda k: (k[0] is None, k[0] or 0, k[1]))
+        return [e for _, _, e in keyed]
 
     def show_all(self, events: Sequence[LogEvent]) -> None:
         recent = self._recent
@@ -225,7 +226,9 @@ class Pipeline:
     def _drop(self, event: LogEvent) -> None:
         """Account for a line that could not be shown: it becomes part of a gap; memory stays bounded."""
         self.stats.dropped += 1
-        when = event.ts_ns if event.ts_ns is not None else self._clock_ns()
+        when = event.ns()
+        if when is None:
+            when = self._clock_ns()
         if self.gaps is not None:
             self.gaps.dropped(when, when)
 

@@ -32,7 +32,7 @@ def test_every_fixture_decodes_and_malformed_ones_are_marked(case: Case) -> None
 def test_full_message_maps_every_field() -> None:
     event = decode(CASES[0].subject, CASES[0].payload)
     assert event.timestamp == "2026-11-20T09:14:03.120456789Z"
-    assert event.ts_ns == 1795166043_120456789
+    assert event.ns() == 1795166043_120456789
     assert (event.app, event.region, event.instance) == ("shop-api", "iad", "4d891d77b05118")
     assert (event.level, event.provider, event.process_group) == ("info", "app", "app")
     assert event.message == "Listening on 0.0.0.0:8080"

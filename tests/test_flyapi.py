@@ -146,7 +146,7 @@ async def test_a_gap_is_filled_from_the_api_without_duplicates(
     await nc.flush()
     await nc.close()
     await tail.until(lambda: tail.sink.events, "the live line")
-    live_ts = tail.sink.events[0].ts_ns
+    live_ts = tail.sink.events[0].ns()
     assert live_ts is not None
 
     nats_server.kill()

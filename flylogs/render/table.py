@@ -92,7 +92,7 @@ class TableSink:
         self._write(self.format(event).encode("utf-8"))
 
     def format(self, event: LogEvent) -> str:
-        clock = self._time.wrap(self._clock(event.ts_ns))
+        clock = self._time.wrap(self._clock(event.ns()))
         if event.malformed is not None:
             return f"{clock} {self._cells(event)}{self._message_rows(event)}"
         # The styled cells between time and message repeat for every line of an instance: build once.
