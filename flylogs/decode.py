@@ -69,6 +69,49 @@ def decode(subject: str, payload: bytes) -> LogEvent:
     except (ValueError, RecursionError):  # not JSON or UTF-8, not an object, a field of the wrong type
         return _decode_carefully(subject, payload)
 
+    fly = doc.fly
+    app = fly.app if fly is not None else None
+    ts = doc.timestamp
+    if (
+        fly is not None
+        and app is not None
+        and ts is not None
+        and app.name
+        and app.instance
+        and fly.region
+        and _FLY_TIMESTAMP.match(ts) is not None
+    ):
+        # The common case, a complete message in Fly's own form: no fallbacks, no problems to list.
+        log, event = doc.log, doc.event
+        return LogEvent(
+            subject,
+            payload,
+            doc.message or "",
+            ts,
+            app.name,
+            fly.region,
+            app.instance,
+            log.level if log is not None else None,
+            event.provider if event is not None else None,
+            app.process_group,
+            None,
+            _is_clean(subject, payload),
+        )
+    return _from_struct(subject, payload, doc)
+
+
+def _is_clean(subject: str, payload: bytes) -> bool:
+    """ASCII with no control-character escapes: no text field can need escaping (see render)."""
+    return (
+        payload.isascii()
+        and (b"\\" not in payload or _CONTROL_ESCAPE.search(payload) is None)
+        and subject.isascii()
+        and subject.isprintable()
+    )
+
+
+def _from_struct(subject: str, payload: bytes, doc: _Payload) -> LogEvent:
+    """A typed payload with parts missing or an unusual timestamp."""
     problems: list[str] = []
     timestamp = _timestamp(doc.timestamp, problems)
     fly = doc.fly
@@ -90,13 +133,8 @@ def decode(subject: str, payload: bytes) -> LogEvent:
         provider=event.provider if event is not None else None,
         process_group=app.process_group if app is not None else None,
         malformed="; ".join(problems) if problems else None,
-        # ASCII with no control-character escapes: no text field can need escaping (see render).
-        clean=payload.isascii() and _CONTROL_ESCAPE.search(payload) is None and _safe_subject(subject),
+        clean=_is_clean(subject, payload),
     )
-
-
-def _safe_subject(subject: str) -> bool:
-    return subject.isascii() and subject.isprintable()
 
 
 def _timestamp(raw_ts: Any, problems: list[str]) -> str | None:

@@ -121,7 +121,12 @@ class Pipeline:
 
     def _show(self, event: LogEvent) -> None:
         backlog = self._backlog
-        if backlog is not None and self._overloaded(backlog):
+        # (The inline test spares a method call per line while the output keeps up.)
+        if (
+            backlog is not None
+            and (self._dropping or backlog.backlog > backlog.limit)
+            and self._overloaded(backlog)
+        ):
             self._drop(event)
             return
         try:
@@ -139,7 +144,11 @@ class Pipeline:
             return
         self.stats.received += 1
         backlog = self._backlog
-        if backlog is not None and self._overloaded(backlog):
+        if (
+            backlog is not None
+            and (self._dropping or backlog.backlog > backlog.limit)
+            and self._overloaded(backlog)
+        ):
             self._drop(decode(subject, data))  # decoded only to know when the dropped line was written
             return
         try:

@@ -244,3 +244,18 @@ def test_chop_keeps_every_character_and_the_width(text: str, width: int) -> None
     pieces = chop(text, width)
     assert "".join(pieces) == text
     assert all(cell_len(p) <= width for p in pieces)
+
+
+def test_the_fast_json_path_writes_exactly_what_the_general_one_does() -> None:
+    import random
+
+    from flylogs.demo import Fleet
+    from flylogs.render.jsonl import encode_record, log_record
+
+    fleet = Fleet(random.Random(7))
+    events = [decode(c.subject, c.payload) for c in CASES] + [decode(*fleet.next()) for _ in range(2000)]
+    assert sum(e.clean for e in events) > 1900  # the fast path is the one being compared
+    for event in events:
+        out = io.BytesIO()
+        JsonSink(out).event(event)
+        assert out.getvalue().decode("utf-8") == encode_record(log_record(event))
