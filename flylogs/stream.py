@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -78,6 +79,8 @@ def describe_error(exc: BaseException) -> str:
         return "connection refused"
     if isinstance(exc, UnexpectedEOF):
         return "the server closed the connection"
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno).lower()  # asyncio's own text repeats the address: say why
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     text = str(exc) or type(exc).__name__
