@@ -91,6 +91,15 @@ GrepOpt = Annotated[
         rich_help_panel=FILTERS,
     ),
 ]
+HighlightOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--highlight",
+        "-H",
+        help="Highlight matches of this regex without filtering anything; repeatable.",
+        rich_help_panel=FILTERS,
+    ),
+]
 ExcludeOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -361,7 +370,7 @@ def _follow(
     from flylogs.render.table import TableSink
     from flylogs.session import run_tail
 
-    highlight = compile_patterns(grep, ignore_case, "--grep")
+    highlight = compile_patterns(grep, ignore_case, "--grep/--highlight")
     out = open_output(env.stdout)
     sink = build_sink(output, env, color, apps=apps, highlight=highlight, out=out)
     # The table on a terminal keeps a status line under its rows.
@@ -476,6 +485,7 @@ def tail(
     region: RegionOpt = None,
     instance: InstanceOpt = None,
     grep: GrepOpt = None,
+    highlight: HighlightOpt = None,
     exclude: ExcludeOpt = None,
     ignore_case: IgnoreCaseOpt = False,
     level: LevelOpt = None,
@@ -551,7 +561,7 @@ def tail(
         output=settings.output,
         color=settings.color,
         apps=followed,
-        grep=grep or [],
+        grep=[*(grep or []), *(highlight or [])],
         ignore_case=ignore_case,
         notes=[note] if note else [],
         secrets=secrets,
@@ -638,6 +648,7 @@ def demo(
     region: RegionOpt = None,
     instance: InstanceOpt = None,
     grep: GrepOpt = None,
+    highlight: HighlightOpt = None,
     exclude: ExcludeOpt = None,
     ignore_case: IgnoreCaseOpt = False,
     level: LevelOpt = None,
@@ -712,7 +723,7 @@ def demo(
             output=OutputMode.JSON if json_ else (output or OutputMode.AUTO),
             color=color or ColorWhen.AUTO,
             apps=followed,
-            grep=grep or [],
+            grep=[*(grep or []), *(highlight or [])],
             ignore_case=ignore_case,
             notes=[
                 f"demo: a synthetic fleet writes {rate:g} lines/s to {server.url}"

@@ -289,3 +289,13 @@ def test_no_follow_prints_stored_history_and_exits(tmp_path: Path) -> None:
         "WARN retrying in 2s",
         "cache miss ratio=0.12",
     ]
+
+
+def test_highlight_marks_without_filtering(auth_server: NatsServer) -> None:
+    code, out, _ = tail_fixtures(
+        auth_server, "shop-api", "-H", "gateway", "--output", "plain", "--color", "always", count=3
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 3 and "Listening on 0.0.0.0:8080" in lines[0]  # nothing filtered out
+    assert "\x1b[1;7mgateway\x1b[0m" in lines[2]
