@@ -24,7 +24,7 @@ import typer
 from flylogs import __version__
 from flylogs.errors import ExitCode, FlylogsError, UsageError
 from flylogs.model import Level
-from flylogs.settings import ColorWhen, Flags, OutputMode, Settings
+from flylogs.settings import ColorWhen, Flags, OutputMode, Settings, TimeMode
 
 if TYPE_CHECKING:
     from flylogs.flyapi import ApiSpec
@@ -134,6 +134,17 @@ OutputOpt = Annotated[
         "raw: payloads as received.",
         case_sensitive=False,
         show_default="auto",
+        rich_help_panel=OUTPUT,
+    ),
+]
+TimeOpt = Annotated[
+    TimeMode | None,
+    typer.Option(
+        "--time",
+        help="Time column: local, utc, relative (since the first line), none. "
+        "Default: local HH:MM:SS.mmm in the table, RFC 3339 UTC in plain text; JSON keeps nanoseconds.",
+        case_sensitive=False,
+        show_default=False,
         rich_help_panel=OUTPUT,
     ),
 ]
@@ -356,6 +367,7 @@ def _follow(
     grep: list[str],
     ignore_case: bool,
     notes: list[str],
+    time_mode: TimeMode | None = None,
     secrets: tuple[str | None, ...] = (),
     beside: Callable[[asyncio.Event], Coroutine[Any, Any, object]] | None = None,
     fail_on_gap: bool = False,
@@ -372,7 +384,7 @@ def _follow(
 
     highlight = compile_patterns(grep, ignore_case, "--grep/--highlight")
     out = open_output(env.stdout)
-    sink = build_sink(output, env, color, apps=apps, highlight=highlight, out=out)
+    sink = build_sink(output, env, color, apps=apps, highlight=highlight, out=out, time_mode=time_mode)
     # The table on a terminal keeps a status line under its rows.
     status_line = sink.status if isinstance(sink, TableSink) and env.stdout_isatty else None
     notices = NoticeWriter(
@@ -491,6 +503,7 @@ def tail(
     level: LevelOpt = None,
     output: OutputOpt = None,
     json_: JsonOpt = False,
+    time: TimeOpt = None,
     color: ColorOpt = None,
     count: CountOpt = None,
     server: ServerOpt = None,
@@ -563,6 +576,7 @@ def tail(
         apps=followed,
         grep=[*(grep or []), *(highlight or [])],
         ignore_case=ignore_case,
+        time_mode=time,
         notes=[note] if note else [],
         secrets=secrets,
         fail_on_gap=fail_on_gap,
@@ -654,6 +668,7 @@ def demo(
     level: LevelOpt = None,
     output: OutputOpt = None,
     json_: JsonOpt = False,
+    time: TimeOpt = None,
     color: ColorOpt = None,
     count: CountOpt = None,
     rate: Annotated[
@@ -725,6 +740,7 @@ def demo(
             apps=followed,
             grep=[*(grep or []), *(highlight or [])],
             ignore_case=ignore_case,
+            time_mode=time,
             notes=[
                 f"demo: a synthetic fleet writes {rate:g} lines/s to {server.url}"
                 + (", and the server restarts every few seconds" if chaos else "")

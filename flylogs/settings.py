@@ -42,6 +42,15 @@ class ColorWhen(StrEnum):
     NEVER = "never"
 
 
+class TimeMode(StrEnum):
+    """`--time`: how the time column reads."""
+
+    LOCAL = "local"
+    UTC = "utc"
+    RELATIVE = "relative"
+    NONE = "none"
+
+
 class Source(StrEnum):
     FLAG = "flag"
     ENV = "env"

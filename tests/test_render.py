@@ -19,7 +19,7 @@ from flylogs.render.plain import PlainSink
 from flylogs.render.sinks import build_sink
 from flylogs.render.styles import INSTANCE_PALETTE, instance_style, level_style
 from flylogs.render.table import TableSink
-from flylogs.settings import ColorWhen, OutputMode
+from flylogs.settings import ColorWhen, OutputMode, TimeMode
 from tests.conftest import CASES
 
 BY_NOTE = {c.note: decode(c.subject, c.payload) for c in CASES}
@@ -259,3 +259,29 @@ def test_the_fast_json_path_writes_exactly_what_the_general_one_does() -> None:
         out = io.BytesIO()
         JsonSink(out).event(event)
         assert out.getvalue().decode("utf-8") == encode_record(log_record(event))
+
+
+@pytest.mark.parametrize(
+    ("mode", "plain_start", "table_start"),
+    [
+        (TimeMode.UTC, "2026-11-20T09:14:03.120Z app[", "09:14:03.120 iad"),
+        (TimeMode.RELATIVE, "+0.000s app[", "     +0.000s iad"),
+        (TimeMode.NONE, "app[", "iad 4d891d77b05118"),
+    ],
+)
+def test_time_modes(mode: TimeMode, plain_start: str, table_start: str) -> None:
+    events = [BY_NOTE["plain app line"], BY_NOTE["access log"]]
+    assert plain(events, time_mode=mode).startswith(plain_start)
+    rows = table(events, time_mode=mode).splitlines()
+    assert rows[1].startswith(table_start)
+    if mode is TimeMode.RELATIVE:
+        assert "+0.380s app[" in plain(events, time_mode=mode)
+    if mode is TimeMode.NONE:
+        assert rows[0].startswith("REG INSTANCE")
+
+
+def test_local_time_in_plain_text_carries_its_offset() -> None:
+    from datetime import timedelta, timezone
+
+    out = plain([BY_NOTE["plain app line"]], time_mode=TimeMode.LOCAL, tz=timezone(timedelta(hours=1)))
+    assert out.startswith("2026-11-20T10:14:03.120+01:00 app[")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 
 from flylogs.gaps import Gap
 from flylogs.model import LogEvent
@@ -17,6 +18,7 @@ from flylogs.render.console import Codes, Styler
 from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
+from flylogs.settings import TimeMode
 
 
 def _unchanged(text: str, keep_newlines_and_tabs: bool = False) -> str:
@@ -31,7 +33,12 @@ class PlainSink:
         *,
         show_app: bool = False,
         highlight: Sequence[re.Pattern[str]] = (),
+        time_mode: TimeMode = TimeMode.UTC,
+        tz: tzinfo | None = None,
     ) -> None:
+        self._time_mode = time_mode
+        self._tz = tz
+        self._first_ns: int | None = None
         self._write = out.write
         self._out = out
         self._style = styler
@@ -54,10 +61,12 @@ class PlainSink:
     def format(self, event: LogEvent) -> str:
         # A clean event (plain ASCII, no control escapes in the payload) needs no escaping at all.
         esc = _unchanged if event.clean else escape_controls
-        ts = event.timestamp
-        when = self._time.wrap(f"{ts[:23]}Z" if ts is not None else "-")
+        when = self._when(event)
         if self._show_app:
-            when = f"{when} {self._app.wrap(esc(event.app or '-'))}"
+            app = self._app.wrap(esc(event.app or "-"))
+            when = f"{when} {app}" if when else app
+        if when:
+            when += " "
         message = esc(event.message)
         if self._highlight:
             message = apply_spans(message, match_spans(message, self._highlight), self._hl)
@@ -74,7 +83,26 @@ class PlainSink:
             level = f"[{level_codes.wrap(esc(event.level or '-'))}]"
         region = self._region.wrap(esc(event.region or "-"))
         provider = esc(event.provider or "-")
-        return f"{when} {provider}[{codes.wrap(esc(instance or '-'))}] {region} {level} {message}\n"
+        return f"{when}{provider}[{codes.wrap(esc(instance or '-'))}] {region} {level} {message}\n"
+
+    def _when(self, event: LogEvent) -> str:
+        mode = self._time_mode
+        if mode is TimeMode.NONE:
+            return ""
+        ts = event.timestamp
+        if ts is None:
+            return self._time.wrap("-")
+        if mode is TimeMode.UTC:  # the default: RFC 3339 UTC, milliseconds, straight from the payload
+            return self._time.wrap(f"{ts[:23]}Z")
+        ns = event.ns()
+        if ns is None:
+            return self._time.wrap("-")
+        if mode is TimeMode.RELATIVE:
+            if self._first_ns is None:
+                self._first_ns = ns
+            return self._time.wrap(f"{(ns - self._first_ns) / 1e9:+.3f}s")
+        local = datetime.fromtimestamp(ns / 1e9, self._tz).astimezone(self._tz)
+        return self._time.wrap(local.isoformat(timespec="milliseconds"))
 
     def gap(self, gap: Gap) -> bool:
         """Plain output stays one log per line for grep: gaps go to stderr."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 
 from flylogs.render.console import Environment, Styler
 from flylogs.render.jsonl import JsonSink, RawSink
 from flylogs.render.output import Writable
 from flylogs.render.plain import PlainSink
 from flylogs.render.table import TableSink
-from flylogs.settings import ColorWhen, OutputMode
+from flylogs.settings import ColorWhen, OutputMode, TimeMode
 
 Sink = TableSink | PlainSink | JsonSink | RawSink
 
@@ -32,6 +32,7 @@ def build_sink(
     highlight: Sequence[re.Pattern[str]] = (),
     tz: tzinfo | None = None,
     out: Writable | None = None,
+    time_mode: TimeMode | None = None,
 ) -> Sink:
     """The sink for `mode`, writing to `out` (default: the environment's stdout)."""
     target = out if out is not None else env.stdout
@@ -43,10 +44,18 @@ def build_sink(
     styler = Styler(env.use_color(color), env.color_system())
     show_app = len(apps) != 1
     if mode is OutputMode.PLAIN:
-        return PlainSink(target, styler, show_app=show_app, highlight=highlight)
+        return PlainSink(
+            target, styler, show_app=show_app, highlight=highlight, time_mode=time_mode or TimeMode.UTC, tz=tz
+        )
     app_width = None
     if show_app:
         app_width = max(8, min(20, max(len(a) for a in apps))) if apps else 16
     return TableSink(
-        target, styler, width=env.terminal_width(), app_width=app_width, highlight=highlight, tz=tz
+        target,
+        styler,
+        width=env.terminal_width(),
+        app_width=app_width,
+        highlight=highlight,
+        tz=UTC if time_mode is TimeMode.UTC else tz,
+        time_mode=time_mode or TimeMode.LOCAL,
     )

@@ -21,6 +21,7 @@ from flylogs.render.gaps import describe_gap
 from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
+from flylogs.settings import TimeMode
 
 TIME_W = 12
 REGION_W = 3
@@ -43,6 +44,7 @@ class TableSink:
         app_width: int | None = None,
         highlight: Sequence[re.Pattern[str]] = (),
         tz: tzinfo | None = None,
+        time_mode: TimeMode = TimeMode.LOCAL,
     ) -> None:
         self._out = out
         self._write = out.write
@@ -50,7 +52,10 @@ class TableSink:
         self._app_w = app_width
         self._highlight = tuple(highlight)
         self._tz = tz
-        prefix = TIME_W + 1 + REGION_W + 1 + INSTANCE_W + 1 + LEVEL_W + 1
+        self._time_mode = time_mode
+        self._time_w = 0 if time_mode is TimeMode.NONE else TIME_W
+        self._first_ns: int | None = None
+        prefix = (self._time_w + 1 if self._time_w else 0) + REGION_W + 1 + INSTANCE_W + 1 + LEVEL_W + 1
         if app_width:
             prefix += app_width + 1
         self._prefix_w = prefix
@@ -72,7 +77,7 @@ class TableSink:
         self._last_hms = ""
 
     def header(self) -> None:
-        cols = [fit("TIME", TIME_W)]
+        cols = [fit("TIME", TIME_W)] if self._time_w else []
         if self._app_w:
             cols.append(fit("APP", self._app_w))
         cols += [fit("REG", REGION_W), fit("INSTANCE", INSTANCE_W), fit("LEVEL", LEVEL_W), "MESSAGE"]
@@ -81,6 +86,10 @@ class TableSink:
     def _clock(self, ts_ns: int | None) -> str:
         if ts_ns is None:
             return "--:--:--.---"
+        if self._time_mode is TimeMode.RELATIVE:
+            if self._first_ns is None:
+                self._first_ns = ts_ns
+            return f"{(ts_ns - self._first_ns) / 1e9:+11.3f}s"[-TIME_W:]
         seconds, nanos = divmod(ts_ns, 1_000_000_000)
         if seconds != self._last_second:
             self._last_second = seconds
@@ -92,9 +101,9 @@ class TableSink:
         self._write(self.format(event).encode("utf-8"))
 
     def format(self, event: LogEvent) -> str:
-        clock = self._time.wrap(self._clock(event.ns()))
+        clock = self._time.wrap(self._clock(event.ns())) + " " if self._time_w else ""
         if event.malformed is not None:
-            return f"{clock} {self._cells(event)}{self._message_rows(event)}"
+            return f"{clock}{self._cells(event)}{self._message_rows(event)}"
         # The styled cells between time and message repeat for every line of an instance: build once.
         key = (event.app, event.region, event.instance, event.level)
         cells = self._cell_cache.get(key)
@@ -102,7 +111,7 @@ class TableSink:
             if len(self._cell_cache) > 10_000:
                 self._cell_cache.clear()
             cells = self._cell_cache[key] = self._cells(event)
-        return f"{clock} {cells}{self._message_rows(event)}"
+        return f"{clock}{cells}{self._message_rows(event)}"
 
     def _cells(self, event: LogEvent) -> str:
         style = self._style
