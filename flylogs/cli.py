@@ -100,6 +100,16 @@ HighlightOpt = Annotated[
         rich_help_panel=FILTERS,
     ),
 ]
+FieldOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--field",
+        "-f",
+        help="On JSON messages: KEY=VALUE, KEY!=VALUE or KEY~REGEX (dotted keys reach inside); "
+        "repeatable, all must hold.",
+        rich_help_panel=FILTERS,
+    ),
+]
 ExcludeOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -498,6 +508,7 @@ def tail(
     instance: InstanceOpt = None,
     grep: GrepOpt = None,
     highlight: HighlightOpt = None,
+    field: FieldOpt = None,
     exclude: ExcludeOpt = None,
     ignore_case: IgnoreCaseOpt = False,
     level: LevelOpt = None,
@@ -567,6 +578,7 @@ def tail(
             level,
             count,
             History(settings.stream, since, not no_follow, api),
+            field,
         )
     _follow(
         plan,
@@ -594,6 +606,7 @@ def _plan(
     level: Level | None,
     count: int | None,
     history: History | None = None,
+    fields: list[str] | None = None,
 ) -> TailPlan:
     from flylogs.filters import build_filter
     from flylogs.session import TailPlan
@@ -610,6 +623,7 @@ def _plan(
         apps=apps if subjects.filter_apps else [],
         regions=(regions or []) if subjects.filter_regions else [],
         instances=(instances or []) if subjects.filter_instances else [],
+        fields=fields or [],
     )
     return TailPlan(
         connect=connect,
@@ -663,6 +677,7 @@ def demo(
     instance: InstanceOpt = None,
     grep: GrepOpt = None,
     highlight: HighlightOpt = None,
+    field: FieldOpt = None,
     exclude: ExcludeOpt = None,
     ignore_case: IgnoreCaseOpt = False,
     level: LevelOpt = None,
@@ -721,6 +736,7 @@ def demo(
             level,
             count,
             History(DEMO_STREAM, since, not no_follow),
+            field,
         )
         server = NatsServer(jetstream=True)
         server.start()

@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import msgspec
+
 from flylogs.errors import UsageError
 from flylogs.model import LEVEL_RANKS, LogEvent, level_rank
 
@@ -30,6 +32,65 @@ def compile_patterns(patterns: Sequence[str], ignore_case: bool, flag: str) -> t
     return tuple(compiled)
 
 
+_FIELD_EXPR = re.compile(r"\A([^=!~\s]+)(!=|=|~)(.*)\Z", re.DOTALL)
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldTest:
+    """`-f KEY=VALUE`, `KEY!=VALUE` or `KEY~REGEX` on a JSON message (dotted keys reach inside)."""
+
+    path: tuple[str, ...]
+    op: str
+    value: str
+    pattern: re.Pattern[str] | None = None
+
+    def __call__(self, doc: object) -> bool:
+        found: object = doc
+        for key in self.path:
+            if not isinstance(found, dict) or key not in found:
+                found = _MISSING
+                break
+            found = found[key]
+        if found is _MISSING:
+            return self.op == "!="  # an absent key differs from any value
+        text = found if isinstance(found, str) else msgspec.json.encode(found).decode()
+        if self.op == "=":
+            return text == self.value
+        if self.op == "!=":
+            return text != self.value
+        assert self.pattern is not None
+        return self.pattern.search(text) is not None
+
+
+def parse_field(expr: str, ignore_case: bool = False) -> FieldTest:
+    match = _FIELD_EXPR.match(expr)
+    if match is None:
+        raise UsageError(
+            f"--field {expr!r} is not KEY=VALUE, KEY!=VALUE or KEY~REGEX",
+            hint="for example: -f status=500, -f user.id!=42, -f 'path~^/api/'",
+        )
+    key, op, value = match.groups()
+    pattern = compile_patterns([value], ignore_case, "--field")[0] if op == "~" else None
+    return FieldTest(tuple(key.split(".")), op, value, pattern)
+
+
+def message_object(message: str) -> dict[str, object] | None:
+    """The message as a JSON object, when it is one."""
+    if not message.startswith("{"):
+        return None
+    try:
+        doc = _decode_any(message)
+    except (ValueError, RecursionError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+_decode_any = msgspec.json.decode
+# Levels an app writes in its own JSON lines feed --level when Fly's level says only "info".
+_APP_LEVEL_KEYS = ("level", "severity", "lvl")
+
+
 @dataclass(frozen=True, slots=True)
 class Filter:
     """A predicate over events. Empty collections mean "no constraint"."""
@@ -40,10 +101,19 @@ class Filter:
     apps: frozenset[str] = frozenset()
     regions: frozenset[str] = frozenset()
     instances: frozenset[str] = frozenset()
+    fields: tuple[FieldTest, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        return not (self.grep or self.exclude or self.min_rank or self.apps or self.regions or self.instances)
+        return not (
+            self.grep
+            or self.exclude
+            or self.min_rank
+            or self.apps
+            or self.regions
+            or self.instances
+            or self.fields
+        )
 
     def __call__(self, event: LogEvent) -> bool:
         if self.apps and event.app not in self.apps:
@@ -52,8 +122,21 @@ class Filter:
             return False
         if self.instances and event.instance not in self.instances:
             return False
+        doc: dict[str, object] | None = None
+        if self.fields:
+            doc = message_object(event.message)
+            if not all(test(doc) for test in self.fields):
+                return False
         if self.min_rank is not None:
-            rank = level_rank(event.level)
+            level = event.level
+            if level is None or level.lower() == "info":
+                # Fly says "info" for everything an app prints: the app's own JSON level knows better.
+                if doc is None:
+                    doc = message_object(event.message)
+                if doc is not None:
+                    own = next((doc[k] for k in _APP_LEVEL_KEYS if isinstance(doc.get(k), str)), None)
+                    level = own if isinstance(own, str) else level
+            rank = level_rank(level)
             # Unknown and missing levels always pass: we cannot tell how important they are.
             if rank is not None and rank < self.min_rank:
                 return False
@@ -75,6 +158,7 @@ def build_filter(
     apps: Sequence[str] = (),
     regions: Sequence[str] = (),
     instances: Sequence[str] = (),
+    fields: Sequence[str] = (),
 ) -> Filter:
     min_rank = None
     if level is not None:
@@ -88,4 +172,5 @@ def build_filter(
         apps=frozenset(apps),
         regions=frozenset(regions),
         instances=frozenset(instances),
+        fields=tuple(parse_field(expr, ignore_case) for expr in fields),
     )

@@ -111,8 +111,9 @@ def test_level_exclude_and_ignore_case(auth_server: NatsServer) -> None:
     )
     assert code == 0
     lines = out.splitlines()
-    assert [line.split(" ")[3] for line in lines] == ["[error]", "[warning]", "[error]"]
-    assert "payment gateway timeout" in lines[0] and "Traceback" in lines[2]
+    assert [line.split(" ")[3] for line in lines] == ["[error]", "[warning]", "[info]"]
+    assert "payment gateway timeout" in lines[0]
+    assert '"level": "error"' in lines[2]  # Fly says info; the app's own JSON level says error
 
 
 def test_app_comes_from_fly_toml(auth_server: NatsServer, tmp_path: Path) -> None:
@@ -299,3 +300,10 @@ def test_highlight_marks_without_filtering(auth_server: NatsServer) -> None:
     lines = out.splitlines()
     assert len(lines) == 3 and "Listening on 0.0.0.0:8080" in lines[0]  # nothing filtered out
     assert "\x1b[1;7mgateway\x1b[0m" in lines[2]
+
+
+def test_field_filter_through_the_cli(auth_server: NatsServer) -> None:
+    code, out, err = tail_fixtures(auth_server, "shop-api", "-f", "req_id=abc123", "--json", count=1)
+    assert code == 0, err
+    [record] = [json.loads(line) for line in out.splitlines()]
+    assert json.loads(record["message"])["msg"] == "db down"

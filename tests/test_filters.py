@@ -80,3 +80,30 @@ def test_bad_regex_is_a_usage_error_naming_the_flag() -> None:
 def test_unknown_level_is_a_usage_error() -> None:
     with pytest.raises(UsageError):
         build_filter(level="loud")
+
+
+def test_field_filters_on_json_messages() -> None:
+    line = ev('{"status": 500, "path": "/api/cart", "user": {"id": "42"}, "ok": false}')
+    assert build_filter(fields=["status=500"])(line)
+    assert not build_filter(fields=["status=200"])(line)
+    assert build_filter(fields=["user.id=42", "path~^/api/"])(line)
+    assert not build_filter(fields=["user.id!=42"])(line)
+    assert build_filter(fields=["missing!=x"])(line)  # an absent key differs from any value
+    assert not build_filter(fields=["missing=x"])(line)
+    assert build_filter(fields=["ok=false"])(line)
+    assert build_filter(fields=["path~CART"], ignore_case=True)(line)
+    assert not build_filter(fields=["status=500"])(ev("status=500 but not JSON"))
+
+
+def test_bad_field_expressions_are_usage_errors() -> None:
+    for bad in ["status", "=500", "path~(unclosed"]:
+        with pytest.raises(UsageError):
+            build_filter(fields=[bad])
+
+
+def test_the_apps_own_level_feeds_level_when_fly_says_info() -> None:
+    keep = build_filter(level="error")
+    assert keep(ev('{"level": "error", "msg": "db down"}', level="info"))
+    assert not keep(ev('{"severity": "debug", "msg": "pool"}', level="info"))
+    assert not keep(ev("plain text", level="info"))
+    assert keep(ev('{"level": "debug"}', level="error"))  # Fly's own non-info level wins
