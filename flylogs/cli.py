@@ -110,6 +110,29 @@ FieldOpt = Annotated[
         rich_help_panel=FILTERS,
     ),
 ]
+AfterOpt = Annotated[
+    int,
+    typer.Option(
+        "--after-context",
+        "-A",
+        min=0,
+        help="Lines after each --grep match, from the same instance.",
+        rich_help_panel=FILTERS,
+    ),
+]
+BeforeOpt = Annotated[
+    int,
+    typer.Option(
+        "--before-context",
+        "-B",
+        min=0,
+        help="Lines before each --grep match, from the same instance.",
+        rich_help_panel=FILTERS,
+    ),
+]
+ContextOpt = Annotated[
+    int, typer.Option("--context", "-C", min=0, help="Same as -A N -B N.", rich_help_panel=FILTERS)
+]
 ExcludeOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -509,6 +532,9 @@ def tail(
     grep: GrepOpt = None,
     highlight: HighlightOpt = None,
     field: FieldOpt = None,
+    after_context: AfterOpt = 0,
+    before_context: BeforeOpt = 0,
+    context: ContextOpt = 0,
     exclude: ExcludeOpt = None,
     ignore_case: IgnoreCaseOpt = False,
     level: LevelOpt = None,
@@ -579,6 +605,7 @@ def tail(
             count,
             History(settings.stream, since, not no_follow, api),
             field,
+            (before_context or context, after_context or context),
         )
     _follow(
         plan,
@@ -607,6 +634,7 @@ def _plan(
     count: int | None,
     history: History | None = None,
     fields: list[str] | None = None,
+    around: tuple[int, int] = (0, 0),
 ) -> TailPlan:
     from flylogs.filters import build_filter
     from flylogs.session import TailPlan
@@ -625,11 +653,15 @@ def _plan(
         instances=(instances or []) if subjects.filter_instances else [],
         fields=fields or [],
     )
+    before, after = around
+    if (before or after) and not grep:
+        raise UsageError("-A, -B and -C show lines around --grep matches", hint="add --grep REGEX")
     return TailPlan(
         connect=connect,
         subjects=subjects.subjects,
         keep=keep,
         count=count,
+        context=(before, after) if before or after else None,
         history_stream=history.stream,
         api=history.api,
         since_ns=history.since_ns(),
@@ -678,6 +710,9 @@ def demo(
     grep: GrepOpt = None,
     highlight: HighlightOpt = None,
     field: FieldOpt = None,
+    after_context: AfterOpt = 0,
+    before_context: BeforeOpt = 0,
+    context: ContextOpt = 0,
     exclude: ExcludeOpt = None,
     ignore_case: IgnoreCaseOpt = False,
     level: LevelOpt = None,
@@ -737,6 +772,7 @@ def demo(
             count,
             History(DEMO_STREAM, since, not no_follow),
             field,
+            (before_context or context, after_context or context),
         )
         server = NatsServer(jetstream=True)
         server.start()

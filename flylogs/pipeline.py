@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
+from flylogs.context import Context
 from flylogs.decode import decode
 from flylogs.dedupe import RecentLines
 from flylogs.filters import Filter
@@ -27,6 +28,7 @@ class Sink(Protocol):
     def header(self) -> None: ...
     def event(self, event: LogEvent) -> None: ...
     def gap(self, gap: Gap) -> bool: ...  # False: the sink has no place for it (stderr then)
+    def separator(self) -> None: ...  # between groups of context lines
     def flush(self) -> None: ...
 
 
@@ -81,6 +83,7 @@ class Pipeline:
         backlog: Backlog | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
         recent: RecentLines | None = None,
+        context: Context | None = None,
     ) -> None:
         self.stats = Stats()
         self.reported: list[Gap] = []
@@ -94,6 +97,11 @@ class Pipeline:
         self._clock_ns = clock_ns
         self._dropping = False
         self._sink = sink
+        # With context lines, --grep picks the matches and everything else decides what may show.
+        self._context = context
+        self._grep = keep.grep if context is not None else ()
+        if context is not None:
+            keep = replace(keep, grep=())
         self._keep = None if keep.is_empty else keep
         self._count = count
         self._on_stop = on_stop
@@ -110,6 +118,9 @@ class Pipeline:
         if event.malformed is not None:
             stats.malformed += 1
         if self._keep is not None and not self._keep(event):
+            return
+        if self._context is not None:
+            self._show_in_context(event)
             return
         if self._held is not None:
             if len(self._held) < HOLD_LIMIT:
@@ -138,6 +149,15 @@ class Pipeline:
             self._recent.add(RecentLines.key(event))
         self._shown()
 
+    def _show_in_context(self, event: LogEvent) -> None:
+        message = event.message
+        matched = any(pattern.search(message) for pattern in self._grep)
+        assert self._context is not None
+        for shown, separated in self._context.feed(event, matched):
+            if separated:
+                self._sink.separator()
+            self._show(shown)
+
     def handle_raw(self, subject: str, data: bytes) -> None:
         """The hot path for `--output raw` with nothing to filter: payloads go out undecoded."""
         if self._stopped:
@@ -161,7 +181,12 @@ class Pipeline:
     @property
     def handler(self) -> Callable[[str, bytes], None]:
         """`handle`, or `handle_raw` where nothing needs a decoded line (raw output, no filter, no replay)."""
-        if self._keep is None and self._recent is None and hasattr(self._sink, "payload"):
+        if (
+            self._keep is None
+            and self._recent is None
+            and self._context is None
+            and hasattr(self._sink, "payload")
+        ):
             self.stats.decoded = False
             return self.handle_raw
         return self.handle

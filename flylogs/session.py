@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from flylogs.context import Context
 from flylogs.dedupe import RecentLines
 from flylogs.filters import Filter
 from flylogs.flyapi import ApiSpec, FlyApiHistory
@@ -82,6 +83,8 @@ class TailPlan:
     since_ns: int | None = None
     # False: print the history and stop (`--no-follow`).
     follow: bool = True
+    # (before, after) context lines around --grep matches, per instance.
+    context: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ async def run_tail(
         backlog=backlog,
         clock_ns=clock_ns,
         recent=RecentLines() if plan.history_stream or plan.api else None,
+        context=Context(*plan.context) if plan.context else None,
     )
     queue: asyncio.Queue[Notice] = asyncio.Queue()
     stream = LogStream(plan.connect, plan.subjects, pipeline.handler, queue, gaps=gaps, clock_ns=clock_ns)

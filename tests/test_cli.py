@@ -307,3 +307,21 @@ def test_field_filter_through_the_cli(auth_server: NatsServer) -> None:
     assert code == 0, err
     [record] = [json.loads(line) for line in out.splitlines()]
     assert json.loads(record["message"])["msg"] == "db down"
+
+
+def test_context_lines_come_from_the_same_instance(auth_server: NatsServer) -> None:
+    # lhr's error has two lhr lines after it; iad lines in between must not leak in.
+    code, out, err = tail_fixtures(
+        auth_server, "shop-api", "-g", "gateway", "-A", "2", "--output", "plain", "--time", "none", count=3
+    )
+    assert code == 0, err
+    assert out.splitlines() == [
+        "app[e7843ed2f21908] lhr [error] ERROR payment gateway timeout after 30s",
+        "app[e7843ed2f21908] lhr [warn] WARN retrying in 2s",
+        "app[e7843ed2f21908] lhr [warning] cache miss ratio=0.12",
+    ]
+
+
+def test_context_needs_grep() -> None:
+    result = invoke("tail", "-C", "2")
+    assert result.exit_code == ExitCode.USAGE and "--grep" in result.stderr

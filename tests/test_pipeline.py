@@ -28,6 +28,9 @@ class Sink:
     def gap(self, gap: Gap) -> bool:
         return False
 
+    def separator(self) -> None:
+        pass
+
     def flush(self) -> None:
         self.flushes += 1
 

@@ -41,6 +41,9 @@ class Collect:
         self.gaps.append(gap)
         return True
 
+    def separator(self) -> None:
+        pass
+
     def flush(self) -> None:
         pass
 

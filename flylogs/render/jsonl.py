@@ -89,6 +89,9 @@ class JsonSink:
         else:
             self._write(encode_record(log_record(event)).encode("utf-8"))
 
+    def separator(self) -> None:
+        """Records stand alone: no separators between context groups."""
+
     def gap(self, gap: Gap) -> bool:
         """Gaps are in-band records in JSON mode."""
         self._write(encode_record(gap_record(gap)).encode("utf-8"))
@@ -115,6 +118,9 @@ class RawSink:
 
     def event(self, event: LogEvent) -> None:
         self.payload(event.raw)
+
+    def separator(self) -> None:
+        """Raw output holds payloads only."""
 
     def gap(self, gap: Gap) -> bool:
         """Raw output holds payloads only: gaps go to stderr."""

@@ -104,6 +104,10 @@ class PlainSink:
         local = datetime.fromtimestamp(ns / 1e9, self._tz).astimezone(self._tz)
         return self._time.wrap(local.isoformat(timespec="milliseconds"))
 
+    def separator(self) -> None:
+        """`--` between groups of context lines, as grep prints."""
+        self._write(b"--\n")
+
     def gap(self, gap: Gap) -> bool:
         """Plain output stays one log per line for grep: gaps go to stderr."""
         return False

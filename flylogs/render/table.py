@@ -187,6 +187,11 @@ class TableSink:
             rows.append(self._note.wrap(f"… {total - consumed:,} more characters (see --output json)"))
         return ("\n" + self._indent).join(rows) + "\n"
 
+    def separator(self) -> None:
+        """`--` between groups of context lines, as grep prints."""
+        self._clear_status()
+        self._write((self._note.wrap("--") + "\n").encode("utf-8"))
+
     def gap(self, gap: Gap) -> bool:
         """A highlighted row, in the table where the missing lines would have been."""
         self._clear_status()
