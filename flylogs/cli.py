@@ -24,7 +24,7 @@ import typer
 from flylogs import __version__
 from flylogs.errors import ExitCode, FlylogsError, UsageError
 from flylogs.model import Level
-from flylogs.settings import ColorWhen, Flags, OutputMode, Settings, TimeMode
+from flylogs.settings import ColorBy, ColorWhen, Flags, OutputMode, Settings, TimeMode
 
 if TYPE_CHECKING:
     from flylogs.flyapi import ApiSpec
@@ -178,6 +178,15 @@ TimeOpt = Annotated[
         "Default: local HH:MM:SS.mmm in the table, RFC 3339 UTC in plain text; JSON keeps nanoseconds.",
         case_sensitive=False,
         show_default=False,
+        rich_help_panel=OUTPUT,
+    ),
+]
+ColorByOpt = Annotated[
+    ColorBy,
+    typer.Option(
+        "--color-by",
+        help="What picks the instance column's colour: instance (distinct within an app), app, region.",
+        case_sensitive=False,
         rich_help_panel=OUTPUT,
     ),
 ]
@@ -401,6 +410,7 @@ def _follow(
     ignore_case: bool,
     notes: list[str],
     time_mode: TimeMode | None = None,
+    color_by: ColorBy = ColorBy.INSTANCE,
     secrets: tuple[str | None, ...] = (),
     beside: Callable[[asyncio.Event], Coroutine[Any, Any, object]] | None = None,
     fail_on_gap: bool = False,
@@ -417,7 +427,9 @@ def _follow(
 
     highlight = compile_patterns(grep, ignore_case, "--grep/--highlight")
     out = open_output(env.stdout)
-    sink = build_sink(output, env, color, apps=apps, highlight=highlight, out=out, time_mode=time_mode)
+    sink = build_sink(
+        output, env, color, apps=apps, highlight=highlight, out=out, time_mode=time_mode, color_by=color_by
+    )
     # The table on a terminal keeps a status line under its rows.
     status_line = sink.status if isinstance(sink, TableSink) and env.stdout_isatty else None
     notices = NoticeWriter(
@@ -542,6 +554,7 @@ def tail(
     json_: JsonOpt = False,
     time: TimeOpt = None,
     color: ColorOpt = None,
+    color_by: ColorByOpt = ColorBy.INSTANCE,
     count: CountOpt = None,
     server: ServerOpt = None,
     org: OrgOpt = None,
@@ -616,6 +629,7 @@ def tail(
         grep=[*(grep or []), *(highlight or [])],
         ignore_case=ignore_case,
         time_mode=time,
+        color_by=color_by,
         notes=[note] if note else [],
         secrets=secrets,
         fail_on_gap=fail_on_gap,
@@ -720,6 +734,7 @@ def demo(
     json_: JsonOpt = False,
     time: TimeOpt = None,
     color: ColorOpt = None,
+    color_by: ColorByOpt = ColorBy.INSTANCE,
     count: CountOpt = None,
     rate: Annotated[
         float, typer.Option("--rate", min=0.1, max=100000, help="Lines per second the fleet writes.")
@@ -793,6 +808,7 @@ def demo(
             grep=[*(grep or []), *(highlight or [])],
             ignore_case=ignore_case,
             time_mode=time,
+            color_by=color_by,
             notes=[
                 f"demo: a synthetic fleet writes {rate:g} lines/s to {server.url}"
                 + (", and the server restarts every few seconds" if chaos else "")

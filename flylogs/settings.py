@@ -51,6 +51,14 @@ class TimeMode(StrEnum):
     NONE = "none"
 
 
+class ColorBy(StrEnum):
+    """`--color-by`: what gives a line's instance column its colour."""
+
+    INSTANCE = "instance"
+    APP = "app"
+    REGION = "region"
+
+
 class Source(StrEnum):
     FLAG = "flag"
     ENV = "env"

@@ -285,3 +285,18 @@ def test_local_time_in_plain_text_carries_its_offset() -> None:
 
     out = plain([BY_NOTE["plain app line"]], time_mode=TimeMode.LOCAL, tz=timezone(timedelta(hours=1)))
     assert out.startswith("2026-11-20T10:14:03.120+01:00 app[")
+
+
+def test_instances_of_one_app_never_share_a_colour_while_the_palette_has_room() -> None:
+    from flylogs.render.styles import Colors
+    from flylogs.settings import ColorBy
+
+    colors = Colors()
+    instances = [f"{n:014x}" for n in range(len(INSTANCE_PALETTE))]
+    given = [colors.style(LogEvent("s", b"", "m", app="api", instance=i)) for i in instances]
+    assert len(set(given)) == len(INSTANCE_PALETTE)
+    assert colors.style(LogEvent("s", b"", "m", app="api", instance=instances[3])) == given[3]  # stable
+
+    by_region = Colors(ColorBy.REGION)
+    iad = by_region.style(LogEvent("s", b"", "m", app="a", region="iad", instance="x"))
+    assert by_region.style(LogEvent("s", b"", "m", app="b", region="iad", instance="y")) == iad

@@ -18,7 +18,7 @@ from flylogs.render.console import Codes, Styler
 from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
-from flylogs.settings import TimeMode
+from flylogs.settings import ColorBy, TimeMode
 
 
 def _unchanged(text: str, keep_newlines_and_tabs: bool = False) -> str:
@@ -35,7 +35,9 @@ class PlainSink:
         highlight: Sequence[re.Pattern[str]] = (),
         time_mode: TimeMode = TimeMode.UTC,
         tz: tzinfo | None = None,
+        color_by: ColorBy = ColorBy.INSTANCE,
     ) -> None:
+        self._colors = styles.Colors(color_by)
         self._time_mode = time_mode
         self._tz = tz
         self._first_ns: int | None = None
@@ -49,7 +51,6 @@ class PlainSink:
         self._app = styler(styles.APP)
         self._hl = styler(styles.HIGHLIGHT)
         self._bad = styler(styles.MALFORMED)
-        self._instance_codes: dict[str | None, Codes] = {}
         self._level_codes: dict[str | None, Codes] = {}
 
     def header(self) -> None:
@@ -71,9 +72,7 @@ class PlainSink:
         if self._highlight:
             message = apply_spans(message, match_spans(message, self._highlight), self._hl)
         instance = event.instance
-        codes = self._instance_codes.get(instance)
-        if codes is None:
-            codes = self._instance_codes[instance] = self._style(styles.instance_style(instance))
+        codes = self._style(self._colors.style(event))
         if event.malformed is not None:
             level = self._bad.wrap(f"[malformed: {escape_controls(event.malformed)}]")
         else:

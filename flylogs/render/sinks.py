@@ -11,7 +11,7 @@ from flylogs.render.jsonl import JsonSink, RawSink
 from flylogs.render.output import Writable
 from flylogs.render.plain import PlainSink
 from flylogs.render.table import TableSink
-from flylogs.settings import ColorWhen, OutputMode, TimeMode
+from flylogs.settings import ColorBy, ColorWhen, OutputMode, TimeMode
 
 Sink = TableSink | PlainSink | JsonSink | RawSink
 
@@ -33,6 +33,7 @@ def build_sink(
     tz: tzinfo | None = None,
     out: Writable | None = None,
     time_mode: TimeMode | None = None,
+    color_by: ColorBy = ColorBy.INSTANCE,
 ) -> Sink:
     """The sink for `mode`, writing to `out` (default: the environment's stdout)."""
     target = out if out is not None else env.stdout
@@ -45,7 +46,13 @@ def build_sink(
     show_app = len(apps) != 1
     if mode is OutputMode.PLAIN:
         return PlainSink(
-            target, styler, show_app=show_app, highlight=highlight, time_mode=time_mode or TimeMode.UTC, tz=tz
+            target,
+            styler,
+            show_app=show_app,
+            highlight=highlight,
+            time_mode=time_mode or TimeMode.UTC,
+            tz=tz,
+            color_by=color_by,
         )
     app_width = None
     if show_app:
@@ -58,4 +65,5 @@ def build_sink(
         highlight=highlight,
         tz=UTC if time_mode is TimeMode.UTC else tz,
         time_mode=time_mode or TimeMode.LOCAL,
+        color_by=color_by,
     )

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import zlib
 
-from flylogs.model import level_rank
+from flylogs.model import LogEvent, level_rank
+from flylogs.settings import ColorBy
 
 # Red and yellow mean error and warning; no instance may wear them.
 INSTANCE_PALETTE: tuple[str, ...] = (
@@ -54,6 +55,42 @@ def level_style(level: str | None) -> str:
     if rank < 40:
         return "yellow"
     return "bold red"
+
+
+class Colors:
+    """Colours for instances (or apps, or regions: `--color-by`), distinct where it matters.
+
+    Each key starts from a colour given by its hash, so it keeps the same colour from run to run; if
+    another key of the same group (the same app, for instances) already wears it, the next free one is
+    taken, so two instances of one app never share a colour while the palette has room.
+    """
+
+    def __init__(self, by: ColorBy = ColorBy.INSTANCE) -> None:
+        self.by = by
+        self._given: dict[str | None, str] = {}
+        self._taken: dict[str | None, set[int]] = {}
+
+    def style(self, event: LogEvent) -> str:
+        key = (
+            event.instance
+            if self.by is ColorBy.INSTANCE
+            else event.app
+            if self.by is ColorBy.APP
+            else event.region
+        )
+        given = self._given.get(key)
+        if given is not None:
+            return given
+        if not key:
+            return ""
+        group = event.app if self.by is ColorBy.INSTANCE else None
+        taken = self._taken.setdefault(group, set())
+        size = len(INSTANCE_PALETTE)
+        start = zlib.crc32(key.encode()) % size
+        index = next((i % size for i in range(start, start + size) if i % size not in taken), start)
+        taken.add(index)
+        self._given[key] = INSTANCE_PALETTE[index]
+        return INSTANCE_PALETTE[index]
 
 
 def instance_style(instance: str | None) -> str:

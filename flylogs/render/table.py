@@ -21,7 +21,7 @@ from flylogs.render.gaps import describe_gap
 from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
-from flylogs.settings import TimeMode
+from flylogs.settings import ColorBy, TimeMode
 
 TIME_W = 12
 REGION_W = 3
@@ -45,7 +45,9 @@ class TableSink:
         highlight: Sequence[re.Pattern[str]] = (),
         tz: tzinfo | None = None,
         time_mode: TimeMode = TimeMode.LOCAL,
+        color_by: ColorBy = ColorBy.INSTANCE,
     ) -> None:
+        self._colors = styles.Colors(color_by)
         self._out = out
         self._write = out.write
         self._style = styler
@@ -120,9 +122,7 @@ class TableSink:
             cells.append(self._app.wrap(fit(escape_controls(event.app or "-"), self._app_w)))
         cells.append(self._region.wrap(fit(escape_controls(event.region or "-"), REGION_W)))
         cells.append(
-            style(styles.instance_style(event.instance)).wrap(
-                fit(escape_controls(event.instance or "-"), INSTANCE_W)
-            )
+            style(self._colors.style(event)).wrap(fit(escape_controls(event.instance or "-"), INSTANCE_W))
         )
         if event.malformed is not None:
             cells.append(self._bad.wrap(fit("BAD", LEVEL_W)))
