@@ -91,10 +91,3 @@ class Colors:
         taken.add(index)
         self._given[key] = INSTANCE_PALETTE[index]
         return INSTANCE_PALETTE[index]
-
-
-def instance_style(instance: str | None) -> str:
-    """A colour that is the same for an instance in every run (a hash, not the order of arrival)."""
-    if not instance:
-        return ""
-    return INSTANCE_PALETTE[zlib.crc32(instance.encode()) % len(INSTANCE_PALETTE)]
