@@ -1,0 +1,1 @@
+complete --command flylogs --no-files --arguments "(env _FLYLOGS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) flylogs)" --condition "env _FLYLOGS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) flylogs"
