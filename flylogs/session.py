@@ -183,6 +183,9 @@ async def run_tail(
                 status_line(status.text(pipeline, clock()))
 
     async def begin() -> None:
+        # Lines that arrive while we start wait (bounded) until the header, and any history, is out:
+        # nothing before the header, no live line before older history, no hole, no line twice.
+        pipeline.hold()
         await stream.start(subscribe=plan.follow)
         if history is not None:
             await history.check()
@@ -191,13 +194,9 @@ async def run_tail(
         except BrokenPipeError:
             request_stop(StopReason.PIPE_CLOSED)
             return
-        if plan.since_ns is None or history is None:
-            return
-        # The seam: live lines are already subscribed and held; history runs up to now; duplicates
-        # between the two are dropped on release. No hole, no line twice.
-        pipeline.hold()
-        end = None if plan.follow else clock_ns()
-        pipeline.show_all(pipeline.prepare(await history.replay(plan.since_ns, end)))
+        if plan.since_ns is not None and history is not None:
+            end = None if plan.follow else clock_ns()
+            pipeline.show_all(pipeline.prepare(await history.replay(plan.since_ns, end)))
         pipeline.release()
         if not plan.follow:
             request_stop(StopReason.END_OF_HISTORY)
