@@ -325,3 +325,30 @@ def test_context_lines_come_from_the_same_instance(auth_server: NatsServer) -> N
 def test_context_needs_grep() -> None:
     result = invoke("tail", "-C", "2")
     assert result.exit_code == ExitCode.USAGE and "--grep" in result.stderr
+
+
+def test_color_by_region_and_utc_time_through_the_cli(auth_server: NatsServer) -> None:
+    code, out, err = tail_fixtures(
+        auth_server,
+        "shop-api",
+        "--color-by",
+        "region",
+        "--time",
+        "utc",
+        "-o",
+        "table",
+        "--color",
+        "always",
+        count=2,
+    )
+    assert code == 0, err
+    rows = out.splitlines()
+    assert "TIME" in rows[0] and "09:14:03.120" in rows[1]
+    from flylogs.render.console import Styler
+    from flylogs.render.styles import Colors
+    from flylogs.settings import ColorBy
+
+    from flylogs.decode import decode
+
+    iad = Styler(True)(Colors(ColorBy.REGION).style(decode(CASES[0].subject, CASES[0].payload)))
+    assert f"{iad.on}4d891d77b05118{iad.off}" in rows[1]
