@@ -80,7 +80,7 @@ def publisher(url: str, count: int, rate: float = 0.0) -> subprocess.Popen[str]:
 
 
 def measure(server: NatsServer, variant: str, count: int, workdir: Path) -> Run:
-    """One subscriber process, timed from the publisher's first message to the subscriber's exit."""
+    """One subscriber process, timed from the moment it may read a full stream to its exit."""
     out_path = workdir / f"{variant}.out"
     with out_path.open("wb") as out:
         if variant == "baseline":
@@ -90,8 +90,14 @@ def measure(server: NatsServer, variant: str, count: int, workdir: Path) -> Run:
             cmd = flylogs_cmd(server.url, "--output", variant, "--count", str(count), *color)
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=child_env())
         wait_for(lambda: server.subscription_count() >= 1, 30, f"{variant} to subscribe")
+        # The subscriber is frozen while the publisher fills the server's buffer for it, then thawed:
+        # what is timed is how fast it drains a full stream, not how fast one Python process can
+        # publish (on two cores the publisher, not the baseline, would otherwise set the pace).
+        os.kill(proc.pid, signal.SIGSTOP)
         pub = publisher(server.url, count)
+        pub.wait(120)
         started = time.monotonic()
+        os.kill(proc.pid, signal.SIGCONT)
         # Exits by itself at `count`; if lines were lost it never gets there: stop it once idle.
         # (os.wait4, not Popen.poll: it also gives the child's CPU time and peak RSS.)
         last_size, last_change = -1, time.monotonic()

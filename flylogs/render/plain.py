@@ -8,7 +8,7 @@ included, are escaped so one log is always one line. Colour only when enabled.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 
 from flylogs.gaps import Gap
@@ -21,7 +21,7 @@ from flylogs.render.sanitize import escape_controls
 from flylogs.settings import ColorBy, TimeMode
 
 
-def _unchanged(text: str, keep_newlines_and_tabs: bool = False) -> str:
+def _unchanged(text: str) -> str:
     return text
 
 
@@ -52,6 +52,7 @@ class PlainSink:
         self._hl = styler(styles.HIGHLIGHT)
         self._bad = styler(styles.MALFORMED)
         self._level_codes: dict[str | None, Codes] = {}
+        self._middle_cache: dict[tuple[str | None, ...], str] = {}
 
     def header(self) -> None:
         """Plain mode has no header: every line stands alone."""
@@ -60,18 +61,29 @@ class PlainSink:
         self._write(self.format(event).encode("utf-8"))
 
     def format(self, event: LogEvent) -> str:
-        # A clean event (plain ASCII, no control escapes in the payload) needs no escaping at all.
-        esc = _unchanged if event.clean else escape_controls
         when = self._when(event)
-        if self._show_app:
-            app = self._app.wrap(esc(event.app or "-"))
-            when = f"{when} {app}" if when else app
         if when:
             when += " "
+        if event.clean and event.malformed is None and not self._highlight:
+            # Everything between the time and the message repeats for every line of an instance at a
+            # level: build it once (clean events need no escaping, so the text is the same each time).
+            key = (event.app, event.provider, event.instance, event.region, event.level)
+            middle = self._middle_cache.get(key)
+            if middle is None:
+                if len(self._middle_cache) > 10_000:
+                    self._middle_cache.clear()
+                middle = self._middle_cache[key] = self._middle(event, _unchanged)
+            return f"{when}{middle}{event.message}\n"
+        # Anything else: escaped field by field (untrusted text never reaches the terminal raw).
+        esc = _unchanged if event.clean else escape_controls
         message = esc(event.message)
         if self._highlight:
             message = apply_spans(message, match_spans(message, self._highlight), self._hl)
-        instance = event.instance
+        return f"{when}{self._middle(event, esc)}{message}\n"
+
+    def _middle(self, event: LogEvent, esc: Callable[[str], str]) -> str:
+        """`[app ]provider[instance] region [level] `, styled."""
+        app = f"{self._app.wrap(esc(event.app or '-'))} " if self._show_app else ""
         codes = self._style(self._colors.style(event))
         if event.malformed is not None:
             level = self._bad.wrap(f"[malformed: {escape_controls(event.malformed)}]")
@@ -82,7 +94,7 @@ class PlainSink:
             level = f"[{level_codes.wrap(esc(event.level or '-'))}]"
         region = self._region.wrap(esc(event.region or "-"))
         provider = esc(event.provider or "-")
-        return f"{when}{provider}[{codes.wrap(esc(instance or '-'))}] {region} {level} {message}\n"
+        return f"{app}{provider}[{codes.wrap(esc(event.instance or '-'))}] {region} {level} "
 
     def _when(self, event: LogEvent) -> str:
         mode = self._time_mode
