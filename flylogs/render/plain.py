@@ -61,9 +61,14 @@ class PlainSink:
         self._write(self.format(event).encode("utf-8"))
 
     def format(self, event: LogEvent) -> str:
-        when = self._when(event)
-        if when:
-            when += " "
+        if self._time_mode is TimeMode.UTC:
+            # The default, inlined: RFC 3339 UTC with milliseconds, sliced from the payload's own text.
+            ts = event.timestamp
+            when = self._time.wrap(f"{ts[:23]}Z" if ts is not None else "-") + " "
+        else:
+            when = self._when(event)
+            if when:
+                when += " "
         if event.clean and event.malformed is None and not self._highlight:
             # Everything between the time and the message repeats for every line of an instance at a
             # level: build it once (clean events need no escaping, so the text is the same each time).
