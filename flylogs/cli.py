@@ -773,32 +773,29 @@ def demo(
     from flylogs.stream import ConnectOptions
 
     env = _environment()
+    followed = [*(apps or []), *(app_opt or [])]
     with _errors():
-        followed = [*(apps or []), *(app_opt or [])]
-        plan = _plan(
-            ConnectOptions(servers=("nats://127.0.0.1:0",)),
-            followed,
-            region,
-            instance,
-            grep,
-            exclude,
-            ignore_case,
-            level,
-            count,
-            History(DEMO_STREAM, since, not no_follow),
-            field,
-            (before_context or context, after_context or context),
-        )
         server = NatsServer(jetstream=True)
         server.start()
     try:
         with _errors():
+            plan = _plan(
+                ConnectOptions(servers=(server.url,), stall_timeout=5.0),
+                followed,
+                region,
+                instance,
+                grep,
+                exclude,
+                ignore_case,
+                level,
+                count,
+                History(DEMO_STREAM, since, not no_follow),
+                field,
+                (before_context or context, after_context or context),
+            )
             asyncio.run(prepare_stream(server.url))
             if serve:
                 _serve(server.url, rate, seed, env)
-            from dataclasses import replace
-
-            plan = replace(plan, connect=ConnectOptions(servers=(server.url,), stall_timeout=5.0))
         _follow(
             plan,
             env,
