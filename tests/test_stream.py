@@ -29,10 +29,12 @@ class Collect:
         self.events: list[LogEvent] = []
         self.notices: list[Notice] = []
         self.headers = 0
+        self.events_before_header = -1
         self.gaps: list[Gap] = []
 
     def header(self) -> None:
         self.headers += 1
+        self.events_before_header = len(self.events)
 
     def event(self, event: LogEvent) -> None:
         self.events.append(event)
@@ -262,3 +264,20 @@ async def test_closing_while_a_heartbeat_ping_is_unanswered_still_ends(nats_serv
         await asyncio.wait_for(stream.close(), 5)
     finally:
         nats_server.thaw()
+
+
+async def test_the_header_comes_before_any_line_even_when_lines_pour_in_at_start(
+    nats_server: NatsServer,
+) -> None:
+    from tests.faults import SUBJECT, SeqPublisher
+
+    publisher = SeqPublisher(nats_server.url, rate=5000).start()
+    try:
+        plan = TailPlan(ConnectOptions((nats_server.url,)), [SUBJECT], count=200)
+        sink = Collect()
+        stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+        outcome = await asyncio.wait_for(run_tail(plan, sink, sink, stop), 20)
+    finally:
+        publisher.stop()
+    assert outcome.reason is StopReason.COUNT
+    assert sink.events_before_header == 0
