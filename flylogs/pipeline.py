@@ -119,16 +119,25 @@ class Pipeline:
             stats.malformed += 1
         if self._keep is not None and not self._keep(event):
             return
-        if self._context is not None:
-            self._show_in_context(event)
-            return
         if self._held is not None:
             if len(self._held) < HOLD_LIMIT:
                 self._held.append(event)
             else:
                 self._drop(event)
             return
-        self._show(event)
+        self._admit(event)
+
+    def _admit(self, event: LogEvent) -> None:
+        """Every line that passed the filters comes here, live, held or replayed: with context lines
+        on, --grep decides what shows (and what comes along as context); otherwise it shows."""
+        if self._context is None:
+            self._show(event)
+            return
+        matched = any(pattern.search(event.message) for pattern in self._grep)
+        for shown, separated in self._context.feed(event, matched):
+            if separated:
+                self._sink.separator()
+            self._show(shown)
 
     def _show(self, event: LogEvent) -> None:
         backlog = self._backlog
@@ -148,15 +157,6 @@ class Pipeline:
         if self._recent is not None:
             self._recent.add(RecentLines.key(event))
         self._shown()
-
-    def _show_in_context(self, event: LogEvent) -> None:
-        message = event.message
-        matched = any(pattern.search(message) for pattern in self._grep)
-        assert self._context is not None
-        for shown, separated in self._context.feed(event, matched):
-            if separated:
-                self._sink.separator()
-            self._show(shown)
 
     def handle_raw(self, subject: str, data: bytes) -> None:
         """The hot path for `--output raw` with nothing to filter: payloads go out undecoded."""
@@ -234,7 +234,7 @@ class Pipeline:
             if self._stopped:
                 return
             if recent is None or RecentLines.key(event) not in recent:
-                self._show(event)
+                self._admit(event)
         self.flush()
 
     def _overloaded(self, backlog: Backlog) -> bool:

@@ -75,3 +75,25 @@ async def test_a_closed_pipe_stops_quietly() -> None:
         pipeline.handle(case.subject, case.payload)
     assert stops == [StopReason.PIPE_CLOSED]
     assert pipeline.stats.shown == 2
+
+
+async def test_held_and_replayed_lines_go_through_context_too() -> None:
+    from flylogs.context import Context
+    from flylogs.decode import decode
+
+    sink = Sink()
+    pipeline = Pipeline(sink, build_filter(grep=["gateway"]), context=Context(before=0, after=1))
+    pipeline.hold()
+    for case in CASES[:5]:
+        pipeline.handle(case.subject, case.payload)
+    assert sink.events == []  # held
+    pipeline.release()
+    # Only the match and, after it, the next line of the same instance: not every held line.
+    assert [e.message for e in sink.events] == [
+        "ERROR payment gateway timeout after 30s",
+        "WARN retrying in 2s",
+    ]
+    replayed = pipeline.prepare([(c.subject, c.payload) for c in CASES[:2]])
+    pipeline.show_all(replayed)
+    assert len(sink.events) == 2  # non-matching replayed lines are not shown as if they matched
+    assert decode(CASES[0].subject, CASES[0].payload).message not in [e.message for e in sink.events]
