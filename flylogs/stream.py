@@ -124,7 +124,6 @@ class LogStream:
         self._refused: list[str] = []
         # Servers that just stalled, avoided (while others exist) until the time given.
         self._suspect: dict[str, float] = {}
-        self.dropped_by_client = 0
         self.pinging = False  # a heartbeat ping is awaiting its pong
 
     @property
@@ -163,8 +162,6 @@ class LogStream:
             "error_cb": self._error_cb,
             "disconnected_cb": self._disconnected_cb,
             "reconnected_cb": self._reconnected_cb,
-            "closed_cb": self._closed_cb,
-            "discovered_server_cb": self._discovered_cb,
         }
         if opts.password is not None:
             kwargs["user"] = opts.user
@@ -292,7 +289,6 @@ class LogStream:
             return
         if isinstance(exc, SlowConsumerError):
             # The client's buffer for a subscription overflowed; nats-py dropped the message.
-            self.dropped_by_client += 1
             now = self._clock_ns()
             self.gaps.dropped(self.gaps.last_alive_ns, now)
             return
@@ -356,12 +352,6 @@ class LogStream:
         gap = self.gaps.restored(now, self.server)
         if gap is not None:
             self._put(NoticeKind.GAP, "gap", self.server, gap)
-
-    async def _discovered_cb(self) -> None:
-        """The cluster advertised another server; nats-py adds it to the pool for reconnects."""
-
-    async def _closed_cb(self) -> None:
-        """Closing is always ours (reconnects never give up); nothing to tell."""
 
 
 class JetStreamHistory:
