@@ -52,9 +52,6 @@ class _Payload(msgspec.Struct, gc=False):
 
 
 _fast_decode = msgspec.json.Decoder(_Payload).decode
-# JSON escapes that can stand for a character a terminal must not get (\b \f \n \r \t and \uXXXX).
-# Matching `\\u` inside an escaped backslash too only sends a line down the careful path.
-_CONTROL_ESCAPE = re.compile(rb"\\[bfnrtu]")
 # Fly's own form, with every field in range but for the day of a short month (which `ns()` catches):
 # checking the shape is a fifth of the cost of computing the instant, which most modes never need.
 _FLY_TIMESTAMP = re.compile(
@@ -86,8 +83,6 @@ def decode(subject: str, payload: bytes) -> LogEvent:
         message = doc.message or ""
         level = log.level if log is not None else None
         provider = event.provider if event is not None else None
-        # Clean: every text field is printable ASCII, so no renderer has anything to escape. One joined
-        # string: str.isascii() is free in CPython and isprintable() is one pass in C.
         text = f"{message}{app.name}{fly.region}{app.instance}{level}{provider}{app.process_group}{subject}"
         return LogEvent(
             subject,
@@ -101,19 +96,15 @@ def decode(subject: str, payload: bytes) -> LogEvent:
             provider,
             app.process_group,
             None,
-            text.isascii() and text.isprintable(),
+            _printable_ascii(text),
         )
     return _from_struct(subject, payload, doc)
 
 
-def _is_clean(subject: str, payload: bytes) -> bool:
-    """ASCII with no control-character escapes: no text field can need escaping (see render)."""
-    return (
-        payload.isascii()
-        and (b"\\" not in payload or _CONTROL_ESCAPE.search(payload) is None)
-        and subject.isascii()
-        and subject.isprintable()
-    )
+def _printable_ascii(text: str) -> bool:
+    """`clean`: every text field (joined into `text`) is printable ASCII, so no renderer has anything
+    to escape. str.isascii() is free in CPython and isprintable() is one pass in C."""
+    return text.isascii() and text.isprintable()
 
 
 def _from_struct(subject: str, payload: bytes, doc: _Payload) -> LogEvent:
@@ -127,19 +118,28 @@ def _from_struct(subject: str, payload: bytes, doc: _Payload) -> LogEvent:
     else:
         sub_app = sub_region = sub_instance = None
     log, event = doc.log, doc.event
+    message = doc.message or ""
+    name = (app.name if app is not None else None) or sub_app
+    region = (fly.region if fly is not None else None) or sub_region
+    instance = (app.instance if app is not None else None) or sub_instance
+    level = log.level if log is not None else None
+    provider = event.provider if event is not None else None
+    group = app.process_group if app is not None else None
     return LogEvent(
         subject=subject,
         raw=payload,
-        message=doc.message or "",
+        message=message,
         timestamp=timestamp,
-        app=(app.name if app is not None else None) or sub_app,
-        region=(fly.region if fly is not None else None) or sub_region,
-        instance=(app.instance if app is not None else None) or sub_instance,
-        level=log.level if log is not None else None,
-        provider=event.provider if event is not None else None,
-        process_group=app.process_group if app is not None else None,
+        app=name,
+        region=region,
+        instance=instance,
+        level=level,
+        provider=provider,
+        process_group=group,
         malformed="; ".join(problems) if problems else None,
-        clean=_is_clean(subject, payload),
+        clean=_printable_ascii(
+            f"{message}{name}{region}{instance}{level}{provider}{group}{subject}{timestamp}"
+        ),
     )
 
 
