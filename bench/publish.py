@@ -14,7 +14,7 @@ import time
 
 import nats
 
-from flylogs.demo import Fleet
+from flylogs.demo.fleet import Fleet
 
 
 async def main() -> None:

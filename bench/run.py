@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from flylogs.natsserver import NatsServer
+from flylogs.demo.server import NatsServer
 
 HERE = Path(__file__).parent
 PY = sys.executable

@@ -27,11 +27,11 @@ from flylogs.model import Level
 from flylogs.settings import ColorBy, ColorWhen, Flags, OutputMode, Settings, TimeMode
 
 if TYPE_CHECKING:
-    from flylogs.flyapi import ApiSpec
-    from flylogs.natsserver import NatsServer
+    from flylogs.demo.server import NatsServer
     from flylogs.pipeline import StopReason
     from flylogs.render.console import Environment
     from flylogs.session import Outcome, TailPlan
+    from flylogs.source.flyapi import ApiSpec
     from flylogs.stream import ConnectOptions
 
 app = typer.Typer(
@@ -593,7 +593,7 @@ def tail(
         )
     secrets = (access_token, settings.token)
     with _errors(*secrets):
-        from flylogs.flyapi import ApiSpec
+        from flylogs.source.flyapi import ApiSpec
         from flylogs.stream import ConnectOptions
 
         followed, note = _apps(apps, app_opt, all_apps)
@@ -768,8 +768,8 @@ def demo(
       flylogs demo --chaos        # the server restarts every few seconds; gaps are filled
       flylogs demo --serve        # then, elsewhere: flylogs tail --server <URL printed> --all
     """
-    from flylogs.demo import DEMO_STREAM, prepare_stream
-    from flylogs.natsserver import NatsServer
+    from flylogs.demo.fleet import DEMO_STREAM, prepare_stream
+    from flylogs.demo.server import NatsServer
     from flylogs.stream import ConnectOptions
 
     env = _environment()
@@ -821,7 +821,7 @@ def demo(
 def _fleet(
     server: NatsServer, rate: float, seed: int | None, chaos: bool
 ) -> Callable[[asyncio.Event], Coroutine[Any, Any, object]]:
-    from flylogs.demo import run_chaos, run_fleet
+    from flylogs.demo.fleet import run_chaos, run_fleet
 
     async def start(stop: asyncio.Event) -> None:
         tasks = [run_fleet(server.url, rate, stop, seed)]
@@ -833,7 +833,7 @@ def _fleet(
 
 
 def _serve(url: str, rate: float, seed: int | None, env: Environment) -> NoReturn:
-    from flylogs.demo import run_fleet
+    from flylogs.demo.fleet import run_fleet
 
     async def serve() -> None:
         stop = asyncio.Event()

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import msgspec
 
-from flylogs.gaps import Gap
+from flylogs.core.gaps import Gap
 from flylogs.timestamps import parse_rfc3339, parse_rfc3339_fly
 
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
-from flylogs.context import Context
+from flylogs.core.context import Context
+from flylogs.core.dedupe import RecentLines
+from flylogs.core.gaps import Gap, GapTracker
 from flylogs.decode import decode
-from flylogs.dedupe import RecentLines
 from flylogs.filters import Filter
-from flylogs.gaps import Gap, GapTracker
 from flylogs.model import LogEvent, Notice, NoticeKind
 
 

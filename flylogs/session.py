@@ -15,13 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from flylogs.context import Context
-from flylogs.dedupe import RecentLines
+from flylogs.core.context import Context
+from flylogs.core.dedupe import RecentLines
+from flylogs.core.gaps import Gap, GapTracker
 from flylogs.filters import Filter
-from flylogs.flyapi import ApiSpec, FlyApiHistory
-from flylogs.gaps import Gap, GapTracker
 from flylogs.model import Notice, NoticeKind
 from flylogs.pipeline import Backlog, NoticeSink, Pipeline, Sink, Stats, StopReason
+from flylogs.source.flyapi import ApiSpec, FlyApiHistory
 from flylogs.stream import ConnectOptions, JetStreamHistory, LogStream, describe_error
 
 

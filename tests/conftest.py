@@ -14,7 +14,7 @@ import keyring.backend
 import keyring.errors
 import pytest
 
-from flylogs.natsserver import NatsServer
+from flylogs.demo.server import NatsServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fly-messages.jsonl"
 

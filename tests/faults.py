@@ -15,8 +15,8 @@ from typing import Any
 
 import nats
 
-from flylogs.gaps import Gap
-from flylogs.natsserver import NatsServer
+from flylogs.core.gaps import Gap
+from flylogs.demo.server import NatsServer
 from flylogs.timestamps import format_rfc3339
 from tests.conftest import wait_for
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from flylogs import __version__
 from flylogs.cli import app
+from flylogs.demo.server import NatsServer
 from flylogs.errors import ExitCode
-from flylogs.natsserver import NatsServer
 from tests.conftest import CASES, MemoryKeyring, publish_when_subscribed
 
 runner = CliRunner()

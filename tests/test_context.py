@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flylogs.context import Context
+from flylogs.core.context import Context
 from flylogs.model import LogEvent
 
 

@@ -6,9 +6,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from flylogs.gaps import GapReason
+from flylogs.core.gaps import GapReason
+from flylogs.demo.server import NatsServer
 from flylogs.model import NoticeKind
-from flylogs.natsserver import NatsServer
 from flylogs.pipeline import StopReason
 from flylogs.session import Outcome, TailPlan, run_tail
 from flylogs.stream import ConnectOptions

@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 import nats
 import pytest
 
-from flylogs.flyapi import ApiError, ApiSpec, FlyApiHistory, authorization
+from flylogs.demo.server import NatsServer
 from flylogs.model import NoticeKind
-from flylogs.natsserver import NatsServer
 from flylogs.pipeline import StopReason
 from flylogs.session import TailPlan, run_tail
+from flylogs.source.flyapi import ApiError, ApiSpec, FlyApiHistory, authorization
 from flylogs.stream import ConnectOptions
 from flylogs.timestamps import format_rfc3339
 from tests.test_faults import Tail

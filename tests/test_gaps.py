@@ -7,9 +7,9 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flylogs.backoff import CAP, backoff_delay
-from flylogs.dedupe import RecentLines
-from flylogs.gaps import Gap, GapReason, GapTracker
+from flylogs.core.backoff import CAP, backoff_delay
+from flylogs.core.dedupe import RecentLines
+from flylogs.core.gaps import Gap, GapReason, GapTracker
 from flylogs.model import LogEvent
 from flylogs.render.gaps import describe_gap, gap_record
 from flylogs.timestamps import NS, parse_since

@@ -11,10 +11,10 @@ from pathlib import Path
 import nats
 import pytest
 
+from flylogs.core.gaps import GapReason
+from flylogs.demo.server import NatsServer
 from flylogs.errors import UsageError
-from flylogs.gaps import GapReason
 from flylogs.model import NoticeKind
-from flylogs.natsserver import NatsServer
 from flylogs.pipeline import StopReason
 from flylogs.session import TailPlan, run_tail
 from flylogs.stream import ConnectOptions

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from flylogs.core.gaps import Gap
 from flylogs.filters import build_filter
-from flylogs.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.pipeline import Pipeline, StopReason
 from tests.conftest import CASES
@@ -78,7 +78,7 @@ async def test_a_closed_pipe_stops_quietly() -> None:
 
 
 async def test_held_and_replayed_lines_go_through_context_too() -> None:
-    from flylogs.context import Context
+    from flylogs.core.context import Context
     from flylogs.decode import decode
 
     sink = Sink()

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from flylogs.natsserver import NatsServer
+from flylogs.demo.server import NatsServer
 from tests.conftest import CASES, publish_when_subscribed, wait_for
 
 

@@ -220,7 +220,7 @@ def test_table_status_line_stays_under_the_rows() -> None:
 
 
 def test_gap_rows_in_the_table() -> None:
-    from flylogs.gaps import Gap, GapReason
+    from flylogs.core.gaps import Gap, GapReason
 
     out = io.BytesIO()
     sink = TableSink(out, Styler(False), width=100, tz=UTC)
@@ -250,7 +250,7 @@ def test_chop_keeps_every_character_and_the_width(text: str, width: int) -> None
 def test_the_fast_json_path_writes_exactly_what_the_general_one_does() -> None:
     import random
 
-    from flylogs.demo import Fleet
+    from flylogs.demo.fleet import Fleet
     from flylogs.render.jsonl import encode_record, log_record
 
     fleet = Fleet(random.Random(7))

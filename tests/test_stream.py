@@ -11,11 +11,11 @@ from pathlib import Path
 import nats
 import pytest
 
+from flylogs.core.gaps import Gap
+from flylogs.demo.server import NatsServer
 from flylogs.errors import AuthError, UnreachableError
 from flylogs.filters import build_filter
-from flylogs.gaps import Gap
 from flylogs.model import LogEvent, Notice, NoticeKind
-from flylogs.natsserver import NatsServer
 from flylogs.pipeline import StopReason
 from flylogs.session import Outcome, TailPlan, run_tail
 from flylogs.stream import ConnectOptions, LogStream

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flylogs.gaps import Gap
+from flylogs.core.gaps import Gap
 from flylogs.timestamps import format_rfc3339
 
 

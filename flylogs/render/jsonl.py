@@ -12,7 +12,7 @@ import json
 
 import msgspec
 
-from flylogs.gaps import Gap
+from flylogs.core.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.render.gaps import gap_record
 from flylogs.render.output import Writable

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from flylogs.gaps import Gap
+from flylogs.core.gaps import Gap
 from flylogs.model import LogEvent
 from flylogs.render import styles
 from flylogs.render.cells import chop, fit, truncate

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flylogs.stream import Publisher
+from flylogs.demo.publisher import Publisher
 from flylogs.timestamps import format_rfc3339
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flylogs.backoff import backoff_delay
+from flylogs.core.backoff import backoff_delay
 from flylogs.settings import MACAROON_PREFIXES
 from flylogs.timestamps import parse_rfc3339
 
