@@ -28,11 +28,10 @@ from flylogs.settings import ColorBy, ColorWhen, Flags, OutputMode, Settings, Ti
 
 if TYPE_CHECKING:
     from flylogs.demo.server import NatsServer
-    from flylogs.pipeline import StopReason
     from flylogs.render.console import Environment
-    from flylogs.session import Outcome, TailPlan
+    from flylogs.session.plan import Outcome, StopReason, TailPlan
     from flylogs.source.flyapi import ApiSpec
-    from flylogs.stream import ConnectOptions
+    from flylogs.source.nats import ConnectOptions
 
 app = typer.Typer(
     name="flylogs",
@@ -417,21 +416,18 @@ def _follow(
 ) -> None:
     """Run one tail session to its end and exit with its code (`beside`: a task to run alongside)."""
     from flylogs.filters import compile_patterns
-    from flylogs.pipeline import StopReason
     from flylogs.render.console import Styler
     from flylogs.render.notices import NoticeWriter
     from flylogs.render.output import open_output
     from flylogs.render.sinks import build_sink
-    from flylogs.render.table import TableSink
-    from flylogs.session import run_tail
+    from flylogs.session.plan import StopReason
+    from flylogs.session.run import run_tail
 
     highlight = compile_patterns(grep, ignore_case, "--grep/--highlight")
     out = open_output(env.stdout)
     sink = build_sink(
         output, env, color, apps=apps, highlight=highlight, out=out, time_mode=time_mode, color_by=color_by
     )
-    # The table on a terminal keeps a status line under its rows.
-    status_line = sink.status if isinstance(sink, TableSink) and env.stdout_isatty else None
     notices = NoticeWriter(
         env.stderr, Styler(env.use_color(color, stream_isatty=env.stderr_isatty), env.color_system())
     )
@@ -439,7 +435,7 @@ def _follow(
         notices.line(f"flylogs: {note}")
 
     async def session() -> Outcome:
-        from flylogs.pipeline import StopReason
+        from flylogs.session.plan import StopReason
 
         loop = asyncio.get_running_loop()
         stop: asyncio.Future[StopReason] = loop.create_future()
@@ -450,11 +446,11 @@ def _follow(
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, _resolver(stop, reason))
         if beside is None:
-            return await run_tail(plan, sink, notices, stop, backlog=out, status_line=status_line)
+            return await run_tail(plan, sink, notices, stop, backlog=out)
         done = asyncio.Event()
         companion = asyncio.create_task(beside(done))
         try:
-            return await run_tail(plan, sink, notices, stop, backlog=out, status_line=status_line)
+            return await run_tail(plan, sink, notices, stop, backlog=out)
         finally:
             done.set()
             await companion
@@ -493,7 +489,7 @@ def _resolver(stop: asyncio.Future[StopReason], reason: StopReason) -> Callable[
 
 
 def _finish(outcome: Outcome, say: Callable[[str], None], fail_on_gap: bool) -> NoReturn:
-    from flylogs.pipeline import StopReason
+    from flylogs.session.plan import StopReason
 
     stats = outcome.stats
     unfilled = outcome.unfilled_gaps
@@ -594,7 +590,7 @@ def tail(
     secrets = (access_token, settings.token)
     with _errors(*secrets):
         from flylogs.source.flyapi import ApiSpec
-        from flylogs.stream import ConnectOptions
+        from flylogs.source.nats import ConnectOptions
 
         followed, note = _apps(apps, app_opt, all_apps)
         api = None
@@ -651,7 +647,7 @@ def _plan(
     around: tuple[int, int] = (0, 0),
 ) -> TailPlan:
     from flylogs.filters import build_filter
-    from flylogs.session import TailPlan
+    from flylogs.session.plan import TailPlan
     from flylogs.subjects import plan_subjects
 
     history = history or History()
@@ -770,7 +766,7 @@ def demo(
     """
     from flylogs.demo.fleet import DEMO_STREAM, prepare_stream
     from flylogs.demo.server import NatsServer
-    from flylogs.stream import ConnectOptions
+    from flylogs.source.nats import ConnectOptions
 
     env = _environment()
     followed = [*(apps or []), *(app_opt or [])]

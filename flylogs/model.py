@@ -1,17 +1,16 @@
 """The event model: the records that flow from a source, through filters, to a sink.
 
-Owns: `LogEvent` (one log line, decoded or malformed), level ranks, and the notices a source emits.
+Owns: `LogEvent` (one log line, decoded or malformed) and level ranks. (Connection events and
+the core's outputs are in `flylogs.core.events`.)
 Must not: do I/O, read the clock, or know about NATS, Rich or Typer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 import msgspec
 
-from flylogs.core.gaps import Gap
 from flylogs.timestamps import parse_rfc3339, parse_rfc3339_fly
 
 
@@ -85,22 +84,3 @@ def level_rank(level: str | None) -> int | None:
     if rank is None:
         rank = LEVEL_RANKS.get(level.lower())
     return rank
-
-
-class NoticeKind(StrEnum):
-    SUBSCRIBED = "subscribed"
-    DISCONNECTED = "disconnected"
-    RECONNECTED = "reconnected"
-    AUTH_REFUSED = "auth refused"
-    ERROR = "error"
-    GAP = "gap"
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """Something about the connection (not a log line) that the user should be told about."""
-
-    kind: NoticeKind
-    text: str
-    server: str | None = None
-    gap: Gap | None = None

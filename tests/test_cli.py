@@ -15,7 +15,7 @@ from flylogs import __version__
 from flylogs.cli import app
 from flylogs.demo.server import NatsServer
 from flylogs.errors import ExitCode
-from tests.conftest import CASES, MemoryKeyring, publish_when_subscribed
+from tests.helpers import CASES, MemoryKeyring, log_records, publish_when_subscribed
 
 runner = CliRunner()
 TOKEN = "fm2_secret-token"
@@ -72,7 +72,7 @@ def test_every_fixture_in_every_mode_through_the_cli(auth_server: NatsServer, mo
     assert TOKEN not in out + err
     assert "following logs.>" in err
     if mode == "json":
-        records = [json.loads(line) for line in out.splitlines()]
+        records = log_records(out)
         assert [r["message"] for r in records][:2] == ["Listening on 0.0.0.0:8080", "GET /health 200 1.2ms"]
         assert sum(1 for r in records if r.get("malformed")) == 5
         assert len(records) == len(CASES)
@@ -89,7 +89,7 @@ def test_app_region_grep_shows_exactly_the_matching_lines(auth_server: NatsServe
     )
     assert code == 0, err
     assert "following logs.shop-api.lhr.*" in err
-    [record] = [json.loads(line) for line in out.splitlines()]
+    [record] = log_records(out)
     assert record["message"] == "ERROR payment gateway timeout after 30s"
     assert record["timestamp"] == "2026-11-20T09:14:04.000000001Z"
 
@@ -235,7 +235,7 @@ def test_config_show_and_path(tmp_path: Path) -> None:
 def test_demo_streams_with_the_same_pipeline() -> None:
     result = invoke("demo", "--json", "--count", "5", "--rate", "200", "--seed", "7")
     assert result.exit_code == 0, result.stderr
-    records = [json.loads(line) for line in result.stdout.splitlines()]
+    records = log_records(result.stdout)
     assert len(records) == 5
     assert {r["app"] for r in records} <= {"shop-api", "shop-worker", "auth-svc"}
     assert all(r["type"] == "log" and r["timestamp"].endswith("Z") for r in records)
@@ -305,7 +305,7 @@ def test_highlight_marks_without_filtering(auth_server: NatsServer) -> None:
 def test_field_filter_through_the_cli(auth_server: NatsServer) -> None:
     code, out, err = tail_fixtures(auth_server, "shop-api", "-f", "req_id=abc123", "--json", count=1)
     assert code == 0, err
-    [record] = [json.loads(line) for line in out.splitlines()]
+    [record] = log_records(out)
     assert json.loads(record["message"])["msg"] == "db down"
 
 

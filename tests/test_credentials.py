@@ -7,7 +7,7 @@ import pytest
 from flylogs import credentials
 from flylogs.errors import KeyringUnavailableError
 from flylogs.settings import StoredCredentials
-from tests.conftest import MemoryKeyring
+from tests.helpers import MemoryKeyring
 
 
 def test_store_load_delete(memory_keyring: MemoryKeyring) -> None:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flylogs.decode import decode
-from tests.conftest import CASES, Case
+from tests.helpers import CASES, Case
 
 MALFORMED_NOTES = {
     "bad timestamp: render, never crash",

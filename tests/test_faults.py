@@ -6,55 +6,10 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from flylogs.core.events import NoticeKind
 from flylogs.core.gaps import GapReason
 from flylogs.demo.server import NatsServer
-from flylogs.model import NoticeKind
-from flylogs.pipeline import StopReason
-from flylogs.session import Outcome, TailPlan, run_tail
-from flylogs.stream import ConnectOptions
-from tests.faults import SUBJECT, SeqPublisher, assert_gaps_cover, cluster, seq_of
-from tests.test_stream import Collect
-
-
-class Tail:
-    """run_tail in the test's loop, with everything it produced kept for assertions."""
-
-    def __init__(
-        self,
-        servers: list[str],
-        stall_timeout: float = 15.0,
-        user: str | None = None,
-        password: str | None = None,
-    ) -> None:
-        options = ConnectOptions(
-            tuple(servers), user=user, password=password, stall_timeout=stall_timeout, connect_timeout=2.0
-        )
-        self.sink = Collect()
-        self.stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
-        self.task = asyncio.create_task(
-            run_tail(TailPlan(options, [SUBJECT]), self.sink, self.sink, self.stop)
-        )
-
-    def seqs(self) -> set[int]:
-        return {seq_of(e.message) for e in self.sink.events}
-
-    def notices(self, kind: NoticeKind) -> list[str]:
-        return [n.text for n in self.sink.notices if n.kind is kind]
-
-    async def until(self, condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert not self.task.done(), f"tail ended early: {self.task}"
-            assert time.monotonic() < deadline, f"timed out waiting for {what}; notices: {self.sink.notices}"
-            await asyncio.sleep(0.02)
-
-    async def finish(self, publisher: SeqPublisher) -> tuple[Outcome, dict[int, int]]:
-        """Stop publishing, wait for the last line, stop the tail."""
-        sent = publisher.stop()
-        last = max(sent)
-        await self.until(lambda: last in self.seqs(), "the last line")
-        self.stop.set_result(StopReason.INTERRUPTED)
-        return await asyncio.wait_for(self.task, 15), sent
+from tests.helpers import SeqPublisher, Tail, assert_gaps_cover, cluster
 
 
 def receiving_after(tail: Tail, publisher: SeqPublisher) -> Callable[[], bool]:
@@ -63,7 +18,7 @@ def receiving_after(tail: Tail, publisher: SeqPublisher) -> Callable[[], bool]:
 
 
 async def test_server_killed_and_restarted_on_the_same_port(nats_server: NatsServer) -> None:
-    tail = Tail([nats_server.url])
+    tail = Tail.on([nats_server.url])
     await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
     publisher = SeqPublisher(nats_server.url).start()
     await tail.until(lambda: len(tail.seqs()) > 20, "first lines")
@@ -84,7 +39,7 @@ async def test_server_killed_and_restarted_on_the_same_port(nats_server: NatsSer
 
 async def test_cluster_node_killed_client_moves_to_another() -> None:
     with cluster(3) as (a, b, c):
-        tail = Tail([a.url])  # only one seed: the others are learned from the cluster
+        tail = Tail.on([a.url])  # only one seed: the others are learned from the cluster
         await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
         await tail.until(
             lambda: c.subscription_count() == 0 and a.subscription_count() == 1, "subscription on a"
@@ -104,7 +59,7 @@ async def test_cluster_node_killed_client_moves_to_another() -> None:
 
 async def test_frozen_server_is_abandoned_within_the_stall_timeout() -> None:
     with cluster(3) as (a, _b, c):
-        tail = Tail([a.url], stall_timeout=3.0)
+        tail = Tail.on([a.url], stall_timeout=3.0)
         await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
         publisher = SeqPublisher(c.url).start()
         await tail.until(lambda: len(tail.seqs()) > 20, "first lines")
@@ -127,7 +82,7 @@ async def test_frozen_server_is_abandoned_within_the_stall_timeout() -> None:
 
 
 async def test_credentials_refused_after_connecting_then_accepted_again(auth_server: NatsServer) -> None:
-    tail = Tail([auth_server.url], user="my-org", password="fm2_secret-token")
+    tail = Tail.on([auth_server.url], user="my-org", password="fm2_secret-token")
     await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
 
     # The platform changes: the same server now wants other credentials.

@@ -13,15 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 import nats
 import pytest
 
+from flylogs.core.events import NoticeKind
 from flylogs.demo.server import NatsServer
-from flylogs.model import NoticeKind
-from flylogs.pipeline import StopReason
-from flylogs.session import TailPlan, run_tail
+from flylogs.session.plan import TailPlan
 from flylogs.source.flyapi import ApiError, ApiSpec, FlyApiHistory, authorization
-from flylogs.stream import ConnectOptions
+from flylogs.source.nats import ConnectOptions
 from flylogs.timestamps import format_rfc3339
-from tests.test_faults import Tail
-from tests.test_stream import Collect, msg
+from tests.helpers import Tail, msg
 
 APP = "api"
 
@@ -132,11 +130,9 @@ async def test_a_gap_is_filled_from_the_api_without_duplicates(
     nats_server: NatsServer, logs_api: FakeLogsApi
 ) -> None:
     spec = ApiSpec((APP,), "fm2_secret", logs_api.url, index_lag=0)
-    tail = Tail.__new__(Tail)
-    tail.sink = Collect()
-    tail.stop = asyncio.get_running_loop().create_future()
-    plan = TailPlan(ConnectOptions((nats_server.url,), connect_timeout=2.0), [f"logs.{APP}.>"], api=spec)
-    tail.task = asyncio.create_task(run_tail(plan, tail.sink, tail.sink, tail.stop))
+    tail = Tail(
+        TailPlan(ConnectOptions((nats_server.url,), connect_timeout=2.0), [f"logs.{APP}.>"], api=spec)
+    )
     await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
 
     # A line shown live just before the fault: inside the gap window too, so the API returns it again.
@@ -157,13 +153,20 @@ async def test_a_gap_is_filled_from_the_api_without_duplicates(
         *(entry(outage + i, f"missed {i}") for i in range(3)),
     ]
     await asyncio.to_thread(nats_server.start)
-    await tail.until(lambda: tail.sink.gaps, "the filled gap", timeout=30)
-    tail.stop.set_result(StopReason.INTERRUPTED)
-    outcome = await asyncio.wait_for(tail.task, 10)
+    await tail.until(lambda: tail.sink.backfills, "the backfill", timeout=30)
+    outcome = await tail.end()
 
     assert [e.message for e in tail.sink.events] == ["before the fault", "missed 0", "missed 1", "missed 2"]
+    assert [e.message for e in tail.sink.recovered_lines] == ["missed 0", "missed 1", "missed 2"]
+    # The gap is said the moment the stream is back; the backfill's outcome follows, then its lines.
+    kinds = [kind for kind, _ in tail.sink.log if kind != "status"]
+    assert kinds == ["line", "gap", "backfill", "recovered", "recovered", "recovered"]
     [gap] = tail.sink.gaps
-    assert gap.complete and gap.backfilled == 3
+    assert not gap.complete and gap.backfilled == 0
+    [backfill] = tail.sink.backfills
+    assert (backfill.gap, backfill.recovered, backfill.complete, backfill.source) == (gap, 3, True, "api")
+    [final] = outcome.gaps
+    assert final.complete and final.backfilled == 3
     assert outcome.unfilled_gaps == ()
 
 

@@ -11,16 +11,14 @@ from pathlib import Path
 import nats
 import pytest
 
+from flylogs.core.events import NoticeKind
 from flylogs.core.gaps import GapReason
 from flylogs.demo.server import NatsServer
 from flylogs.errors import UsageError
-from flylogs.model import NoticeKind
-from flylogs.pipeline import StopReason
-from flylogs.session import TailPlan, run_tail
-from flylogs.stream import ConnectOptions
-from tests.faults import SUBJECT, SeqPublisher, assert_gaps_cover, payload, seq_of
-from tests.test_faults import Tail
-from tests.test_stream import Collect
+from flylogs.session.plan import StopReason, TailPlan
+from flylogs.session.run import run_tail
+from flylogs.source.nats import ConnectOptions
+from tests.helpers import SUBJECT, Collect, SeqPublisher, Tail, assert_gaps_cover, payload, seq_of, wait_for
 
 STREAM = "LOGS"
 
@@ -66,7 +64,11 @@ async def test_no_follow_prints_the_history_and_stops(js_server: NatsServer) -> 
 
 async def test_since_then_follow_has_no_hole_and_no_duplicate_at_the_seam(js_server: NatsServer) -> None:
     publisher = SeqPublisher(js_server.url, rate=500).start()
-    await asyncio.sleep(0)  # let a few hundred lines land in the stream while we start
+    # Lines land in the stream before the tail starts: only the history can show them.
+    await asyncio.to_thread(
+        lambda: wait_for(lambda: len(publisher.sent) >= 100, what="lines before the start")
+    )
+    stored_before = min(publisher.sent)
     tail_plan = plan(js_server, since_ns=time.time_ns() - 3600 * 10**9)
     sink = Collect()
     stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
@@ -82,17 +84,14 @@ async def test_since_then_follow_has_no_hole_and_no_duplicate_at_the_seam(js_ser
     stop.set_result(StopReason.INTERRUPTED)
     await asyncio.wait_for(task, 10)
     shown = [seq_of(e.message) for e in sink.events]
+    assert shown[0] == stored_before, "the history before the start was not replayed"
     assert len(shown) == len(set(shown)), "a line was shown twice"
     assert set(shown) == set(sent), f"missing: {sorted(set(sent) - set(shown))[:10]}"
 
 
 async def test_a_restart_gap_is_backfilled_from_jetstream(js_server: NatsServer) -> None:
-    tail = Tail.__new__(Tail)
-    tail.sink = Collect()
-    tail.stop = asyncio.get_running_loop().create_future()
-    options = ConnectOptions((js_server.url,), connect_timeout=2.0)
-    tail.task = asyncio.create_task(
-        run_tail(TailPlan(options, [SUBJECT], history_stream=STREAM), tail.sink, tail.sink, tail.stop)
+    tail = Tail(
+        TailPlan(ConnectOptions((js_server.url,), connect_timeout=2.0), [SUBJECT], history_stream=STREAM)
     )
     await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
     publisher = SeqPublisher(js_server.url).start()
@@ -106,14 +105,17 @@ async def test_a_restart_gap_is_backfilled_from_jetstream(js_server: NatsServer)
     thread = threading.Thread(target=lambda: asyncio.run(publish(js_server, lost_live)))
     thread.start()
     thread.join(20)
-    await tail.until(lambda: tail.sink.gaps, "the gap, after its backfill", timeout=30)
+    await tail.until(lambda: tail.sink.backfills, "the backfill", timeout=30)
     outcome, sent = await tail.finish(publisher)
 
     [gap] = tail.sink.gaps
-    assert gap.reason is GapReason.DISCONNECTED and gap.complete
+    assert gap.reason is GapReason.DISCONNECTED
+    [backfill] = tail.sink.backfills
+    assert backfill.complete and backfill.source == "jetstream" and backfill.gap == gap
     shown = [seq_of(e.message) for e in tail.sink.events]
-    assert set(lost_live) <= set(shown), "lines stored during the outage were not recovered"
-    assert gap.backfilled >= len(lost_live)
+    recovered = {seq_of(e.message) for e in tail.sink.recovered_lines}
+    assert set(lost_live) <= recovered, "lines stored during the outage were not recovered"
+    assert backfill.recovered == len(tail.sink.recovered_lines) >= len(lost_live)
     assert len(shown) == len(set(shown)), "a recovered line was also shown live"
     # Whatever the crash itself lost (never stored) is still inside the reported window.
     assert_gaps_cover(sent, set(shown), tail.sink.gaps)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from flylogs.demo.server import NatsServer
-from tests.conftest import CASES, publish_when_subscribed, wait_for
+from tests.helpers import CASES, log_records, ndjson, publish_when_subscribed, wait_for
 
 
 def spawn(*args: str, stdout: int | None = subprocess.PIPE) -> subprocess.Popen[bytes]:
@@ -88,7 +88,7 @@ def test_json_output_parses_line_by_line(nats_server: NatsServer) -> None:
     finally:
         proc.kill()
     assert proc.returncode == 0, err
-    records = [json.loads(line) for line in out.decode().splitlines()]
+    records = log_records(out)
     assert len(records) == 16
     assert all(r["app"] == "shop-api" for r in records)
     assert records[2]["message"] == "ERROR payment gateway timeout after 30s"
@@ -138,7 +138,8 @@ def test_demo_serve_prints_a_url_that_tail_can_follow() -> None:
             check=False,
         )
         assert tail.returncode == 0, tail.stderr
-        assert [json.loads(line)["type"] for line in tail.stdout.splitlines()] == ["log", "log", "log"]
+        types = [r["type"] for r in ndjson(tail.stdout)]
+        assert types == ["status", "log", "log", "log"]
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=15)
     finally:
@@ -158,7 +159,7 @@ def test_blocked_stdout_drops_lines_into_a_gap_with_bounded_memory(nats_server: 
 
     import nats
 
-    from tests.faults import SUBJECT, payload, seq_of
+    from tests.helpers import SUBJECT, payload, seq_of
 
     total = 60_000
     sent: dict[int, int] = {}
@@ -233,9 +234,15 @@ def test_fail_on_gap_exits_6_after_a_restart(nats_server: NatsServer) -> None:
     finally:
         proc.kill()
     assert proc.returncode == 6, err
-    records = [json.loads(line) for line in out.decode().splitlines()]
-    assert [r["type"] for r in records] == ["gap", "log"]
-    assert records[0]["reason"] == "disconnected" and records[0]["backfilled"] == 0
+    records = ndjson(out)
+    said = [r.get("state") or r["type"] for r in records]
+    # Every change of state as it happened, then the gap the moment the stream is back, then the line.
+    assert said in (
+        ["connected", "disconnected", "reconnecting", "connected", "gap", "log"],
+        ["connected", "disconnected", "connected", "gap", "log"],  # back at the first attempt
+    ), said
+    gap = records[-2]
+    assert gap["reason"] == "disconnected" and gap["backfilled"] == 0
     assert "1 gap(s)" in err.decode() and "(1 not filled)" in err.decode()
 
 

@@ -20,7 +20,7 @@ from flylogs.render.sinks import build_sink
 from flylogs.render.styles import INSTANCE_PALETTE, Colors, level_style
 from flylogs.render.table import TableSink
 from flylogs.settings import ColorWhen, OutputMode, TimeMode
-from tests.conftest import CASES
+from tests.helpers import CASES
 
 BY_NOTE = {c.note: decode(c.subject, c.payload) for c in CASES}
 
@@ -203,20 +203,43 @@ def test_colour_decision(when: ColorWhen, isatty: bool, env: dict[str, str], exp
     assert Environment.in_memory(isatty=isatty, env=env).use_color(when) is expected
 
 
-def test_table_status_line_stays_under_the_rows() -> None:
+def test_table_status_line_stays_under_the_rows_and_says_each_change_at_once() -> None:
+    from flylogs.core.status import State, Status
+
+    t0 = 1_800_000_000 * 10**9
     out = io.BytesIO()
-    sink = TableSink(out, Styler(False), width=80, tz=UTC)
-    sink.status("● connected · nats://a:1 · 3 lines/s · 0 gaps")
+    sink = TableSink(out, Styler(False), width=80, tz=UTC, live_status=True)
+    sink.status(Status(State.CONNECTED, t0, "nats://a:1"))
     sink.event(BY_NOTE["plain app line"])
     sink.flush()
-    sink.status(None)
+    sink.progress(3, 0, t0 + 10**9)
+    sink.status(Status(State.DISCONNECTED, t0 + 2 * 10**9, "nats://a:1", "the connection closed"))
+    sink.progress(3, 0, t0 + 5 * 10**9)
+    sink.finish()
     assert out.getvalue().decode() == (
-        "● connected · nats://a:1 · 3 lines/s · 0 gaps"
+        "● connected · nats://a:1 · 0 lines/s · 0 shown · 0 gaps"
         "\r\x1b[2K"
         "09:14:03.120 iad 4d891d77b05118 info  Listening on 0.0.0.0:8080\n"
-        "● connected · nats://a:1 · 3 lines/s · 0 gaps"
+        "● connected · nats://a:1 · 0 lines/s · 0 shown · 0 gaps"
+        "\r\x1b[2K"
+        "● connected · nats://a:1 · 0 lines/s · 3 shown · 0 gaps"
+        "\r\x1b[2K"
+        "○ disconnected (0s) · nats://a:1 · 0 lines/s · 3 shown · 0 gaps"
+        "\r\x1b[2K"
+        "○ disconnected (3s) · nats://a:1 · 0 lines/s · 3 shown · 0 gaps"
         "\r\x1b[2K"
     )
+
+
+def test_no_status_line_off_a_terminal() -> None:
+    from flylogs.core.status import State, Status
+
+    out = io.BytesIO()
+    sink = TableSink(out, Styler(False), width=80, tz=UTC)
+    sink.status(Status(State.STALLED, 0, "nats://a:1"))
+    sink.progress(1, 0, 10**9)
+    sink.finish()
+    assert out.getvalue() == b""
 
 
 def test_gap_rows_in_the_table() -> None:

@@ -1,88 +1,23 @@
-"""The NATS adapter and the pipeline against a real nats-server."""
+"""The NATS adapter and the session against a real nats-server."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
 import time
 from pathlib import Path
 
 import nats
 import pytest
 
-from flylogs.core.gaps import Gap
+from flylogs.core.events import Event, NoticeKind
 from flylogs.demo.server import NatsServer
 from flylogs.errors import AuthError, UnreachableError
 from flylogs.filters import build_filter
-from flylogs.model import LogEvent, Notice, NoticeKind
-from flylogs.pipeline import StopReason
-from flylogs.session import Outcome, TailPlan, run_tail
-from flylogs.stream import ConnectOptions, LogStream
+from flylogs.session.plan import StopReason, TailPlan
+from flylogs.session.run import run_tail
+from flylogs.source.nats import ConnectOptions, NatsSource
 from flylogs.subjects import plan_subjects
-
-
-class Collect:
-    """A sink and notice sink that keep what they are given."""
-
-    def __init__(self) -> None:
-        self.events: list[LogEvent] = []
-        self.notices: list[Notice] = []
-        self.headers = 0
-        self.events_before_header = -1
-        self.gaps: list[Gap] = []
-
-    def header(self) -> None:
-        self.headers += 1
-        self.events_before_header = len(self.events)
-
-    def event(self, event: LogEvent) -> None:
-        self.events.append(event)
-
-    def gap(self, gap: Gap) -> bool:
-        self.gaps.append(gap)
-        return True
-
-    def separator(self) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-    def notice(self, notice: Notice) -> None:
-        self.notices.append(notice)
-
-
-async def follow(
-    plan: TailPlan, publish: list[tuple[str, bytes]], server: NatsServer, **connect: str
-) -> tuple[Outcome, Collect]:
-    """Run a tail until `plan.count` lines; publish once the subscription is in place."""
-    sink = Collect()
-    stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(run_tail(plan, sink, sink, stop))
-    deadline = time.monotonic() + 10
-    while not any(n.kind is NoticeKind.SUBSCRIBED for n in sink.notices):
-        assert time.monotonic() < deadline, "never subscribed"
-        assert not task.done(), task
-        await asyncio.sleep(0.01)
-    nc = await nats.connect(server.url, **connect)
-    for subject, payload in publish:
-        await nc.publish(subject, payload)
-    await nc.flush()
-    await nc.close()
-    outcome = await asyncio.wait_for(task, 10)
-    return outcome, sink
-
-
-def msg(app: str, region: str, instance: str, text: str) -> tuple[str, bytes]:
-    payload = {
-        "event": {"provider": "app"},
-        "fly": {"app": {"instance": instance, "name": app}, "region": region},
-        "log": {"level": "info"},
-        "message": text,
-        "timestamp": "2026-11-20T09:14:03.120456789Z",
-    }
-    return f"logs.{app}.{region}.{instance}", json.dumps(payload).encode()
+from tests.helpers import Collect, follow, free_port, msg
 
 
 async def test_user_and_password_auth_and_delivery(auth_server: NatsServer) -> None:
@@ -109,12 +44,6 @@ async def test_refused_credentials_at_start_raise_auth_error(auth_server: NatsSe
         await asyncio.wait_for(run_tail(plan, sink, sink, stop), 10)
     assert "wrong-token" not in str(info.value) + str(info.value.hint)
     assert sink.headers == 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_unreachable_server_fails_fast_with_a_hint() -> None:
@@ -205,7 +134,7 @@ async def test_client_side_filters_when_subjects_are_widened(nats_server: NatsSe
 
 
 async def test_a_bad_message_never_ends_the_stream(nats_server: NatsServer) -> None:
-    from tests.conftest import CASES
+    from tests.helpers import CASES
 
     plan = TailPlan(ConnectOptions((nats_server.url,)), ["logs.>"], count=len(CASES))
     outcome, sink = await follow(plan, [(c.subject, c.payload) for c in CASES], nats_server)
@@ -250,9 +179,12 @@ async def test_a_refused_subscription_is_an_auth_error_at_start(tmp_path: Path) 
 
 async def test_closing_while_a_heartbeat_ping_is_unanswered_still_ends(nats_server: NatsServer) -> None:
     """Closing must not wait on a heartbeat whose pong will never come."""
-    queue: asyncio.Queue[Notice] = asyncio.Queue()
-    stream = LogStream(
-        ConnectOptions((nats_server.url,), heartbeat=0.01, stall_timeout=30), ["logs.>"], print, queue
+    events: list[Event] = []
+    stream = NatsSource(
+        ConnectOptions((nats_server.url,), heartbeat=0.01, stall_timeout=30),
+        ["logs.>"],
+        lambda _subject, _data: None,
+        events.append,
     )
     await stream.start()
     nats_server.freeze()  # the next ping is never answered: the heartbeat waits inside flush()
@@ -269,7 +201,7 @@ async def test_closing_while_a_heartbeat_ping_is_unanswered_still_ends(nats_serv
 async def test_the_header_comes_before_any_line_even_when_lines_pour_in_at_start(
     nats_server: NatsServer,
 ) -> None:
-    from tests.faults import SUBJECT, SeqPublisher
+    from tests.helpers import SUBJECT, SeqPublisher
 
     publisher = SeqPublisher(nats_server.url, rate=5000).start()
     try:

@@ -63,6 +63,10 @@ class GapTracker:
     def is_open(self) -> bool:
         return self._open_start is not None
 
+    @property
+    def drops_pending(self) -> bool:
+        return self._drop_start is not None
+
     def alive(self, sent_ns: int) -> None:
         """A ping sent at `sent_ns` was answered: everything published before it has reached us."""
         if self._open_start is None and sent_ns > self._last_alive:

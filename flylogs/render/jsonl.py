@@ -2,7 +2,8 @@
 
 The NDJSON record is a public contract, documented in the README:
 `{"type":"log","timestamp":…,"app":…,"region":…,"instance":…,"level":…,"provider":…,"process_group":…,
-"message":…,"subject":…}` plus `"malformed":true,"error":…` for payloads that could not be decoded.
+"message":…,"subject":…}` plus `"malformed":true,"error":…` for payloads that could not be decoded and
+`"backfilled":true` for lines a backfill recovered; and the `gap`, `backfill` and `status` records.
 Must not: add, rename or drop keys without a changelog entry.
 """
 
@@ -12,9 +13,11 @@ import json
 
 import msgspec
 
+from flylogs.core.events import Backfill
 from flylogs.core.gaps import Gap
+from flylogs.core.status import Status
 from flylogs.model import LogEvent
-from flylogs.render.gaps import gap_record
+from flylogs.render.gaps import backfill_record, gap_record, status_record
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls, escape_json_output
 
@@ -89,16 +92,33 @@ class JsonSink:
         else:
             self._write(encode_record(log_record(event)).encode("utf-8"))
 
+    def recovered(self, event: LogEvent) -> None:
+        record = log_record(event)
+        record["backfilled"] = True
+        self._write(encode_record(record).encode("utf-8"))
+
     def separator(self) -> None:
         """Records stand alone: no separators between context groups."""
 
-    def gap(self, gap: Gap) -> bool:
+    def gap(self, gap: Gap, pending: str | None = None) -> bool:
         """Gaps are in-band records in JSON mode."""
         self._write(encode_record(gap_record(gap)).encode("utf-8"))
         return True
 
+    def backfill(self, backfill: Backfill) -> bool:
+        self._write(encode_record(backfill_record(backfill)).encode("utf-8"))
+        return True
+
+    def status(self, status: Status) -> None:
+        self._write(encode_record(status_record(status)).encode("utf-8"))
+
+    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+        """NDJSON has no status line."""
+
     def flush(self) -> None:
         self._out.flush()
+
+    finish = flush
 
 
 class RawSink:
@@ -119,12 +139,23 @@ class RawSink:
     def event(self, event: LogEvent) -> None:
         self.payload(event.raw)
 
+    recovered = event
+
     def separator(self) -> None:
         """Raw output holds payloads only."""
 
-    def gap(self, gap: Gap) -> bool:
+    def gap(self, gap: Gap, pending: str | None = None) -> bool:
         """Raw output holds payloads only: gaps go to stderr."""
         return False
+
+    def backfill(self, backfill: Backfill) -> bool:
+        return False
+
+    def status(self, status: Status) -> None:
+        """Raw output holds payloads only: state changes are stderr notices."""
+
+    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+        """Raw output has no status line."""
 
     def payload(self, data: bytes) -> None:
         if self._escape:
@@ -133,3 +164,5 @@ class RawSink:
 
     def flush(self) -> None:
         self._out.flush()
+
+    finish = flush

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from flylogs.model import Notice, NoticeKind
+from flylogs.core.events import Notice, NoticeKind
 from flylogs.render import styles
 from flylogs.render.console import Styler
-from flylogs.render.gaps import describe_gap
+from flylogs.render.gaps import describe_backfill, describe_gap
 from flylogs.render.sanitize import escape_controls
 
-_WARN_KINDS = frozenset({NoticeKind.DISCONNECTED, NoticeKind.ERROR, NoticeKind.AUTH_REFUSED, NoticeKind.GAP})
+_WARN_KINDS = frozenset(
+    {NoticeKind.DISCONNECTED, NoticeKind.ERROR, NoticeKind.AUTH_REFUSED, NoticeKind.GAP, NoticeKind.BACKFILL}
+)
 
 
 class NoticeWriter:
@@ -21,7 +23,12 @@ class NoticeWriter:
 
     def notice(self, notice: Notice) -> None:
         codes = self._warn if notice.kind in _WARN_KINDS else self._plain
-        text = describe_gap(notice.gap) if notice.gap is not None else notice.text
+        if notice.backfill is not None:
+            text = describe_backfill(notice.backfill)
+        elif notice.gap is not None:
+            text = describe_gap(notice.gap)
+        else:
+            text = notice.text
         self.line(codes.wrap(f"flylogs: {escape_controls(text)}"))
 
     def line(self, text: str) -> None:

@@ -11,7 +11,9 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 
+from flylogs.core.events import Backfill
 from flylogs.core.gaps import Gap
+from flylogs.core.status import Status
 from flylogs.model import LogEvent
 from flylogs.render import styles
 from flylogs.render.console import Codes, Styler
@@ -59,6 +61,8 @@ class PlainSink:
 
     def event(self, event: LogEvent) -> None:
         self._write(self.format(event).encode("utf-8"))
+
+    recovered = event
 
     def format(self, event: LogEvent) -> str:
         if self._time_mode is TimeMode.UTC:
@@ -124,9 +128,21 @@ class PlainSink:
         """`--` between groups of context lines, as grep prints."""
         self._write(b"--\n")
 
-    def gap(self, gap: Gap) -> bool:
+    def gap(self, gap: Gap, pending: str | None = None) -> bool:
         """Plain output stays one log per line for grep: gaps go to stderr."""
         return False
 
+    def backfill(self, backfill: Backfill) -> bool:
+        """Like gaps, on stderr."""
+        return False
+
+    def status(self, status: Status) -> None:
+        """State changes are stderr notices in plain mode."""
+
+    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+        """Plain output has no status line."""
+
     def flush(self) -> None:
         self._out.flush()
+
+    finish = flush

@@ -66,4 +66,5 @@ def build_sink(
         tz=UTC if time_mode is TimeMode.UTC else tz,
         time_mode=time_mode or TimeMode.LOCAL,
         color_by=color_by,
+        live_status=env.stdout_isatty,
     )

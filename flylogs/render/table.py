@@ -12,15 +12,18 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
+from flylogs.core.events import Backfill
 from flylogs.core.gaps import Gap
+from flylogs.core.status import Status
 from flylogs.model import LogEvent
 from flylogs.render import styles
 from flylogs.render.cells import chop, fit, truncate
 from flylogs.render.console import Styler
-from flylogs.render.gaps import describe_gap
+from flylogs.render.gaps import describe_backfill, describe_gap
 from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
+from flylogs.render.status_line import StatusLine
 from flylogs.settings import ColorBy, TimeMode
 
 TIME_W = 12
@@ -46,7 +49,10 @@ class TableSink:
         tz: tzinfo | None = None,
         time_mode: TimeMode = TimeMode.LOCAL,
         color_by: ColorBy = ColorBy.INSTANCE,
+        live_status: bool = False,
     ) -> None:
+        # On a terminal, a status line stays under the rows (see `status`, `progress`).
+        self._live = StatusLine() if live_status else None
         self._colors = styles.Colors(color_by)
         self._out = out
         self._write = out.write
@@ -101,6 +107,8 @@ class TableSink:
     def event(self, event: LogEvent) -> None:
         self._clear_status()
         self._write(self.format(event).encode("utf-8"))
+
+    recovered = event
 
     def format(self, event: LogEvent) -> str:
         clock = self._time.wrap(self._clock(event.ns())) + " " if self._time_w else ""
@@ -192,21 +200,47 @@ class TableSink:
         self._clear_status()
         self._write((self._note.wrap("--") + "\n").encode("utf-8"))
 
-    def gap(self, gap: Gap) -> bool:
+    def gap(self, gap: Gap, pending: str | None = None) -> bool:
         """A highlighted row, in the table where the missing lines would have been."""
+        self._row(describe_gap(gap, pending))
+        return True
+
+    def backfill(self, backfill: Backfill) -> bool:
+        """A highlighted row, right above the recovered lines."""
+        self._row(describe_backfill(backfill))
+        return True
+
+    def _row(self, text: str) -> None:
         self._clear_status()
         width = self._prefix_w + self._message_w
-        rows = [self._gap.wrap(fit(row, width)) for row in chop(f"▌ {describe_gap(gap)}", width)]
+        rows = [self._gap.wrap(fit(row, width)) for row in chop(f"▌ {text}", width)]
         self._write(("\n".join(rows) + "\n").encode("utf-8"))
-        return True
 
     # --- the status line: the terminal's last line, redrawn under the rows -------------------------
 
-    def status(self, text: str | None) -> None:
-        """Show `text` as the status line (None: remove it). Only on a terminal: see `live_status`."""
+    def status(self, status: Status) -> None:
+        """The connection's state changed: say so in the status line at once."""
+        if self._live is not None:
+            self._live.status = status
+            self._draw_status(status.at_ns)
+
+    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+        if self._live is not None:
+            self._live.progress(shown, gaps, now_ns)
+            self._draw_status(now_ns)
+
+    def _draw_status(self, now_ns: int) -> None:
+        assert self._live is not None
         self._clear_status()
         # Never the full width: a terminal echoing ^C after it must not wrap it onto a second line.
-        self._status = truncate(escape_controls(text), self._prefix_w + self._message_w - 4) if text else None
+        text = escape_controls(self._live.text(now_ns))
+        self._status = truncate(text, self._prefix_w + self._message_w - 4)
+        self.flush()
+
+    def finish(self) -> None:
+        """The session is over: the status line goes, the rows stay."""
+        self._clear_status()
+        self._status = None
         self.flush()
 
     def _clear_status(self) -> None:

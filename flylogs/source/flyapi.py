@@ -77,9 +77,12 @@ def _obj(value: object) -> dict[str, Any]:
 class FlyApiHistory:
     """A history source over the HTTP logs API, for the apps being followed."""
 
+    NAME = "Fly's logs API"
+
     def __init__(self, spec: ApiSpec, rng: random.Random | None = None) -> None:
         self.spec = spec
-        self.name = "Fly's logs API"
+        self.name = self.NAME
+        self.label = "api"
         self._rng = rng or random.Random()  # noqa: S311  (retry jitter)
 
     async def check(self) -> None:

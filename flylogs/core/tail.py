@@ -1,0 +1,285 @@
+"""The tail's sans-I/O core: `feed(event, now_ns) -> outputs`.
+
+Owns every decision between the sources and the sink: decoding, filtering, `-A/-B/-C` context,
+de-duplication at history seams, holding live lines at start, the connection status, and the gap
+bookkeeping (this is the only owner of gap state: sources say what happened, the core decides what
+window may hold lost lines). `line()` is the hot path's specialised form of `feed(Line(…))` for the
+common case without context lines; a test proves the two give the same output.
+Must not: await, read a clock, or do I/O: time arrives with each event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flylogs.core.context import Context
+from flylogs.core.events import (
+    Alive,
+    Backfill,
+    Backfilled,
+    Connected,
+    Drained,
+    Event,
+    FetchBackfill,
+    GapFound,
+    HistoryRead,
+    Line,
+    Lost,
+    Notice,
+    NoticeKind,
+    Output,
+    Overflow,
+    Problem,
+    Reconnecting,
+    Refused,
+    RefusedWhat,
+    Restored,
+    Show,
+    Started,
+    StatusChanged,
+)
+from flylogs.core.gaps import Gap, GapReason, GapTracker
+from flylogs.core.history import Seam
+from flylogs.core.status import State, Status
+from flylogs.decode import decode
+from flylogs.filters import Filter
+from flylogs.model import LogEvent
+
+CREDENTIALS_REFUSED = (
+    "the server refuses the credentials; retrying (flylogs resumes by itself when they are accepted again)"
+)
+
+
+class TailCore:
+    """Events in, outputs out. `history`: the name of a source that can replay windows (or None)."""
+
+    def __init__(
+        self,
+        keep: Filter,
+        *,
+        start_ns: int,
+        context: tuple[int, int] | None = None,
+        history: str | None = None,
+    ) -> None:
+        self.received = 0
+        self.malformed = 0
+        self.dropped = 0
+        self.history = history
+        self.status = Status(State.CONNECTING, start_ns)
+        self._outage = False  # between a Lost and its Restored
+        self._tracker = GapTracker(start_ns)
+        # Every gap reported, in its latest form (a backfill's outcome replaces the first report).
+        self._gaps: dict[tuple[int, int, GapReason], Gap] = {}
+        self._seam = Seam(remember=history is not None)
+        # With context lines, --grep picks the matches and everything else decides what may show.
+        self._context = Context(*context) if context else None
+        self._grep = keep.grep if context else ()
+        if context:
+            keep = replace(keep, grep=())
+        self._keep = None if keep.is_empty else keep
+
+    @property
+    def simple(self) -> bool:
+        """No context lines: `line()` may stand in for `feed(Line(…))`."""
+        return self._context is None
+
+    @property
+    def decodes(self) -> bool:
+        """False when nothing needs a decoded line (no filter, no history, no context)."""
+        return self._keep is not None or self.history is not None or self._context is not None
+
+    @property
+    def gaps(self) -> tuple[Gap, ...]:
+        return tuple(self._gaps.values())
+
+    def end(self, now_ns: int) -> list[Output]:
+        """The session ends at `now_ns`: a window still open (stopped while disconnected) is reported."""
+        gap = self._tracker.open_gap(now_ns)
+        return [self._found(gap)] if gap is not None else []
+
+    # --- the hot path ----------------------------------------------------------------------------
+
+    def line(self, subject: str, data: bytes) -> LogEvent | None:
+        """The line to show now, or None (filtered out, or held). Never raises on content."""
+        self.received += 1
+        event = decode(subject, data)
+        if event.malformed is not None:
+            self.malformed += 1
+        keep = self._keep
+        if keep is not None and not keep(event):
+            return None
+        seam = self._seam
+        if seam.holding:
+            if not seam.hold(event):
+                self.drop(event, 0)
+            return None
+        if seam.recent is not None:
+            seam.remember(event)
+        return event
+
+    def undecoded(self) -> None:
+        """A line that went out without decoding (raw output, nothing to decide): counted only."""
+        self.received += 1
+
+    def drop(self, event: LogEvent, now_ns: int) -> None:
+        """A line that could not be shown (the output is behind): it becomes part of a gap."""
+        self.dropped += 1
+        when = event.ns()
+        if when is None:
+            when = now_ns
+        self._tracker.dropped(when, when)
+
+    @property
+    def drops_pending(self) -> bool:
+        return self._tracker.drops_pending
+
+    # --- everything else -------------------------------------------------------------------------
+
+    def feed(self, event: Event, now_ns: int) -> list[Output]:
+        """What to do about `event`, which happened at `now_ns`."""
+        if isinstance(event, Line):
+            return self._general_line(event, now_ns)
+        if isinstance(event, Alive):
+            self._tracker.alive(event.sent_ns)
+            return []
+        if isinstance(event, Overflow):
+            first = event.first_ns if event.first_ns is not None else self._tracker.last_alive_ns
+            self._tracker.dropped(first, event.last_ns, event.count)
+            return []
+        if isinstance(event, Drained):
+            settled = self._tracker.drops_settled()
+            return [self._found(settled)] if settled is not None else []
+        if isinstance(event, Connected):
+            return self._connected(event, now_ns)
+        if isinstance(event, Lost):
+            return self._lost(event, now_ns)
+        if isinstance(event, Reconnecting):
+            if self.status.state in (State.DISCONNECTED, State.STALLED):
+                return [self._status(State.RECONNECTING, now_ns, event.server, "trying the next server")]
+            return []
+        if isinstance(event, Restored):
+            return self._restored(event, now_ns)
+        if isinstance(event, Refused):
+            return self._refused(event, now_ns)
+        if isinstance(event, Problem):
+            return [Notice(NoticeKind.ERROR, event.description, event.server)]
+        if isinstance(event, HistoryRead):
+            return self._show_all(self._seam.prepare(event.messages, self._keep), recovered=False)
+        if isinstance(event, Started):
+            return self._show_all(self._seam.release(), recovered=False)
+        if isinstance(event, Backfilled):
+            return self._backfilled(event)
+        raise TypeError(f"not an event: {event!r}")
+
+    def _general_line(self, event: Line, now_ns: int) -> list[Output]:
+        self.received += 1
+        decoded = decode(event.subject, event.data)
+        if decoded.malformed is not None:
+            self.malformed += 1
+        if self._keep is not None and not self._keep(decoded):
+            return []
+        if self._seam.holding:
+            if not self._seam.hold(decoded):
+                self.drop(decoded, event.received_ns or now_ns)
+            return []
+        return self._admit(decoded, recovered=False)
+
+    def _admit(self, event: LogEvent, *, recovered: bool) -> list[Output]:
+        """Every line that passed the filters comes here, live, held or replayed: with context lines
+        on, --grep decides what shows (and what comes along as context); otherwise it shows."""
+        seam = self._seam
+        if self._context is None:
+            seam.remember(event)
+            return [Show(event, recovered=recovered)]
+        matched = any(pattern.search(event.message) for pattern in self._grep)
+        out: list[Output] = []
+        for shown, separated in self._context.feed(event, matched):
+            seam.remember(shown)
+            out.append(Show(shown, separated, recovered))
+        return out
+
+    def _show_all(self, events: list[LogEvent], *, recovered: bool) -> list[Output]:
+        out: list[Output] = []
+        for event in events:
+            if not self._seam.seen(event):  # a window may hold the same line twice
+                out.extend(self._admit(event, recovered=recovered))
+        return out
+
+    # --- connection state and gaps ---------------------------------------------------------------
+
+    def _status(self, state: State, now_ns: int, server: str | None, reason: str | None) -> StatusChanged:
+        self.status = Status(state, now_ns, server, reason)
+        return StatusChanged(self.status)
+
+    def _found(self, gap: Gap, pending: str | None = None) -> GapFound:
+        self._gaps[_key(gap)] = gap
+        return GapFound(gap, pending)
+
+    def _connected(self, event: Connected, now_ns: int) -> list[Output]:
+        following = ", ".join(event.subjects)
+        return [
+            self._status(State.CONNECTED, now_ns, event.server, f"following {following}"),
+            Notice(
+                NoticeKind.SUBSCRIBED, f"connected to {event.server}; following {following}", event.server
+            ),
+        ]
+
+    def _lost(self, event: Lost, now_ns: int) -> list[Output]:
+        self._tracker.lost(event.reason)
+        if self._outage:
+            return []  # the same outage, seen by a second callback
+        self._outage = True
+        stalled = event.reason is GapReason.STALLED
+        state = State.STALLED if stalled else State.DISCONNECTED
+        text = event.detail or "disconnected; reconnecting"
+        return [
+            self._status(state, now_ns, event.server, event.detail or "the connection closed"),
+            Notice(NoticeKind.DISCONNECTED, text, event.server),
+        ]
+
+    def _restored(self, event: Restored, now_ns: int) -> list[Output]:
+        self._outage = False
+        out: list[Output] = [
+            self._status(State.CONNECTED, now_ns, event.server, f"reconnected after {event.outage_s:.1f}s"),
+            Notice(
+                NoticeKind.RECONNECTED,
+                f"reconnected to {event.server} after {event.outage_s:.1f}s",
+                event.server,
+            ),
+        ]
+        gap = self._tracker.restored(now_ns, event.server)
+        if gap is not None:
+            out.append(self._found(gap, self.history))
+            if self.history is not None:
+                out.append(FetchBackfill(gap))
+        return out
+
+    def _refused(self, event: Refused, now_ns: int) -> list[Output]:
+        if event.what is RefusedWhat.SUBSCRIPTION:
+            # The server removed a subscription: lines on it are lost from now on, until a reconnect
+            # replays it (and it is accepted). That is a gap the server opened.
+            self._tracker.lost(GapReason.SERVER)
+            text = f"the server refused a subscription: {event.detail}"
+        else:
+            text = CREDENTIALS_REFUSED
+        return [
+            self._status(State.REFUSED, now_ns, event.server, text),
+            Notice(NoticeKind.AUTH_REFUSED, text, event.server),
+        ]
+
+    def _backfilled(self, event: Backfilled) -> list[Output]:
+        gap = event.gap
+        if event.error is not None:
+            return [
+                Backfill(gap, 0, False, event.source, event.error),
+                Notice(NoticeKind.ERROR, f"could not backfill from {self.history}: {event.error}"),
+            ]
+        events = self._seam.prepare(event.messages, self._keep)
+        self._gaps[_key(gap)] = replace(gap, backfilled=len(events), complete=True)
+        out: list[Output] = [Backfill(gap, len(events), True, event.source)]
+        out.extend(self._show_all(events, recovered=True))
+        return out
+
+
+def _key(gap: Gap) -> tuple[int, int, GapReason]:
+    return (gap.start_ns, gap.end_ns, gap.reason)

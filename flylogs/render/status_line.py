@@ -1,0 +1,45 @@
+"""The table's status line: connection state, server, lines per second, lines shown, gaps.
+
+Fed with state changes (at once) and progress (about once a second); times are passed in.
+Must not: write anything (the table sink draws the text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flylogs.core.status import State, Status
+from flylogs.render.gaps import status_label
+
+
+@dataclass(slots=True)
+class StatusLine:
+    status: Status = field(default_factory=lambda: Status(State.CONNECTING, 0))
+    shown: int = 0
+    gaps: int = 0
+    _last_shown: int = 0
+    _last_ns: int = 0
+    rate: float = 0.0
+
+    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+        self.shown, self.gaps = shown, gaps
+        if now_ns - self._last_ns >= 900_000_000:
+            elapsed = (now_ns - self._last_ns) / 1e9 if self._last_ns else 0.0
+            self.rate = (shown - self._last_shown) / elapsed if elapsed > 0 else 0.0
+            self._last_shown, self._last_ns = shown, now_ns
+
+    def text(self, now_ns: int) -> str:
+        status = self.status
+        up = status.state is State.CONNECTED
+        label = status_label(status)
+        if not up:
+            label += f" ({max(0, now_ns - status.at_ns) / 1e9:.0f}s)"
+        gaps = self.gaps
+        parts = [
+            f"{'●' if up else '○'} {label}",
+            status.server or "",
+            f"{self.rate:,.0f} lines/s",
+            f"{self.shown:,} shown",
+            f"{gaps} gap{'s' if gaps != 1 else ''}",
+        ]
+        return " · ".join(p for p in parts if p)

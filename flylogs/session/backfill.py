@@ -1,0 +1,50 @@
+"""Backfill tasks: reading a gap's window back from a history source, beside the live stream.
+
+Owns the tasks only: each ends by handing a `Backfilled` event (lines, or the error) back to the core,
+which decides what is shown. Live lines keep flowing while a backfill waits for the API's index.
+Must not: show lines or touch gap state itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from flylogs.core.events import Backfilled, Event
+from flylogs.core.gaps import Gap
+from flylogs.session.ports import HistorySource
+from flylogs.source.nats import describe_error
+
+ABANDONED = "stopped before the backfill finished"
+
+
+class Backfills:
+    def __init__(self, history: HistorySource, feed: Callable[[Event], None]) -> None:
+        self._history = history
+        self._feed = feed
+        self._running: dict[asyncio.Task[None], Gap] = {}
+
+    def start(self, gap: Gap) -> None:
+        task = asyncio.create_task(self._run(gap))
+        self._running[task] = gap
+        task.add_done_callback(lambda done: self._running.pop(done, None))
+
+    async def _run(self, gap: Gap) -> None:
+        label = self._history.label
+        try:
+            messages = await self._history.replay(gap.start_ns, gap.end_ns, fresh=True)
+        except Exception as exc:  # the gap stays unfilled, and says so
+            self._feed(Backfilled(gap, label, error=describe_error(exc)))
+            return
+        self._feed(Backfilled(gap, label, messages))
+
+    async def abandon(self) -> None:
+        """At the end: backfills still running are cancelled, and each says it did not finish."""
+        for task, gap in list(self._running.items()):
+            if task.done():  # it has had its say
+                continue
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            self._feed(Backfilled(gap, self._history.label, error=ABANDONED))

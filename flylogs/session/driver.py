@@ -1,0 +1,231 @@
+"""The driver: sources → core → sink, on the event loop.
+
+Owns what only an event loop can do: reading the clock for each event, handing the core's outputs to
+the sink and the notice sink, coalesced flushing (one flush per burst, when the loop goes idle),
+backpressure (via `Backpressure`), starting backfill tasks, `--count`, and stopping. The hot path
+(`on_line`) is one of three specialised handlers chosen once: undecoded raw output, the core's
+`line()` shortcut, or the general `feed(Line(…))`; tests prove they give the same output.
+Must not: decide what a line or a gap is (the core does), or format anything (the sink does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+
+from flylogs.core.events import (
+    Backfill,
+    Drained,
+    Event,
+    FetchBackfill,
+    GapFound,
+    Line,
+    Notice,
+    NoticeKind,
+    Output,
+    Show,
+    StatusChanged,
+)
+from flylogs.core.tail import TailCore
+from flylogs.model import LogEvent
+from flylogs.session.backpressure import OVERLOADED, Backpressure
+from flylogs.session.plan import Stats, StopReason
+from flylogs.session.ports import Backlog, NoticeSink, Sink
+
+
+class Driver:
+    def __init__(
+        self,
+        core: TailCore,
+        sink: Sink,
+        notices: NoticeSink,
+        *,
+        on_stop: Callable[[StopReason], None],
+        count: int | None = None,
+        backlog: Backlog | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.core = core
+        self.shown = 0
+        self._sink = sink
+        self._notices = notices
+        self._on_stop = on_stop
+        self._count = count
+        self._backlog = backlog
+        self._pressure = Backpressure(backlog) if backlog is not None else None
+        self._clock_ns = clock_ns
+        self._stopped = False
+        self._reason: StopReason | None = None
+        self._flush_pending = False
+        self.fetch: Callable[[FetchBackfill], None] = lambda _ask: None
+        self.on_line: Callable[[str, bytes], None]
+        self._decoded = core.decodes or not hasattr(sink, "payload")
+        if not self._decoded:
+            self.on_line = self._on_raw
+        elif core.simple:
+            self.on_line = self._on_line
+        else:
+            self.on_line = self._on_general
+
+    @property
+    def stats(self) -> Stats:
+        core = self.core
+        return Stats(core.received, self.shown, core.malformed, core.dropped, self._decoded)
+
+    # --- the hot path ----------------------------------------------------------------------------
+
+    def _on_line(self, subject: str, data: bytes) -> None:
+        if self._stopped:
+            return
+        event = self.core.line(subject, data)
+        if event is not None:
+            self._show(event)
+
+    def _on_general(self, subject: str, data: bytes) -> None:
+        if not self._stopped:
+            self.apply(self.core.feed(Line(subject, data, self._clock_ns()), 0))
+
+    def _on_raw(self, subject: str, data: bytes) -> None:
+        """`--output raw` with nothing to decide: payloads go out undecoded."""
+        if self._stopped:
+            return
+        self.core.undecoded()
+        backlog = self._backlog
+        if backlog is not None and (self._dropping or backlog.backlog > backlog.limit) and self._drop():
+            from flylogs.decode import decode  # only to know when the dropped line was written
+
+            self.core.drop(decode(subject, data), self._clock_ns())
+            return
+        try:
+            self._sink.payload(data)  # type: ignore[attr-defined]
+        except BrokenPipeError:
+            self.stop(StopReason.PIPE_CLOSED)
+            return
+        self._shown()
+
+    def _show(self, event: LogEvent, recovered: bool = False) -> None:
+        backlog = self._backlog
+        # (The inline test spares a method call per line while the output keeps up.)
+        if backlog is not None and (self._dropping or backlog.backlog > backlog.limit) and self._drop():
+            self.core.drop(event, self._clock_ns())
+            return
+        try:
+            if recovered:
+                self._sink.recovered(event)
+            else:
+                self._sink.event(event)
+        except BrokenPipeError:
+            self.stop(StopReason.PIPE_CLOSED)
+            return
+        self._shown()
+
+    def _shown(self) -> None:
+        self.shown += 1
+        if self._count is not None and self.shown >= self._count:
+            self.flush()
+            self.stop(StopReason.COUNT)
+            return
+        if not self._flush_pending:
+            self._flush_pending = True
+            # Flush once the burst in hand is written: per-line latency without a syscall per line.
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    @property
+    def _dropping(self) -> bool:
+        return self._pressure is not None and self._pressure.dropping
+
+    def _drop(self) -> bool:
+        assert self._pressure is not None
+        verdict = self._pressure.overloaded()
+        if verdict is None:
+            self._notices.notice(Notice(NoticeKind.ERROR, OVERLOADED))
+            return True
+        if not verdict:
+            self.flush()  # reports the dropped lines' gap before the next line is shown
+        return verdict
+
+    # --- everything else -------------------------------------------------------------------------
+
+    def feed(self, event: Event) -> None:
+        """An event from a source or a task: the core decides, the outputs go out at once."""
+        if self._stopped:
+            return
+        self.apply(self.core.feed(event, self._clock_ns()))
+        self.schedule_flush()
+
+    def apply(self, outputs: Sequence[Output]) -> None:
+        sink = self._sink
+        for out in outputs:
+            if self._stopped:
+                return
+            try:
+                if isinstance(out, Show):
+                    if out.separated:
+                        sink.separator()
+                    self._show(out.event, out.recovered)
+                elif isinstance(out, StatusChanged):
+                    sink.status(out.status)
+                elif isinstance(out, Notice):
+                    self._notices.notice(out)
+                elif isinstance(out, GapFound):
+                    if not sink.gap(out.gap, out.pending):
+                        self._notices.notice(Notice(NoticeKind.GAP, "gap", out.gap.server, out.gap))
+                elif isinstance(out, Backfill):
+                    if not sink.backfill(out):
+                        self._notices.notice(Notice(NoticeKind.BACKFILL, "backfill", None, out.gap, out))
+                elif isinstance(out, FetchBackfill):
+                    self.fetch(out)
+            except BrokenPipeError:
+                self.stop(StopReason.PIPE_CLOSED)
+                return
+
+    def schedule_flush(self) -> None:
+        if not self._flush_pending and not self._stopped:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_pending = False
+        if self._stopped:
+            return
+        if self.core.drops_pending and not self._dropping:
+            # Lines dropped under load are reported once the burst is over.
+            self.apply(self.core.feed(Drained(), self._clock_ns()))
+        try:
+            self._sink.flush()
+        except BrokenPipeError:
+            self.stop(StopReason.PIPE_CLOSED)
+
+    def tick(self) -> None:
+        """About four times a second, so quiet streams notice too: a closed pipe ends the session; a
+        dropping spell ends once the output has caught up; the status line moves on."""
+        if self._backlog is not None and self._backlog.broken:
+            self.stop(StopReason.PIPE_CLOSED)
+            return
+        if self._pressure is not None and self._pressure.caught_up():
+            self.flush()
+
+    def progress(self) -> None:
+        if not self._stopped:
+            try:
+                self._sink.progress(self.shown, len(self.core.gaps), self._clock_ns())
+            except BrokenPipeError:
+                self.stop(StopReason.PIPE_CLOSED)
+
+    def stop(self, reason: StopReason) -> None:
+        if not self._stopped:
+            self._stopped, self._reason = True, reason
+            self._on_stop(reason)
+
+    def finish(self) -> None:
+        """The end of the session: what is buffered goes out, the status line goes away (not after a
+        closed pipe: nobody is reading)."""
+        if self._reason is StopReason.PIPE_CLOSED:
+            return
+        if not self._stopped:
+            self.flush()
+        self._stopped = True
+        with contextlib.suppress(BrokenPipeError):
+            self._sink.finish()

@@ -1,0 +1,62 @@
+"""What a tail session is asked to do (`TailPlan`), and how it ended (`Outcome`).
+
+Must not: do I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from flylogs.core.gaps import Gap
+from flylogs.filters import Filter
+from flylogs.source.flyapi import ApiSpec
+from flylogs.source.nats import ConnectOptions
+
+
+class StopReason(StrEnum):
+    COUNT = "count reached"
+    END_OF_HISTORY = "end of history"
+    PIPE_CLOSED = "output closed"
+    INTERRUPTED = "interrupted"
+    TERMINATED = "terminated"
+
+
+@dataclass(frozen=True, slots=True)
+class TailPlan:
+    connect: ConnectOptions
+    subjects: Sequence[str]
+    keep: Filter = field(default_factory=Filter)
+    count: int | None = None
+    # A JetStream stream holding the log subjects: fills gaps, and gives history.
+    history_stream: str | None = None
+    # Else Fly's HTTP logs API, for the apps followed.
+    api: ApiSpec | None = None
+    # Print history from this moment (epoch ns) before following; needs a history source.
+    since_ns: int | None = None
+    # False: print the history and stop (`--no-follow`).
+    follow: bool = True
+    # (before, after) context lines around --grep matches, per instance.
+    context: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    received: int = 0
+    shown: int = 0
+    malformed: int = 0
+    dropped: int = 0
+    decoded: bool = True  # False: raw output skipped decoding, so malformed lines were not counted
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    reason: StopReason
+    stats: Stats
+    elapsed: float
+    gaps: tuple[Gap, ...] = ()
+
+    @property
+    def unfilled_gaps(self) -> tuple[Gap, ...]:
+        return tuple(g for g in self.gaps if not g.complete)

@@ -1,0 +1,53 @@
+"""What the session needs of the world around it: a sink, a notice sink, a buffered output's backlog,
+and a history source. Protocols only: the render package and the sources satisfy them.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from flylogs.core.events import Backfill, Notice
+from flylogs.core.gaps import Gap
+from flylogs.core.status import Status
+from flylogs.model import LogEvent
+
+
+class Sink(Protocol):
+    def header(self) -> None: ...
+    def event(self, event: LogEvent) -> None: ...
+    def recovered(self, event: LogEvent) -> None: ...  # a line a backfill brought back
+    def separator(self) -> None: ...  # between groups of context lines
+    # False: the sink has no place for it (stderr then). `pending`: a backfill from there follows.
+    def gap(self, gap: Gap, pending: str | None = None) -> bool: ...
+    def backfill(self, backfill: Backfill) -> bool: ...
+    def status(self, status: Status) -> None: ...
+    def progress(self, shown: int, gaps: int, now_ns: int) -> None: ...  # about once a second
+    def flush(self) -> None: ...
+    def finish(self) -> None: ...  # the session is over: tidy up (the status line) and flush
+
+
+class NoticeSink(Protocol):
+    def notice(self, notice: Notice) -> None: ...
+
+
+class Backlog(Protocol):
+    """What the session needs to know of a buffered output: how much is waiting, and how much may."""
+
+    @property
+    def backlog(self) -> int: ...
+    @property
+    def limit(self) -> int: ...
+    @property
+    def broken(self) -> bool: ...
+
+
+class HistorySource(Protocol):
+    """Somewhere a window of the past can be read back: JetStream, or Fly's HTTP logs API."""
+
+    name: str  # for a person: "Fly's logs API", a stream's name
+    label: str  # for a program: "api", "jetstream"
+
+    async def check(self) -> None: ...
+    async def replay(
+        self, start_ns: int, end_ns: int | None, *, fresh: bool = False
+    ) -> list[tuple[str, bytes]]: ...

@@ -1,0 +1,112 @@
+"""A tail session from connecting to the outcome: the one place sources, core and sink are wired.
+
+Owns the order of a session: hold live lines, connect, check the history source, write the header,
+read `--since` history, release the held lines, follow until told to stop (or the driver stops at
+`--count` or a closed pipe), then wind down: abandon running backfills, close the connection, report
+a gap still open, and tidy the output. Must not: parse flags, print, or decide exit codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flylogs.core.events import HistoryRead, Started
+from flylogs.core.tail import TailCore
+from flylogs.session.backfill import Backfills
+from flylogs.session.driver import Driver
+from flylogs.session.plan import Outcome, StopReason, TailPlan
+from flylogs.session.ports import Backlog, HistorySource, NoticeSink, Sink
+from flylogs.source.flyapi import FlyApiHistory
+from flylogs.source.jetstream import JetStreamHistory
+from flylogs.source.nats import NatsSource
+
+TICK = 0.25  # seconds between checks of the output (closed pipe, caught up)
+PROGRESS_EVERY = 4  # ticks between updates of the status line
+
+
+async def run_tail(
+    plan: TailPlan,
+    sink: Sink,
+    notices: NoticeSink,
+    stop: asyncio.Future[StopReason],
+    clock: Callable[[], float] = time.monotonic,
+    clock_ns: Callable[[], int] = time.time_ns,
+    backlog: Backlog | None = None,
+) -> Outcome:
+    """Follow the stream until `stop` resolves (or the driver resolves it). Raises on a failed start."""
+    started = clock()
+
+    def request_stop(reason: StopReason) -> None:
+        if not stop.done():
+            stop.set_result(reason)
+
+    name = plan.history_stream or (FlyApiHistory.NAME if plan.api is not None else None)
+    core = TailCore(plan.keep, start_ns=clock_ns(), context=plan.context, history=name)
+    driver = Driver(
+        core, sink, notices, on_stop=request_stop, count=plan.count, backlog=backlog, clock_ns=clock_ns
+    )
+    source = NatsSource(plan.connect, plan.subjects, driver.on_line, driver.feed, clock_ns=clock_ns)
+    history: HistorySource | None = None
+    if plan.history_stream:
+        history = JetStreamHistory(source, plan.history_stream)
+    elif plan.api is not None:
+        history = FlyApiHistory(plan.api)
+    backfills = Backfills(history, driver.feed) if history is not None else None
+    if backfills is not None:
+        driver.fetch = lambda ask: backfills.start(ask.gap) if not stop.done() else None
+
+    async def ticking() -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(TICK)
+            driver.tick()
+            ticks += 1
+            if ticks % PROGRESS_EVERY == 0:
+                driver.progress()
+
+    async def begin() -> None:
+        # Lines that arrive while we start wait (bounded) in the core until the header, and any
+        # history, is out: nothing before the header, no live line before older history, no hole,
+        # no line twice.
+        await source.start(subscribe=plan.follow)
+        if history is not None:
+            await history.check()
+        try:
+            sink.header()
+        except BrokenPipeError:
+            request_stop(StopReason.PIPE_CLOSED)
+            return
+        if plan.since_ns is not None and history is not None:
+            end = None if plan.follow else clock_ns()
+            driver.feed(HistoryRead(await history.replay(plan.since_ns, end)))
+        driver.feed(Started())
+        driver.progress()
+        if not plan.follow:
+            request_stop(StopReason.END_OF_HISTORY)
+
+    ticker = asyncio.create_task(ticking())
+    try:
+        starting = asyncio.create_task(begin())
+        waiting: set[asyncio.Future[Any]] = {starting, stop}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():  # stopped (Ctrl-C) while still connecting
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        else:
+            starting.result()  # raises AuthError / UnreachableError / HistoryUnavailableError
+            await stop
+    finally:
+        if backfills is not None:
+            await backfills.abandon()
+        await source.close()
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+        driver.apply(core.end(clock_ns()))
+        driver.finish()
+    return Outcome(stop.result(), driver.stats, clock() - started, core.gaps)

@@ -1,0 +1,313 @@
+"""The NATS adapter: the tail's only module that imports `nats` (with `jetstream`, its history reader).
+
+Owns: connecting and subscribing with nats-py, and turning its callbacks into typed events
+(`flylogs.core.events`) handed to `emit`; a heartbeat whose answered pings become `Alive` events.
+What to do about a failure (retry or give up, which server next, when a path is stalled, what to say
+once per outage) is asked of the `ConnectionPolicy`. Messages go straight to a synchronous `on_line`
+(a callback, not `async for`: it is several times faster). Must not: print, decode, filter, keep gap
+state, or decide exit codes (it raises the policy's typed errors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nats.aio.client import Client
+from nats.errors import AuthorizationError, SlowConsumerError, UnexpectedEOF
+
+from flylogs.core.events import (
+    Alive,
+    Connected,
+    Event,
+    Lost,
+    Overflow,
+    Problem,
+    Reconnecting,
+    Refused,
+    RefusedWhat,
+    Restored,
+)
+from flylogs.core.gaps import GapReason
+from flylogs.core.policy import ConnectionPolicy, ErrorKind
+from flylogs.errors import FlylogsError
+from flylogs.settings import redact_url
+
+LineHandler = Callable[[str, bytes], None]
+Emit = Callable[[Event], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOptions:
+    servers: tuple[str, ...]
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    # Keep retrying the first connection instead of failing (`--wait`).
+    wait: bool = False
+    connect_timeout: float = 5.0
+    # A connection that answers no ping for this long is abandoned (`--stall-timeout`): a half-open
+    # path (a dead WireGuard peer) otherwise looks alive for minutes.
+    stall_timeout: float = 15.0
+    # How often flylogs pings: also how precisely a gap's start is known.
+    heartbeat: float = 1.0
+    # Per-subscription buffer in the client; past it, messages are dropped and counted.
+    pending_msgs_limit: int = 65_536
+    pending_bytes_limit: int = 64 * 1024 * 1024
+    name: str = "flylogs"
+
+    def policy(self) -> ConnectionPolicy:
+        return ConnectionPolicy(
+            [redact_url(s) for s in self.servers], wait=self.wait, stall_timeout=self.stall_timeout
+        )
+
+
+def classify(exc: BaseException) -> ErrorKind:
+    """What a nats-py error means (it reports refused credentials as several exception types)."""
+    if isinstance(exc, AuthorizationError):
+        return ErrorKind.AUTH
+    text = str(exc).lower()
+    if "authorization violation" in text or "authentication" in text:
+        return ErrorKind.AUTH
+    if "permissions violation" in text:
+        return ErrorKind.PERMISSION
+    if isinstance(exc, SlowConsumerError):
+        return ErrorKind.SLOW_CONSUMER
+    return ErrorKind.OTHER
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short, token-free description of a client or socket error."""
+    if classify(exc) is ErrorKind.AUTH:
+        return "authorization violation (credentials refused)"
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, UnexpectedEOF):
+        return "the server closed the connection"
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno).lower()  # asyncio's own text repeats the address: say why
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc) or type(exc).__name__
+    return text.removeprefix("nats: ")
+
+
+class NatsSource:
+    """One connection to the log stream, following a set of subjects, that never gives up by itself."""
+
+    def __init__(
+        self,
+        options: ConnectOptions,
+        subjects: Sequence[str],
+        on_line: LineHandler,
+        emit: Emit,
+        *,
+        policy: ConnectionPolicy | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self._options = options
+        self._subjects = tuple(subjects)
+        self._on_line = on_line
+        self._emit = emit
+        self._policy = policy or options.policy()
+        self._clock_ns = clock_ns
+        self._nc: Client = Client()
+        self._started = False  # subscriptions confirmed: from here on, nothing is fatal
+        self._connected_once = False
+        self._closing = False
+        self._first_failure: asyncio.Future[FlylogsError] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._refused: list[str] = []
+        self.pinging = False  # a heartbeat ping is awaiting its pong
+
+    @property
+    def client(self) -> Client:
+        return self._nc
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return self._subjects
+
+    @property
+    def server(self) -> str | None:
+        url = self._nc.connected_url
+        return redact_url(url.geturl()) if url is not None else None
+
+    async def start(self, *, subscribe: bool = True) -> None:
+        """Connect and subscribe; raise AuthError or UnreachableError if the first connection fails.
+
+        With `subscribe=False` (history only) it connects and stops there.
+        """
+        loop = asyncio.get_running_loop()
+        self._first_failure = loop.create_future()
+        opts = self._options
+        # nats-py annotates the timings as int; it sleeps on them, so fractions of a second work.
+        kwargs: dict[str, Any] = {
+            "servers": list(opts.servers),
+            "name": opts.name,
+            "allow_reconnect": True,
+            "max_reconnect_attempts": -1,  # forever: a log tail must never give up by itself
+            "reconnect_time_wait": 1.0,  # first connection (--wait) only; reconnects use _choose_server
+            "reconnect_to_server_handler": self._choose_server,
+            "connect_timeout": opts.connect_timeout,
+            # The client's own pings are a backstop; flylogs' heartbeat detects stalls first.
+            "ping_interval": max(opts.stall_timeout, 1.0),
+            "max_outstanding_pings": 2,
+            "error_cb": self._error_cb,
+            "disconnected_cb": self._disconnected_cb,
+            "reconnected_cb": self._reconnected_cb,
+        }
+        if opts.password is not None:
+            kwargs["user"] = opts.user
+            kwargs["password"] = opts.password
+        connect = loop.create_task(self._nc.connect(**kwargs))
+        waiting: set[asyncio.Future[Any]] = {connect, self._first_failure}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if connect not in done:
+            connect.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await connect
+            await self.close()
+            raise self._first_failure.result()
+        connect.result()
+        self._connected_once = True
+        self._policy.connected()
+        if not subscribe:
+            return
+        for subject in self._subjects:
+            await self._nc.subscribe(
+                subject,
+                cb=self._deliver,
+                pending_msgs_limit=opts.pending_msgs_limit,
+                pending_bytes_limit=opts.pending_bytes_limit,
+            )
+        # A round trip guarantees the server has the subscriptions before we say so.
+        sent = self._clock_ns()
+        await self._nc.flush(timeout=int(opts.connect_timeout) or 1)
+        # A refused subscription comes back as an -ERR the server may send after that pong: a second
+        # round trip lets it arrive before we say "following".
+        await self._nc.flush(timeout=int(opts.connect_timeout) or 1)
+        if self._refused:
+            await self.close()
+            raise ConnectionPolicy.refused_subscription(self._refused[0])
+        self._started = True
+        self._emit(Alive(sent))
+        self._emit(Connected(self.server, self._subjects))
+        self._heartbeat = loop.create_task(self._beat())
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._heartbeat is not None:
+            # A cancellation can be lost inside flush() (asyncio.wait_for before 3.12 drops it when
+            # the pong lands at the same moment: seen under load), so the beat also watches
+            # `_closing`, and closing waits for it only briefly.
+            self._heartbeat.cancel()
+            await asyncio.wait({self._heartbeat}, timeout=2.0)
+        with contextlib.suppress(Exception):
+            await self._nc.close()
+
+    async def _deliver(self, msg: Any) -> None:
+        self._on_line(msg.subject, msg.data)
+
+    # --- liveness -----------------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        """Ping every `heartbeat` seconds: each answer is an `Alive`; silence past the policy's limit
+        abandons the path."""
+        opts, policy = self._options, self._policy
+        last_ok = time.monotonic()
+        while not self._closing:
+            await asyncio.sleep(opts.heartbeat)
+            if not self._nc.is_connected:
+                last_ok = time.monotonic()
+                continue
+            sent = self._clock_ns()
+            self.pinging = True
+            try:
+                await self._nc.flush(timeout=policy.ping_budget(last_ok, time.monotonic()))  # type: ignore[arg-type]
+            except Exception:
+                if self._nc.is_connected and policy.is_stalled(last_ok, time.monotonic()):
+                    await self._abandon_stalled()
+                    last_ok = time.monotonic()
+                continue
+            finally:
+                self.pinging = False
+            last_ok = time.monotonic()
+            self._emit(Alive(sent))
+
+    async def _abandon_stalled(self) -> None:
+        url = self._nc.connected_url
+        now = time.monotonic()
+        self._policy.abandon(url.netloc if url is not None else None, now)
+        self._policy.outage_began(now)
+        server = self.server
+        detail = (
+            f"no answer from {server} for {self._options.stall_timeout:g}s; abandoning it and reconnecting"
+        )
+        self._emit(Lost(GapReason.STALLED, server, detail))
+        await self._nc.force_reconnect()
+
+    def _choose_server(self, servers: list[Any], _info: dict[str, Any]) -> tuple[Any, float]:
+        """nats-py's reconnect hook: the policy picks among the pool (seeds and discovered)."""
+        index, delay = self._policy.choose([s.uri.netloc for s in servers], time.monotonic())
+        server = servers[index] if index is not None else None
+        if server is not None and self._started and self._policy.first_attempt_of_outage():
+            self._emit(Reconnecting(redact_url(server.uri.geturl())))
+        return server, delay
+
+    # --- callbacks: they only classify and emit; they never print --------------------------------
+
+    async def _error_cb(self, exc: Exception) -> None:
+        kind = classify(exc)
+        if not self._connected_once:
+            self._first_connect_failed(kind, exc)
+            return
+        if self._closing:
+            return
+        if kind is ErrorKind.PERMISSION:
+            if not self._started:
+                self._refused.append(describe_error(exc))  # start() turns it into an AuthError
+            else:
+                self._emit(Refused(RefusedWhat.SUBSCRIPTION, describe_error(exc), self.server))
+            return
+        if kind is ErrorKind.SLOW_CONSUMER:
+            # The client's buffer for a subscription overflowed; nats-py dropped the message.
+            self._emit(Overflow(1, None, self._clock_ns()))
+            return
+        description = describe_error(exc)
+        if self._policy.in_outage and not self._policy.say_once(description):
+            return  # one word per kind of failure per outage, not one per retry
+        if kind is ErrorKind.AUTH:
+            self._emit(Refused(RefusedWhat.CREDENTIALS, description, self.server))
+        else:
+            self._emit(Problem(description, self.server))
+
+    def _first_connect_failed(self, kind: ErrorKind, exc: Exception) -> None:
+        failure = self._first_failure
+        if failure is None or failure.done():
+            return
+        verdict = self._policy.first_connect_failed(kind, describe_error(exc))
+        if isinstance(verdict, FlylogsError):
+            failure.set_result(verdict)
+        elif verdict is not None:
+            self._emit(Problem(verdict))
+
+    async def _disconnected_cb(self) -> None:
+        if not self._started or self._closing:
+            return
+        if self._policy.outage_began(time.monotonic()):
+            self._emit(Lost(GapReason.DISCONNECTED, self.server))
+
+    async def _reconnected_cb(self) -> None:
+        # nats-py calls this after replaying the subscriptions and a round trip: they are active.
+        outage = self._policy.outage_ended(time.monotonic())
+        self._emit(Restored(self.server, outage))
+
+
+__all__ = ["ConnectOptions", "Emit", "LineHandler", "NatsSource", "classify", "describe_error"]
