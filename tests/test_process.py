@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from flylogs.demo.server import NatsServer
 from tests.helpers import CASES, log_records, ndjson, publish_when_subscribed, wait_for
 
@@ -265,3 +267,59 @@ def test_demo_chaos_restarts_the_server_and_reports_filled_gaps() -> None:
     assert b"reconnected to" in err
     logs = [(r["timestamp"], r["message"]) for r in records if r["type"] == "log"]
     assert len(set(logs)) == len(logs)  # no line twice, backfill included
+
+
+def test_json_says_the_stream_is_down_at_once_and_the_gap_the_moment_it_is_back(
+    nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With backfill on and an API that accepts connections and never answers: the status record
+    comes within 2 s of the cut, the gap record within 1 s of the stream's return, before any
+    later line, and the backfill's own record does not hold either back."""
+    import socket
+    import threading
+
+    silent_api = socket.socket()
+    silent_api.bind(("127.0.0.1", 0))
+    silent_api.listen(16)  # the kernel completes connections; nobody ever answers
+    monkeypatch.setenv("FLY_API_TOKEN", "fm2_secret")
+    proc = spawn(
+        "tail", "shop-api", "--server", nats_server.url, "--json",
+        "--api-url", f"http://127.0.0.1:{silent_api.getsockname()[1]}",
+    )  # fmt: skip
+    arrivals: list[tuple[float, dict[str, object]]] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            arrivals.append((time.monotonic(), json.loads(raw)))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        read_stderr_until(proc, b"following logs.shop-api.>")
+        cut = time.monotonic()
+        nats_server.kill()
+        wait_for(lambda: any(r.get("state") == "disconnected" for _, r in arrivals), what="the status record")
+        [down_at] = [t for t, r in arrivals if r.get("state") == "disconnected"]
+        assert down_at - cut < 2.0
+        nats_server.start()
+        wait_for(lambda: any(r["type"] == "gap" for _, r in arrivals), what="the gap record")
+        [gap_at] = [t for t, r in arrivals if r["type"] == "gap"]
+        [back_at] = [t for t, r in arrivals if r.get("state") == "connected"][1:]
+        assert gap_at - back_at < 1.0
+        publish_when_subscribed(nats_server, [(CASES[0].subject, CASES[0].payload)]).join(10)
+        wait_for(lambda: any(r["type"] == "log" for _, r in arrivals), what="the line after the resume")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        silent_api.close()
+    reader.join(10)
+    assert proc.returncode == 130, err
+    types = [r["type"] for _, r in arrivals]
+    assert types.index("gap") < types.index("log")
+    # The backfill did not finish before the end: it says so, and the gap is counted as not filled.
+    backfills = [r for _, r in arrivals if r["type"] == "backfill"]
+    assert [(b["complete"], b["source"]) for b in backfills] == [(False, "api")]
+    assert b"(1 not filled)" in err
+    assert b"fm2_secret" not in err
