@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from flylogs.errors import KeyringUnavailableError
-from flylogs.settings import StoredCredentials
+from flylogs.settings.tokens import StoredCredentials
 
 SERVICE = "flylogs"
 ENTRY = "credentials"

@@ -21,6 +21,7 @@ from typing import Any
 import keyring.backend
 import keyring.errors
 import nats
+import nats.errors
 
 from flylogs.core.events import Backfill, Notice, NoticeKind
 from flylogs.core.gaps import Gap
@@ -220,7 +221,10 @@ class Tail:
         deadline = time.monotonic() + timeout
         while not condition():
             assert not self.task.done(), f"tail ended early: {self.task}"
-            assert time.monotonic() < deadline, f"timed out waiting for {what}; notices: {self.sink.notices}"
+            assert time.monotonic() < deadline, (
+                f"timed out waiting for {what}; notices: {self.sink.notices}; "
+                f"log: {[(k, getattr(o, 'message', o)) for k, o in self.sink.log][-30:]}"
+            )
             await asyncio.sleep(0.02)
 
     async def finish(self, publisher: SeqPublisher) -> tuple[Outcome, dict[int, int]]:
@@ -299,24 +303,41 @@ class SeqPublisher:
         return dict(self.sent)
 
     async def _run(self) -> None:
+        # Its own reconnects, with a fresh client each time: under load, a nats-py client left to
+        # reconnect by itself was seen to stop publishing for good after a server restart.
         async def quiet(_exc: Exception) -> None:
             pass
 
-        options: dict[str, Any] = {"reconnect_time_wait": 0.05, **self.auth}
-        nc = await nats.connect(self.url, max_reconnect_attempts=-1, error_cb=quiet, **options)
+        nc: Any = None
         seq = 0
         started = time.monotonic()
         while not self._stop.is_set():
+            if nc is None or not nc.is_connected:
+                if nc is not None:
+                    with contextlib.suppress(Exception):
+                        await nc.close()
+                try:
+                    nc = await nats.connect(
+                        self.url, allow_reconnect=False, connect_timeout=1, error_cb=quiet, **self.auth
+                    )
+                except Exception:
+                    nc = None
+                    await asyncio.sleep(0.05)
+                    continue
             due = int((time.monotonic() - started) * self.rate)
-            while seq < due:
+            while seq < due and nc.is_connected:
                 seq += 1
                 ts = time.time_ns()
                 self.sent[seq] = ts
-                await nc.publish(SUBJECT, payload(seq, ts))
+                try:
+                    await nc.publish(SUBJECT, payload(seq, ts))
+                except Exception:  # the connection went: that line was never sent
+                    del self.sent[seq]
             await asyncio.sleep(0.005)
-        with contextlib.suppress(Exception):  # the server may be gone at the end of a fault test
-            await asyncio.wait_for(nc.flush(), 5)
-        await nc.close()
+        if nc is not None:
+            with contextlib.suppress(Exception):  # the server may be gone at the end of a fault test
+                await asyncio.wait_for(nc.flush(), 5)
+                await nc.close()
 
 
 def assert_gaps_cover(sent: dict[int, int], received: set[int], gaps: list[Gap]) -> list[int]:

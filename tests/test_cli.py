@@ -46,7 +46,7 @@ def test_version_and_help() -> None:
 
 def test_tail_help_teaches_by_example() -> None:
     out = invoke("tail", "--help").output
-    assert "flylogs tail myapp --json | jq .message" in out
+    assert "flylogs tail myapp --json | jq -r 'select(.type==\"log\") | .message'" in out
     assert "nats://[fdaa::3]:4223" in out
 
 
@@ -157,7 +157,10 @@ def test_unreachable_exits_5_and_explains_fly_networking() -> None:
         (["tail", "my.app"], "cannot hold"),
         (["tail", "--region", "i*d"], "cannot hold"),
         (["tail", "--grep", "[oops"], "not a valid regular expression"),
+        (["tail", "-H", "["], "--highlight '[' is not a valid regular expression"),
+        (["demo", "-H", "(", "--count", "1"], "--highlight '(' is not a valid regular expression"),
         (["tail", "--all", "myapp"], "--all"),
+        (["tail", "--since", "soon", "-s", "nats://127.0.0.1:1", "--stream", "LOGS"], "neither a duration"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
@@ -221,11 +224,16 @@ def test_config_show_and_path(tmp_path: Path) -> None:
     result = invoke("config", "show", "--config", str(config), env={"FLYLOGS_TOKEN": "fm2_zzz"})
     assert result.exit_code == 0
     out = result.stdout
-    assert "server  nats://10.0.0.1:4222  [config file" in out  # credentials in URLs are redacted
-    assert "org     cfg-org  [config file" in out
-    assert "token   fm2_… (macaroon, 7 characters)  [env (FLYLOGS_TOKEN)]" in out
-    assert "color   never  [config file" in out
-    assert "output  auto  [default]" in out
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in out.splitlines()}
+    assert rows["server"].startswith("nats://10.0.0.1:4222  [config file")  # credentials in URLs are redacted
+    assert rows["org"].startswith("cfg-org  [config file")
+    assert rows["token"] == "fm2_… (macaroon, 7 characters)  [env (FLYLOGS_TOKEN)]"
+    assert rows["color"].startswith("never  [config file")
+    assert rows["output"] == "auto  [default]"
+    # Every setting is shown with its origin, in one aligned table.
+    assert rows["stall-timeout"] == "15.0  [default]" and rows["since"] == "none  [not set]"
+    assert rows["api-url"] == "https://api.fly.io  [default]" and "config" in rows
+    assert len({len(line) - len(line.split(None, 1)[1]) for line in out.splitlines()}) == 1  # aligned
     assert "zzz" not in out
 
     assert invoke("config", "path").stdout.strip().endswith("flylogs/config.toml")
@@ -347,7 +355,27 @@ def test_color_by_region_and_utc_time_through_the_cli(auth_server: NatsServer) -
     from flylogs.decode import decode
     from flylogs.render.console import Styler
     from flylogs.render.styles import Colors
-    from flylogs.settings import ColorBy
+    from flylogs.settings.choices import ColorBy
 
     iad = Styler(True)(Colors(ColorBy.REGION).style(decode(CASES[0].subject, CASES[0].payload)))
     assert f"{iad.on}4d891d77b05118{iad.off}" in rows[1]
+
+
+def test_the_demo_reads_output_and_colour_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('output = "json"\ncolor = "never"\ncount = 3\n')
+    result = invoke("demo", "--rate", "200", "--seed", "1", "--config", str(config))
+    assert result.exit_code == 0, result.stderr
+    assert len(log_records(result.stdout)) == 3
+
+
+def test_settings_from_the_environment_reach_tail(nats_server: NatsServer) -> None:
+    thread = publish_when_subscribed(nats_server, [(c.subject, c.payload) for c in CASES[:4]])
+    env = {"FLYLOGS_SERVER": nats_server.url, "FLYLOGS_OUTPUT": "json", "FLYLOGS_COUNT": "2"}
+    result = invoke("tail", "--all", env=env)
+    thread.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert [r["message"] for r in log_records(result.stdout)] == [
+        "Listening on 0.0.0.0:8080",
+        "GET /health 200 1.2ms",
+    ]

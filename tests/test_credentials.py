@@ -6,7 +6,7 @@ import pytest
 
 from flylogs import credentials
 from flylogs.errors import KeyringUnavailableError
-from flylogs.settings import StoredCredentials
+from flylogs.settings.tokens import StoredCredentials
 from tests.helpers import MemoryKeyring
 
 

@@ -16,7 +16,7 @@ from flylogs.render.console import Environment
 from flylogs.render.sinks import build_sink
 from flylogs.session.driver import Driver
 from flylogs.session.plan import StopReason
-from flylogs.settings import ColorWhen, OutputMode
+from flylogs.settings.choices import ColorWhen, OutputMode
 from tests.helpers import CASES, Collect
 
 T0 = 1_800_000_000 * 10**9

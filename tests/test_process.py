@@ -310,11 +310,16 @@ def test_json_says_the_stream_is_down_at_once_and_the_gap_the_moment_it_is_back(
         publish_when_subscribed(nats_server, [(CASES[0].subject, CASES[0].payload)]).join(10)
         wait_for(lambda: any(r["type"] == "log" for _, r in arrivals), what="the line after the resume")
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
+        proc.wait(20)  # (not communicate(): the reader thread owns stdout)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
     finally:
         proc.kill()
         silent_api.close()
-    reader.join(10)
+        reader.join(10)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
     assert proc.returncode == 130, err
     types = [r["type"] for _, r in arrivals]
     assert types.index("gap") < types.index("log")

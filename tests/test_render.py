@@ -19,7 +19,7 @@ from flylogs.render.plain import PlainSink
 from flylogs.render.sinks import build_sink
 from flylogs.render.styles import INSTANCE_PALETTE, Colors, level_style
 from flylogs.render.table import TableSink
-from flylogs.settings import ColorWhen, OutputMode, TimeMode
+from flylogs.settings.choices import ColorWhen, OutputMode, TimeMode
 from tests.helpers import CASES
 
 BY_NOTE = {c.note: decode(c.subject, c.payload) for c in CASES}
@@ -313,7 +313,7 @@ def test_local_time_in_plain_text_carries_its_offset() -> None:
 
 def test_instances_of_one_app_never_share_a_colour_while_the_palette_has_room() -> None:
     from flylogs.render.styles import Colors
-    from flylogs.settings import ColorBy
+    from flylogs.settings.choices import ColorBy
 
     colors = Colors()
     instances = [f"{n:014x}" for n in range(len(INSTANCE_PALETTE))]

@@ -5,19 +5,12 @@ from pathlib import Path
 import pytest
 
 from flylogs.errors import ConfigError
-from flylogs.settings import (
-    DEFAULT_SERVER,
-    ColorWhen,
-    Flags,
-    OutputMode,
-    Source,
-    StoredCredentials,
-    app_from_fly_toml,
-    normalize_token,
-    redact_token,
-    redact_url,
-    resolve,
-)
+from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode
+from flylogs.settings.fly_toml import app_from_fly_toml
+from flylogs.settings.origin import Source
+from flylogs.settings.resolve import SETTING_FIELDS, Flags, resolve
+from flylogs.settings.spec import DEFAULT_SERVER, SPECS
+from flylogs.settings.tokens import StoredCredentials, normalize_token, redact_token, redact_url
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -152,3 +145,60 @@ def test_app_from_fly_toml(tmp_path: Path) -> None:
     assert app_from_fly_toml(tmp_path) == "restless-moon-8905"
     (tmp_path / "fly.toml").write_text("app = [broken")
     assert app_from_fly_toml(tmp_path) is None
+
+
+def test_every_row_of_the_spec_table_is_a_setting_and_the_reverse() -> None:
+    assert sorted(SETTING_FIELDS) == sorted(spec.name for spec in SPECS)
+    assert len({spec.flag for spec in SPECS}) == len(SPECS)
+
+
+def test_every_setting_resolves_from_each_place_with_its_origin(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        'time = "utc"\ncolor-by = "region"\nstall-timeout = 4\nwait = true\nbackfill = false\n'
+        'since = "2h"\ncount = 7\napi_url = "http://old.spelling"\n'
+    )
+    s = resolve(Flags(config=config), {}, tmp_path)
+    assert (s.time, s.color_by, s.stall_timeout, s.wait, s.backfill, s.since, s.count) == (
+        TimeMode.UTC, ColorBy.REGION, 4, True, False, "2h", 7,
+    )  # fmt: skip
+    assert s.api_url == "http://old.spelling"  # the key of earlier releases is still read
+    assert all(s.origins[name].source is Source.CONFIG for name in ("time", "wait", "count", "api_url"))
+
+    env = {
+        "FLYLOGS_TIME": "relative",
+        "FLYLOGS_WAIT": "no",
+        "FLYLOGS_STALL_TIMEOUT": "2.5",
+        "FLYLOGS_COUNT": "3",
+    }
+    s = resolve(Flags(config=config), env, tmp_path)
+    assert (s.time, s.wait, s.stall_timeout, s.count) == (TimeMode.RELATIVE, False, 2.5, 3)
+    assert str(s.origins["wait"]) == "env (FLYLOGS_WAIT)"
+
+    s = resolve(Flags(config=config, time=TimeMode.NONE, wait=True, count=1, backfill=True), env, tmp_path)
+    assert (s.time, s.wait, s.count, s.backfill) == (TimeMode.NONE, True, 1, True)
+    assert str(s.origins["backfill"]) == "flag (--backfill)"
+
+    s = resolve(Flags(), {}, tmp_path)
+    assert (s.time, s.color_by, s.stall_timeout, s.wait, s.backfill, s.since, s.count) == (
+        None, ColorBy.INSTANCE, 15.0, False, True, None, None,
+    )  # fmt: skip
+    assert s.origins["stall_timeout"].source is Source.DEFAULT and s.origins["since"].source is Source.NONE
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FLYLOGS_SERVER": " , "}, "names no server"),
+        ({"FLYLOGS_WAIT": "maybe"}, "not true or false"),
+        ({"FLYLOGS_STALL_TIMEOUT": "soon"}, "not valid"),
+        ({"FLYLOGS_STALL_TIMEOUT": "0.5"}, "below 1"),
+        ({"FLYLOGS_OUTPUT": "yaml"}, "not valid"),
+    ],
+)
+def test_invalid_environment_values_name_the_variable(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        resolve(Flags(), env, tmp_path)
+    assert next(iter(env)) in info.value.message and info.value.hint

@@ -18,7 +18,7 @@ from typing import BinaryIO, TextIO
 from rich.color import ColorSystem
 from rich.style import Style
 
-from flylogs.settings import ColorWhen
+from flylogs.settings.choices import ColorWhen
 
 
 @dataclass

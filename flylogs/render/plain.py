@@ -20,7 +20,7 @@ from flylogs.render.console import Codes, Styler
 from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
-from flylogs.settings import ColorBy, TimeMode
+from flylogs.settings.choices import ColorBy, TimeMode
 
 
 def _unchanged(text: str) -> str:

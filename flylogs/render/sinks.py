@@ -11,7 +11,7 @@ from flylogs.render.jsonl import JsonSink, RawSink
 from flylogs.render.output import Writable
 from flylogs.render.plain import PlainSink
 from flylogs.render.table import TableSink
-from flylogs.settings import ColorBy, ColorWhen, OutputMode, TimeMode
+from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode
 
 Sink = TableSink | PlainSink | JsonSink | RawSink
 

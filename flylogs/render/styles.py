@@ -8,7 +8,7 @@ from __future__ import annotations
 import zlib
 
 from flylogs.model import LogEvent, level_rank
-from flylogs.settings import ColorBy
+from flylogs.settings.choices import ColorBy
 
 # Red and yellow mean error and warning; no instance may wear them.
 INSTANCE_PALETTE: tuple[str, ...] = (

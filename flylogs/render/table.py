@@ -24,7 +24,7 @@ from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
 from flylogs.render.status_line import StatusLine
-from flylogs.settings import ColorBy, TimeMode
+from flylogs.settings.choices import ColorBy, TimeMode
 
 TIME_W = 12
 REGION_W = 3

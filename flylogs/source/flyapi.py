@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flylogs.core.backoff import backoff_delay
-from flylogs.settings import MACAROON_PREFIXES
+from flylogs.settings.tokens import MACAROON_PREFIXES
 from flylogs.timestamps import parse_rfc3339
 
 DEFAULT_API_URL = "https://api.fly.io"

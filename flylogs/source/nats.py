@@ -36,7 +36,7 @@ from flylogs.core.events import (
 from flylogs.core.gaps import GapReason
 from flylogs.core.policy import ConnectionPolicy, ErrorKind
 from flylogs.errors import FlylogsError
-from flylogs.settings import redact_url
+from flylogs.settings.tokens import redact_url
 
 LineHandler = Callable[[str, bytes], None]
 Emit = Callable[[Event], None]

@@ -1,0 +1,43 @@
+"""`flylogs config show|path`: the effective settings, each with its origin, from the spec table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from flylogs.cli.app import config_app
+from flylogs.cli.boundary import Boundary
+from flylogs.cli.options import CONFIG, ConfigOpt, TailOptions, command, settings_params
+from flylogs.settings.spec import SPECS
+
+
+def label(name: str) -> str:
+    """A setting's name in `config show`: its key in the config file (the token's own name)."""
+    spec = next(s for s in SPECS if s.name == name)
+    return spec.key if spec.in_config else spec.name
+
+
+@command(config_app, "show", (*settings_params(*(s.name for s in SPECS)), CONFIG))
+def config_show(options: TailOptions) -> None:
+    """The effective settings and where each came from: flag, env, config file, keyring, flyctl, default."""
+    with Boundary() as boundary:
+        settings = boundary.settings(options.flags)
+        path = settings.config_path
+        rows = [(label(s.name), settings.shown(s.name), settings.origins[s.name]) for s in SPECS]
+        rows.append(
+            ("config", str(path) + ("" if path.exists() else " (absent)"), settings.origins["config"])
+        )
+        width = max(len(key) for key, _, _ in rows)
+        for key, value, origin in rows:
+            typer.echo(boundary.redact(f"{key:<{width}} {value}  [{origin}]"))
+
+
+@config_app.command("path")
+def config_path(config: ConfigOpt = None) -> None:
+    """Print the config file's path (it may not exist yet)."""
+    from flylogs.settings.config_file import config_file_path
+
+    path, _origin = config_file_path(config, os.environ, Path.home())
+    typer.echo(str(path))

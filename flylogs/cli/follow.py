@@ -1,0 +1,91 @@
+"""Running one tail session to its end, for `tail` and `demo`: sink, notices, the session, the summary.
+
+Must not: resolve settings or build the plan (the commands do), or start a loop but through the
+boundary's `run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, NoReturn
+
+import typer
+
+from flylogs.cli.boundary import Boundary, silence_stdout
+from flylogs.cli.options import Filters
+from flylogs.cli.summary import closing
+from flylogs.session.plan import Outcome, StopReason, TailPlan
+from flylogs.settings.resolve import Settings
+
+Companion = Callable[[asyncio.Event], Coroutine[Any, Any, object]]
+
+
+def follow(
+    boundary: Boundary,
+    plan: TailPlan,
+    settings: Settings,
+    filters: Filters,
+    *,
+    apps: Sequence[str],
+    notes: Sequence[str] = (),
+    fail_on_gap: bool = False,
+    before: Callable[[], Coroutine[Any, Any, object]] | None = None,
+    beside: Companion | None = None,
+) -> NoReturn:
+    """Follow `plan` until it ends, say how it went, and exit with its code. `before`: a coroutine to
+    await first (on the same loop); `beside`: a task that runs alongside until the session ends."""
+    from flylogs.filters import compile_patterns
+    from flylogs.render.console import Environment, Styler
+    from flylogs.render.notices import NoticeWriter
+    from flylogs.render.output import open_output
+    from flylogs.render.sinks import build_sink
+    from flylogs.session.run import run_tail
+
+    env = Environment.from_process()
+    highlight = compile_patterns(
+        [*filters.grep, *filters.highlight], filters.ignore_case, "--grep/--highlight"
+    )
+    out = open_output(env.stdout)
+    sink = build_sink(
+        settings.output,
+        env,
+        settings.color,
+        apps=apps,
+        highlight=highlight,
+        out=out,
+        time_mode=settings.time,
+        color_by=settings.color_by,
+    )
+    notices = NoticeWriter(
+        env.stderr, Styler(env.use_color(settings.color, stream_isatty=env.stderr_isatty), env.color_system())
+    )
+    for note in notes:
+        notices.line(f"flylogs: {note}")
+
+    async def session(stop: asyncio.Future[StopReason]) -> Outcome:
+        if before is not None:
+            await before()
+        done = asyncio.Event()
+        companion = asyncio.create_task(beside(done)) if beside is not None else None
+        try:
+            return await run_tail(plan, sink, notices, stop, backlog=out)
+        finally:
+            done.set()
+            if companion is not None:
+                await companion
+
+    outcome: Outcome | None = None
+    try:
+        outcome = boundary.run(session)
+    finally:
+        # Rendered lines are delivered in full when the session ended by itself (--count); after a
+        # signal or an error, a reader that is not reading gets two seconds, not forever.
+        ended_by_itself = outcome is not None and outcome.reason is StopReason.COUNT
+        out.close(timeout=None if ended_by_itself else 2.0)
+    text, code = closing(outcome, fail_on_gap)
+    if outcome.reason is StopReason.PIPE_CLOSED:
+        silence_stdout()
+    if text:
+        notices.line(text)
+    raise typer.Exit(code)

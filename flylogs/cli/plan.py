@@ -1,0 +1,102 @@
+"""From what was asked to what to do: the apps to follow, the subjects, the filter, the history.
+
+Pure but for reading `./fly.toml` (its directory is passed in); the clock's reading arrives as
+`now_ns`. Raises UsageError for combinations that cannot work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flylogs.cli.options import Filters, Selection, TailOptions
+from flylogs.errors import UsageError
+from flylogs.filters import build_filter, compile_patterns
+from flylogs.session.plan import TailPlan
+from flylogs.settings.fly_toml import app_from_fly_toml
+from flylogs.settings.resolve import Settings
+from flylogs.source.flyapi import ApiSpec
+from flylogs.source.nats import ConnectOptions
+from flylogs.subjects import plan_subjects
+from flylogs.timestamps import parse_since
+
+NO_HISTORY_HINT = (
+    "name the app(s) and have a token (Fly's HTTP logs API), or name a JetStream stream "
+    "that stores the log subjects with --stream (Fly's NATS stream itself keeps no history)"
+)
+
+
+def followed_apps(selection: Selection, cwd: Path | None) -> tuple[tuple[str, ...], str | None]:
+    """The apps to follow and, when guessed from ./fly.toml, a note saying so."""
+    if selection.all_apps:
+        if selection.apps:
+            raise UsageError(
+                "--all follows every app; it cannot be combined with app names", "drop --all or the names"
+            )
+        return (), None
+    if selection.apps or cwd is None:
+        return selection.apps, None
+    guessed = app_from_fly_toml(cwd)
+    if guessed:
+        return (guessed,), f"following {guessed} (from ./fly.toml); use --all for every app"
+    return (), None
+
+
+def since_ns(since: str | None, follow: bool, has_history: bool, now_ns: int) -> int | None:
+    """`--since` (or the last hour, with `--no-follow`) as epoch ns; None: no history at start."""
+    wanted = since if since is not None or follow else "1h"
+    if wanted is None:
+        return None
+    if not has_history:
+        raise UsageError("--since and --no-follow need a history source", hint=NO_HISTORY_HINT)
+    value = parse_since(wanted, now_ns)
+    if value is None:
+        raise UsageError(
+            f"--since {wanted!r} is neither a duration nor a time",
+            hint="use a duration (90s, 10m, 2h, 1h30m, 7d) or a time such as 2026-11-20T09:00:00Z",
+        )
+    return value
+
+
+def tail_plan(
+    options: TailOptions,
+    settings: Settings,
+    connect: ConnectOptions,
+    apps: tuple[str, ...],
+    *,
+    stream: str | None,
+    api: ApiSpec | None,
+    now_ns: int,
+) -> TailPlan:
+    selection, filters = options.selection, options.filters
+    check_patterns(filters)
+    subjects = plan_subjects(list(apps), list(selection.regions), list(selection.instances))
+    keep = build_filter(
+        grep=list(filters.grep),
+        exclude=list(filters.exclude),
+        ignore_case=filters.ignore_case,
+        level=filters.level.value if filters.level else None,
+        apps=list(apps) if subjects.filter_apps else [],
+        regions=list(selection.regions) if subjects.filter_regions else [],
+        instances=list(selection.instances) if subjects.filter_instances else [],
+        fields=list(filters.fields),
+    )
+    around = (filters.before, filters.after)
+    if any(around) and not filters.grep:
+        raise UsageError("-A, -B and -C show lines around --grep matches", hint="add --grep REGEX")
+    return TailPlan(
+        connect=connect,
+        subjects=subjects.subjects,
+        keep=keep,
+        count=settings.count,
+        context=around if any(around) else None,
+        history_stream=stream,
+        api=api,
+        since_ns=since_ns(settings.since, options.follow, stream is not None or api is not None, now_ns),
+        follow=options.follow,
+    )
+
+
+def check_patterns(filters: Filters) -> None:
+    """Every regex compiles (a bad one is a usage error naming its flag, before anything connects)."""
+    compile_patterns(filters.highlight, filters.ignore_case, "--highlight")
+    compile_patterns(filters.grep, filters.ignore_case, "--grep")

@@ -1,0 +1,70 @@
+"""`flylogs tail`: follow the stream with the resolved settings."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from flylogs.cli.app import app
+from flylogs.cli.boundary import Boundary
+from flylogs.cli.options import (
+    ALL_APPS,
+    CONFIG,
+    CONNECTION_SETTINGS,
+    FAIL_ON_GAP,
+    JSON,
+    NO_FOLLOW,
+    OUTPUT_SETTINGS,
+    SELECTION,
+    TailOptions,
+    command,
+    settings_params,
+)
+
+PARAMS = (
+    *SELECTION,
+    ALL_APPS,
+    *settings_params(*OUTPUT_SETTINGS),
+    JSON,
+    FAIL_ON_GAP,
+    *settings_params(*CONNECTION_SETTINGS),
+    CONFIG,
+    NO_FOLLOW,
+)
+
+
+@command(app, "tail", PARAMS)
+def tail(options: TailOptions) -> None:
+    """Follow logs live: reconnect by itself, forever, and report every gap.
+
+    \b
+    Examples:
+      flylogs tail myapp
+      flylogs tail --region iad --grep ERROR
+      flylogs tail myapp --json | jq -r 'select(.type=="log") | .message'
+      flylogs tail -a api -a worker --level warn --count 100 --output plain
+    """
+    from flylogs.cli.follow import follow
+    from flylogs.cli.plan import followed_apps, tail_plan
+    from flylogs.source.flyapi import ApiSpec
+    from flylogs.source.nats import ConnectOptions
+
+    with Boundary() as boundary:
+        settings = boundary.settings(options.flags)
+        apps, note = followed_apps(options.selection, Path.cwd())
+        stream = settings.stream
+        api = None
+        if settings.backfill and not stream and settings.token and apps:
+            api = ApiSpec(apps, settings.token, settings.api_url)
+        connect = ConnectOptions(
+            settings.servers,
+            settings.org,
+            settings.token,
+            settings.wait,
+            stall_timeout=settings.stall_timeout,
+        )
+        plan = tail_plan(options, settings, connect, apps, stream=stream, api=api, now_ns=time.time_ns())
+        follow(
+            boundary, plan, settings, options.filters, apps=apps, notes=[note] if note else [],
+            fail_on_gap=options.fail_on_gap,
+        )  # fmt: skip

@@ -1,0 +1,39 @@
+"""The closed sets of values settings take (`--output`, `--color`, `--time`, `--color-by`).
+
+Plain enums, importable by any layer (the render package reads them) without the resolution machinery.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OutputMode(StrEnum):
+    AUTO = "auto"
+    TABLE = "table"
+    PLAIN = "plain"
+    JSON = "json"
+    RAW = "raw"
+
+
+class ColorWhen(StrEnum):
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+class TimeMode(StrEnum):
+    """`--time`: how the time column reads."""
+
+    LOCAL = "local"
+    UTC = "utc"
+    RELATIVE = "relative"
+    NONE = "none"
+
+
+class ColorBy(StrEnum):
+    """`--color-by`: what gives a line's instance column its colour."""
+
+    INSTANCE = "instance"
+    APP = "app"
+    REGION = "region"

@@ -1,0 +1,26 @@
+"""Where a setting's value came from, for `flylogs config show` and `flylogs auth status`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    FLAG = "flag"
+    ENV = "env"
+    CONFIG = "config file"
+    KEYRING = "keyring"
+    FLYCTL = "flyctl config"
+    FLY_TOML = "fly.toml"
+    DEFAULT = "default"
+    NONE = "not set"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    source: Source
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.detail})" if self.detail else str(self.source)

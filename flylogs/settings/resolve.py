@@ -1,0 +1,142 @@
+"""Resolution: every setting's value, once, with where it came from.
+
+Precedence, for every row of the spec table: flag > environment > config file > default; the token
+also looks in the keyring and then flyctl's config (never the config file), and the org takes the
+keyring's when the token came from there. Must not: print, exit, or read the process environment
+itself (it arrives as a mapping); the keyring arrives as a lookup function, consulted only when needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode
+from flylogs.settings.config_file import config_file_path, load_config
+from flylogs.settings.origin import Origin, Source
+from flylogs.settings.spec import BY_NAME, SPECS, Setting
+from flylogs.settings.tokens import (
+    StoredCredentials,
+    flyctl_config_path,
+    normalize_token,
+    read_flyctl_token,
+    redact_token,
+)
+
+
+class Flags:
+    """The command-line values that take part in resolution, by setting name (None: not given)."""
+
+    __slots__ = ("config", "values")
+
+    def __init__(self, config: Path | None = None, **values: Any) -> None:
+        unknown = set(values) - set(BY_NAME)
+        if unknown:
+            raise TypeError(f"not settings: {sorted(unknown)}")
+        self.config = config
+        self.values = {k: v for k, v in values.items() if v is not None and v != ()}
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k == "token" else v) for k, v in self.values.items()}
+        return f"Flags(config={self.config!r}, {shown})"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """One field per row of the spec table (a test holds them together), plus where each came from."""
+
+    servers: tuple[str, ...]
+    org: str
+    token: str | None = field(repr=False)
+    output: OutputMode
+    color: ColorWhen
+    time: TimeMode | None
+    color_by: ColorBy
+    count: int | None
+    stall_timeout: float
+    wait: bool
+    api_url: str
+    stream: str | None
+    backfill: bool
+    since: str | None
+    config_path: Path
+    origins: Mapping[str, Origin]
+
+    def token_summary(self) -> str:
+        return redact_token(self.token)
+
+    def shown(self, name: str) -> str:
+        """A setting's value as `config show` prints it (the token redacted)."""
+        from flylogs.settings.tokens import redact_url
+
+        if name == "token":
+            return self.token_summary()
+        value = getattr(self, name)
+        if name == "servers":
+            return ", ".join(redact_url(s) for s in value)
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(getattr(value, "value", value))
+
+
+SETTING_FIELDS = tuple(f.name for f in fields(Settings) if f.name not in ("config_path", "origins"))
+
+
+def _pick(spec: Setting, flags: Flags, env: Mapping[str, str], config: Mapping[str, Any], path: Path) -> Any:
+    """flag > environment > config file; (None, NONE) when none of them sets it."""
+    if spec.name in flags.values:
+        return flags.values[spec.name], Origin(Source.FLAG, spec.flag.split("/")[0])
+    for name in spec.env:
+        if env.get(name):
+            return spec.from_env(name, env[name]), Origin(Source.ENV, name)
+    if spec.name in config:
+        return config[spec.name], Origin(Source.CONFIG, str(path))
+    return None, Origin(Source.NONE)
+
+
+def resolve(
+    flags: Flags,
+    env: Mapping[str, str],
+    home: Path,
+    keyring_lookup: Callable[[], StoredCredentials | None] = lambda: None,
+) -> Settings:
+    """Resolve every setting once. Raises ConfigError for an invalid config file or variable."""
+    origins: dict[str, Origin] = {}
+    config_path, origins["config"] = config_file_path(flags.config, env, home)
+    config = load_config(config_path, required=origins["config"].source is not Source.DEFAULT)
+
+    # The keyring holds both token and org, and is only consulted when needed: it may be slow.
+    stored: list[StoredCredentials | None] = []
+
+    def keyring() -> StoredCredentials | None:
+        if not stored:
+            stored.append(keyring_lookup())
+        return stored[0]
+
+    values: dict[str, Any] = {}
+    for spec in sorted(SPECS, key=lambda s: s.name != "token"):  # the org may follow the token
+        value, origin = _pick(spec, flags, env, config, config_path)
+        if value is None and spec.name == "token":
+            creds = keyring()
+            if creds is not None:
+                value, origin = creds.token, Origin(Source.KEYRING)
+            else:
+                path = flyctl_config_path(env, home)
+                value = read_flyctl_token(path)
+                origin = Origin(Source.FLYCTL, str(path)) if value else Origin(Source.NONE)
+        elif value is None and spec.name == "org" and origins["token"].source is Source.KEYRING:
+            creds = keyring()
+            if creds is not None:
+                value, origin = creds.org, Origin(Source.KEYRING)
+        if value is None and spec.default is not None:
+            value, origin = spec.default, Origin(Source.DEFAULT)
+        if spec.name == "token":
+            value = normalize_token(value)
+        values[spec.name], origins[spec.name] = value, origin
+    # `server` is the config file's and the flag's name for `servers`.
+    origins["server"] = origins["servers"]
+    return Settings(**values, config_path=config_path, origins=origins)
