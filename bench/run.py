@@ -123,6 +123,8 @@ def measure(server: NatsServer, variant: str, count: int, workdir: Path) -> Run:
         lines = int(data.strip() or 0)
     elif variant == "table":
         lines = len(_TABLE_ROW.findall(data))
+    elif variant == "json":
+        lines = data.count(b'{"type":"log"')  # not the status record
     else:
         lines = data.count(b"\n")
     wait_for(lambda: server.subscription_count() == 0, 30, "the subscriber to leave")
@@ -142,7 +144,10 @@ def latency(server: NatsServer, rate: float, seconds: float) -> tuple[float, flo
         assert proc.stdout is not None
         for line in proc.stdout:
             arrived = time.time_ns()
-            stamp = parse_rfc3339(json.loads(line)["timestamp"])
+            record = json.loads(line)
+            if record["type"] != "log":  # the status record at the start
+                continue
+            stamp = parse_rfc3339(record["timestamp"])
             if stamp is not None:
                 delays.append((arrived - stamp) / 1e6)
 

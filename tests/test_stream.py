@@ -213,3 +213,36 @@ async def test_the_header_comes_before_any_line_even_when_lines_pour_in_at_start
         publisher.stop()
     assert outcome.reason is StopReason.COUNT
     assert sink.events_before_header == 0
+
+
+@pytest.mark.parametrize("direct", [True, False])
+async def test_the_direct_client_delivers_what_nats_py_delivers(
+    nats_server: NatsServer, direct: bool
+) -> None:
+    """The hot path's shortcut past nats-py's Msg and queue gives the same lines as nats-py's own
+    path: the same subjects and payloads, every one, a message with headers included."""
+    from tests.helpers import CASES
+
+    got: list[tuple[str, bytes]] = []
+    events: list[Event] = []
+    source = NatsSource(
+        ConnectOptions((nats_server.url,)),
+        ["logs.>"],
+        lambda subject, data: got.append((subject, data)),
+        events.append,
+        direct=direct,
+    )
+    await source.start()
+    sent = [(c.subject, c.payload) for c in CASES]
+    nc = await nats.connect(nats_server.url)
+    for subject, payload in sent:
+        await nc.publish(subject, payload)
+    await nc.publish("logs.api.iad.hdr1", b'{"message":"with headers"}', headers={"X-Test": "1"})
+    await nc.flush()
+    await nc.close()
+    deadline = time.monotonic() + 10
+    while len(got) < len(sent) + 1:
+        assert time.monotonic() < deadline, got
+        await asyncio.sleep(0.01)
+    await source.close()
+    assert got == [*sent, ("logs.api.iad.hdr1", b'{"message":"with headers"}')]

@@ -71,6 +71,9 @@ class TailCore:
         # Every gap reported, in its latest form (a backfill's outcome replaces the first report).
         self._gaps: dict[tuple[int, int, GapReason], Gap] = {}
         self._seam = Seam(remember=history is not None)
+        # For the hot path, plain attributes rather than properties of the seam.
+        self._holding = True
+        self._remember = self._seam.remember if history is not None else None
         # With context lines, --grep picks the matches and everything else decides what may show.
         self._context = Context(*context) if context else None
         self._grep = keep.grep if context else ()
@@ -108,13 +111,12 @@ class TailCore:
         keep = self._keep
         if keep is not None and not keep(event):
             return None
-        seam = self._seam
-        if seam.holding:
-            if not seam.hold(event):
+        if self._holding:
+            if not self._seam.hold(event):
                 self.drop(event, 0)
             return None
-        if seam.recent is not None:
-            seam.remember(event)
+        if self._remember is not None:
+            self._remember(event)
         return event
 
     def undecoded(self) -> None:
@@ -166,6 +168,7 @@ class TailCore:
         if isinstance(event, HistoryRead):
             return self._show_all(self._seam.prepare(event.messages, self._keep), recovered=False)
         if isinstance(event, Started):
+            self._holding = False
             return self._show_all(self._seam.release(), recovered=False)
         if isinstance(event, Backfilled):
             return self._backfilled(event)
@@ -178,7 +181,7 @@ class TailCore:
             self.malformed += 1
         if self._keep is not None and not self._keep(decoded):
             return []
-        if self._seam.holding:
+        if self._holding:
             if not self._seam.hold(decoded):
                 self.drop(decoded, event.received_ns or now_ns)
             return []

@@ -55,6 +55,7 @@ class Driver:
         self._count = count
         self._backlog = backlog
         self._pressure = Backpressure(backlog) if backlog is not None else None
+        self._dropping = False  # (the pressure's own flag, mirrored: read for every line)
         self._clock_ns = clock_ns
         self._stopped = False
         self._reason: StopReason | None = None
@@ -132,13 +133,10 @@ class Driver:
             # Flush once the burst in hand is written: per-line latency without a syscall per line.
             asyncio.get_running_loop().call_soon(self.flush)
 
-    @property
-    def _dropping(self) -> bool:
-        return self._pressure is not None and self._pressure.dropping
-
     def _drop(self) -> bool:
         assert self._pressure is not None
         verdict = self._pressure.overloaded()
+        self._dropping = self._pressure.dropping
         if verdict is None:
             self._notices.notice(Notice(NoticeKind.ERROR, OVERLOADED))
             return True
@@ -205,6 +203,7 @@ class Driver:
             self.stop(StopReason.PIPE_CLOSED)
             return
         if self._pressure is not None and self._pressure.caught_up():
+            self._dropping = False
             self.flush()
 
     def progress(self) -> None:

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from nats.aio.client import Client
-from nats.errors import AuthorizationError, SlowConsumerError, UnexpectedEOF
 
 from flylogs.core.events import (
     Alive,
@@ -37,65 +34,16 @@ from flylogs.core.gaps import GapReason
 from flylogs.core.policy import ConnectionPolicy, ErrorKind
 from flylogs.errors import FlylogsError
 from flylogs.settings.tokens import redact_url
+from flylogs.source.nats_client import (
+    DIRECT,
+    ConnectOptions,
+    DirectClient,
+    LineHandler,
+    classify,
+    describe_error,
+)
 
-LineHandler = Callable[[str, bytes], None]
 Emit = Callable[[Event], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectOptions:
-    servers: tuple[str, ...]
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    # Keep retrying the first connection instead of failing (`--wait`).
-    wait: bool = False
-    connect_timeout: float = 5.0
-    # A connection that answers no ping for this long is abandoned (`--stall-timeout`): a half-open
-    # path (a dead WireGuard peer) otherwise looks alive for minutes.
-    stall_timeout: float = 15.0
-    # How often flylogs pings: also how precisely a gap's start is known.
-    heartbeat: float = 1.0
-    # Per-subscription buffer in the client; past it, messages are dropped and counted.
-    pending_msgs_limit: int = 65_536
-    pending_bytes_limit: int = 64 * 1024 * 1024
-    name: str = "flylogs"
-
-    def policy(self) -> ConnectionPolicy:
-        return ConnectionPolicy(
-            [redact_url(s) for s in self.servers], wait=self.wait, stall_timeout=self.stall_timeout
-        )
-
-
-def classify(exc: BaseException) -> ErrorKind:
-    """What a nats-py error means (it reports refused credentials as several exception types)."""
-    if isinstance(exc, AuthorizationError):
-        return ErrorKind.AUTH
-    text = str(exc).lower()
-    if "authorization violation" in text or "authentication" in text:
-        return ErrorKind.AUTH
-    if "permissions violation" in text:
-        return ErrorKind.PERMISSION
-    if isinstance(exc, SlowConsumerError):
-        return ErrorKind.SLOW_CONSUMER
-    return ErrorKind.OTHER
-
-
-def describe_error(exc: BaseException) -> str:
-    """A short, token-free description of a client or socket error."""
-    if classify(exc) is ErrorKind.AUTH:
-        return "authorization violation (credentials refused)"
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return "timed out"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, UnexpectedEOF):
-        return "the server closed the connection"
-    if isinstance(exc, OSError) and exc.errno:
-        return os.strerror(exc.errno).lower()  # asyncio's own text repeats the address: say why
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    text = str(exc) or type(exc).__name__
-    return text.removeprefix("nats: ")
 
 
 class NatsSource:
@@ -110,6 +58,7 @@ class NatsSource:
         *,
         policy: ConnectionPolicy | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        direct: bool = DIRECT,
     ) -> None:
         self._options = options
         self._subjects = tuple(subjects)
@@ -117,7 +66,7 @@ class NatsSource:
         self._emit = emit
         self._policy = policy or options.policy()
         self._clock_ns = clock_ns
-        self._nc: Client = Client()
+        self._nc: Client = DirectClient() if direct else Client()
         self._started = False  # subscriptions confirmed: from here on, nothing is fatal
         self._connected_once = False
         self._closing = False
@@ -181,12 +130,14 @@ class NatsSource:
         if not subscribe:
             return
         for subject in self._subjects:
-            await self._nc.subscribe(
+            sub = await self._nc.subscribe(
                 subject,
                 cb=self._deliver,
                 pending_msgs_limit=opts.pending_msgs_limit,
                 pending_bytes_limit=opts.pending_bytes_limit,
             )
+            if isinstance(self._nc, DirectClient):
+                self._nc.direct[sub._id] = self._on_line
         # A round trip guarantees the server has the subscriptions before we say so.
         sent = self._clock_ns()
         await self._nc.flush(timeout=int(opts.connect_timeout) or 1)

@@ -1,0 +1,114 @@
+"""nats-py, as the tail uses it: connection options, what its errors mean, and the direct client.
+
+Part of the NATS adapter (`source/nats.py` drives it). Must not: print or decide what to do about
+an error (the connection policy does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nats.aio.client import Client
+from nats.errors import AuthorizationError, SlowConsumerError, UnexpectedEOF
+
+from flylogs.core.policy import ConnectionPolicy, ErrorKind
+from flylogs.settings.tokens import redact_url
+
+LineHandler = Callable[[str, bytes], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOptions:
+    servers: tuple[str, ...]
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    # Keep retrying the first connection instead of failing (`--wait`).
+    wait: bool = False
+    connect_timeout: float = 5.0
+    # A connection that answers no ping for this long is abandoned (`--stall-timeout`): a half-open
+    # path (a dead WireGuard peer) otherwise looks alive for minutes.
+    stall_timeout: float = 15.0
+    # How often flylogs pings: also how precisely a gap's start is known.
+    heartbeat: float = 1.0
+    # Per-subscription buffer in the client, for messages that take nats-py's own path (the direct
+    # client hands the rest over at once); past it, messages are dropped and counted.
+    pending_msgs_limit: int = 65_536
+    pending_bytes_limit: int = 64 * 1024 * 1024
+    name: str = "flylogs"
+
+    def policy(self) -> ConnectionPolicy:
+        return ConnectionPolicy(
+            [redact_url(s) for s in self.servers], wait=self.wait, stall_timeout=self.stall_timeout
+        )
+
+
+def classify(exc: BaseException) -> ErrorKind:
+    """What a nats-py error means (it reports refused credentials as several exception types)."""
+    if isinstance(exc, AuthorizationError):
+        return ErrorKind.AUTH
+    text = str(exc).lower()
+    if "authorization violation" in text or "authentication" in text:
+        return ErrorKind.AUTH
+    if "permissions violation" in text:
+        return ErrorKind.PERMISSION
+    if isinstance(exc, SlowConsumerError):
+        return ErrorKind.SLOW_CONSUMER
+    return ErrorKind.OTHER
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short, token-free description of a client or socket error."""
+    if classify(exc) is ErrorKind.AUTH:
+        return "authorization violation (credentials refused)"
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, UnexpectedEOF):
+        return "the server closed the connection"
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno).lower()  # asyncio's own text repeats the address: say why
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc) or type(exc).__name__
+    return text.removeprefix("nats: ")
+
+
+class DirectClient(Client):
+    """nats-py's client with one shortcut, for the hot path: a message on one of the tail's own
+    subscriptions goes straight to its line handler from the reading task, instead of through a Msg
+    object, the subscription's queue and task, and a coroutine per message (about half of what
+    nats-py spends on a message). Messages then arrive in the order the server sent them, across
+    subscriptions too. A slow handler backs up the socket, so the server, not the client, cuts a
+    consumer that cannot keep up: a disconnection and a gap like any other. Anything unusual (a
+    message with headers, a subscription not registered here) takes nats-py's own path.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.direct: dict[int, LineHandler] = {}
+
+    async def _process_msg(self, sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes) -> None:
+        handler = self.direct.get(sid)
+        if handler is None or headers:
+            await super()._process_msg(sid, subject, reply, data, headers)
+            return
+        stats = self.stats
+        stats["in_msgs"] += 1
+        stats["in_bytes"] += len(data)
+        # A subject is untrusted bytes: one that is not UTF-8 must not stop the reader.
+        handler(subject.decode("utf-8", "replace"), data)
+
+
+def _direct_fits() -> bool:
+    """The shortcut rests on nats-py's internal `_process_msg(sid, subject, reply, data, headers)`:
+    with any other shape (a future release), the plain client is used."""
+    params = list(inspect.signature(Client._process_msg).parameters)
+    return params == ["self", "sid", "subject", "reply", "data", "headers"]
+
+
+DIRECT = _direct_fits()
