@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from datetime import UTC
 
@@ -133,8 +134,32 @@ def test_level_and_instance_colours() -> None:
     assert level_style("error") == "bold red"
     assert level_style("notice") == "magenta"
     assert not any("red" in c or "yellow" in c for c in INSTANCE_PALETTE)
-    line = LogEvent("s", b"", "m", app="api", instance="4d891d77b05118")
-    assert Colors().style(line) == Colors().style(line)  # the same colour in every run
+
+
+def test_an_instance_keeps_its_colour_from_run_to_run() -> None:
+    """Processes with different hash seeds (Python's own hash() differs between them) agree."""
+    import subprocess
+    import sys
+
+    script = (
+        "from flylogs.model import LogEvent\nfrom flylogs.render.styles import Colors\n"
+        "c = Colors()\n"
+        "import json\nprint(json.dumps([c.style(LogEvent('s', b'', 'm', app='api', instance=i)) for i in "
+        "('4d891d77b05118', '3d8d9e3fe46789', 'e7843ed2f21908')]))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(runs) == 1
+    [colours] = runs
+    assert all(c in INSTANCE_PALETTE for c in json.loads(colours))
 
 
 def test_json_records_follow_the_documented_schema() -> None:
@@ -312,7 +337,6 @@ def test_local_time_in_plain_text_carries_its_offset() -> None:
 
 
 def test_instances_of_one_app_never_share_a_colour_while_the_palette_has_room() -> None:
-    from flylogs.render.styles import Colors
     from flylogs.settings.choices import ColorBy
 
     colors = Colors()
