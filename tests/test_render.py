@@ -228,18 +228,21 @@ def test_colour_decision(when: ColorWhen, isatty: bool, env: dict[str, str], exp
     assert Environment.in_memory(isatty=isatty, env=env).use_color(when) is expected
 
 
-def test_table_status_line_stays_under_the_rows_and_says_each_change_at_once() -> None:
+def test_table_status_line_stays_under_the_rows_and_notices_go_above_it() -> None:
     from flylogs.core.status import State, Status
 
     t0 = 1_800_000_000 * 10**9
     out = io.BytesIO()
     sink = TableSink(out, Styler(False), width=80, tz=UTC, live_status=True)
     sink.status(Status(State.CONNECTED, t0, "nats://a:1"))
+    sink.progress(0, 0, t0)
     sink.event(BY_NOTE["plain app line"])
     sink.flush()
-    sink.progress(3, 0, t0 + 10**9)
     sink.status(Status(State.DISCONNECTED, t0 + 2 * 10**9, "nats://a:1", "the connection closed"))
-    sink.progress(3, 0, t0 + 5 * 10**9)
+    sink.progress(1, 0, t0 + 2 * 10**9)
+    sink.note("flylogs: disconnected; reconnecting")
+    sink.flush()
+    sink.progress(1, 0, t0 + 5 * 10**9)
     sink.finish()
     assert out.getvalue().decode() == (
         "● connected · nats://a:1 · 0 lines/s · 0 shown · 0 gaps"
@@ -247,11 +250,12 @@ def test_table_status_line_stays_under_the_rows_and_says_each_change_at_once() -
         "09:14:03.120 iad 4d891d77b05118 info  Listening on 0.0.0.0:8080\n"
         "● connected · nats://a:1 · 0 lines/s · 0 shown · 0 gaps"
         "\r\x1b[2K"
-        "● connected · nats://a:1 · 0 lines/s · 3 shown · 0 gaps"
+        "○ disconnected (0s) · nats://a:1 · 0 lines/s · 1 shown · 0 gaps"
         "\r\x1b[2K"
-        "○ disconnected (0s) · nats://a:1 · 0 lines/s · 3 shown · 0 gaps"
+        "flylogs: disconnected; reconnecting\n"
+        "○ disconnected (0s) · nats://a:1 · 0 lines/s · 1 shown · 0 gaps"
         "\r\x1b[2K"
-        "○ disconnected (3s) · nats://a:1 · 0 lines/s · 3 shown · 0 gaps"
+        "○ disconnected (3s) · nats://a:1 · 0 lines/s · 1 shown · 0 gaps"
         "\r\x1b[2K"
     )
 

@@ -36,10 +36,9 @@ def follow(
     """Follow `plan` until it ends, say how it went, and exit with its code. `before`: a coroutine to
     await first (on the same loop); `beside`: a task that runs alongside until the session ends."""
     from flylogs.filters import compile_patterns
-    from flylogs.render.console import Environment, Styler
-    from flylogs.render.notices import NoticeWriter
+    from flylogs.render.console import Environment
     from flylogs.render.output import open_output
-    from flylogs.render.sinks import build_sink
+    from flylogs.render.sinks import build_notices, build_sink
     from flylogs.session.run import run_tail
 
     env = Environment.from_process()
@@ -57,9 +56,7 @@ def follow(
         time_mode=settings.time,
         color_by=settings.color_by,
     )
-    notices = NoticeWriter(
-        env.stderr, Styler(env.use_color(settings.color, stream_isatty=env.stderr_isatty), env.color_system())
-    )
+    notices = build_notices(env, settings.color, sink)
     for note in notes:
         notices.line(f"flylogs: {note}")
 
@@ -87,5 +84,5 @@ def follow(
     if outcome.reason is StopReason.PIPE_CLOSED:
         silence_stdout()
     if text:
-        notices.line(text)
+        notices.final(text)
     raise typer.Exit(code)

@@ -31,6 +31,8 @@ class Environment:
     stderr_isatty: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
     width: int | None = None
+    # stdout and stderr are one terminal: what is said on either lands on the same screen.
+    shared_terminal: bool = False
 
     @classmethod
     def from_process(cls) -> Environment:
@@ -41,13 +43,15 @@ class Environment:
                 width = os.get_terminal_size(sys.stdout.fileno()).columns
             except OSError:
                 width = None
+        stderr_isatty = _isatty(sys.stderr)
         return cls(
             stdout=sys.stdout.buffer,
             stderr=sys.stderr,
             stdout_isatty=stdout_isatty,
-            stderr_isatty=_isatty(sys.stderr),
+            stderr_isatty=stderr_isatty,
             env=dict(os.environ),
             width=width,
+            shared_terminal=stdout_isatty and stderr_isatty and _same_file(sys.stdout, sys.stderr),
         )
 
     @classmethod
@@ -90,6 +94,13 @@ class Environment:
         if "256" in self.env.get("TERM", ""):
             return ColorSystem.EIGHT_BIT
         return ColorSystem.STANDARD
+
+
+def _same_file(a: object, b: object) -> bool:
+    try:
+        return os.path.samestat(os.fstat(a.fileno()), os.fstat(b.fileno()))  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _isatty(stream: object) -> bool:

@@ -1,7 +1,14 @@
-"""Notices, the closing summary and errors, written to stderr (stdout carries data only)."""
+"""Notices, the closing summary and errors, written to stderr (stdout carries data only).
+
+One exception, for the screen's sake: when stdout and stderr are the same terminal and the table
+keeps a status line there, notices go through the table (`via`), which takes the status line away
+first and puts it back after; written to stderr beside it, a notice would be glued to the status
+line's text, and could overtake rows still on their way to the terminal.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from flylogs.core.events import Notice, NoticeKind
@@ -16,8 +23,9 @@ _WARN_KINDS = frozenset(
 
 
 class NoticeWriter:
-    def __init__(self, err: TextIO, styler: Styler) -> None:
+    def __init__(self, err: TextIO, styler: Styler, via: Callable[[str], None] | None = None) -> None:
         self._err = err
+        self._via = via
         self._plain = styler(styles.NOTICE)
         self._warn = styler(styles.NOTICE_WARN)
 
@@ -32,6 +40,14 @@ class NoticeWriter:
         self.line(codes.wrap(f"flylogs: {escape_controls(text)}"))
 
     def line(self, text: str) -> None:
+        """A line while the session runs."""
+        if self._via is not None:
+            self._via(text)
+            return
+        self.final(text)
+
+    def final(self, text: str) -> None:
+        """A line once the session (and its output) has ended: straight to stderr."""
         try:
             self._err.write(text + "\n")
             self._err.flush()

@@ -8,6 +8,7 @@ from datetime import UTC, tzinfo
 
 from flylogs.render.console import Environment, Styler
 from flylogs.render.jsonl import JsonSink, RawSink
+from flylogs.render.notices import NoticeWriter
 from flylogs.render.output import Writable
 from flylogs.render.plain import PlainSink
 from flylogs.render.table import TableSink
@@ -68,3 +69,10 @@ def build_sink(
         color_by=color_by,
         live_status=env.stdout_isatty,
     )
+
+
+def build_notices(env: Environment, color: ColorWhen, sink: Sink) -> NoticeWriter:
+    """The notice writer for stderr; through the table when both share a terminal (see notices)."""
+    styler = Styler(env.use_color(color, stream_isatty=env.stderr_isatty), env.color_system())
+    via = sink.note if isinstance(sink, TableSink) and sink.live and env.shared_terminal else None
+    return NoticeWriter(env.stderr, styler, via)

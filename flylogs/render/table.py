@@ -85,6 +85,7 @@ class TableSink:
         self._last_hms = ""
 
     def header(self) -> None:
+        self._clear_status()
         cols = [fit("TIME", TIME_W)] if self._time_w else []
         if self._app_w:
             cols.append(fit("APP", self._app_w))
@@ -218,11 +219,20 @@ class TableSink:
 
     # --- the status line: the terminal's last line, redrawn under the rows -------------------------
 
+    @property
+    def live(self) -> bool:
+        """A status line is kept (on a terminal)."""
+        return self._live is not None
+
     def status(self, status: Status) -> None:
-        """The connection's state changed: say so in the status line at once."""
+        """The connection's state changed: the next `progress` (which follows at once) says so."""
         if self._live is not None:
             self._live.status = status
-            self._draw_status(status.at_ns)
+
+    def note(self, text: str) -> None:
+        """A notice for the person at the terminal, under the rows, the status line moved below it."""
+        self._clear_status()
+        self._write((text + "\n").encode("utf-8"))
 
     def progress(self, shown: int, gaps: int, now_ns: int) -> None:
         if self._live is not None:

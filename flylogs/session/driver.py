@@ -155,6 +155,7 @@ class Driver:
 
     def apply(self, outputs: Sequence[Output]) -> None:
         sink = self._sink
+        changed = False
         for out in outputs:
             if self._stopped:
                 return
@@ -165,6 +166,7 @@ class Driver:
                     self._show(out.event, out.recovered)
                 elif isinstance(out, StatusChanged):
                     sink.status(out.status)
+                    changed = True
                 elif isinstance(out, Notice):
                     self._notices.notice(out)
                 elif isinstance(out, GapFound):
@@ -178,6 +180,8 @@ class Driver:
             except BrokenPipeError:
                 self.stop(StopReason.PIPE_CLOSED)
                 return
+        if changed:
+            self.progress()  # a change of state is said at once, with the counts as they now stand
 
     def schedule_flush(self) -> None:
         if not self._flush_pending and not self._stopped:

@@ -1,0 +1,89 @@
+"""What a person sees in a real pseudo-terminal: the table, its status line, and how both change the
+moment the stream does."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+
+from flylogs.demo.server import NatsServer
+from tests.helpers import CASES, publish_when_subscribed
+
+SGR = re.compile(rb"\x1b\[[0-9;]*m")
+
+
+class Terminal:
+    """`flylogs` on the slave side of a pty (80 columns); everything it writes, read from the master."""
+
+    def __init__(self, *args: str, term: str = "xterm") -> None:
+        self.master, slave = pty.openpty()
+        os.set_blocking(self.master, False)
+        env = {**os.environ, "TERM": term, "COLUMNS": "80", "LINES": "24"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "flylogs", *args], stdin=slave, stdout=slave, stderr=slave, env=env
+        )
+        os.close(slave)
+        self.seen = b""
+
+    def until(self, pattern: bytes, timeout: float = 15.0) -> float:
+        """Read until `pattern` (a regex over the bytes with colour codes removed); when it appeared."""
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, SGR.sub(b"", self.seen)):
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"never saw {pattern!r}; saw {self.seen[-600:]!r}"
+            ready, _, _ = select.select([self.master], [], [], min(remaining, 0.1))
+            if ready:
+                try:
+                    self.seen += os.read(self.master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+        return time.monotonic()
+
+    def close(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(2)
+        code = self.proc.wait(15)
+        os.close(self.master)
+        return code
+
+
+@pytest.mark.parametrize("term", ["xterm", "xterm-256color"])
+def test_the_status_line_says_each_change_of_the_stream_at_once(nats_server: NatsServer, term: str) -> None:
+    screen = Terminal("tail", "--server", nats_server.url, "--all", term=term)
+    try:
+        screen.until(rb"following logs\.>")
+        publish_when_subscribed(nats_server, [(c.subject, c.payload) for c in CASES[:2]]).join(10)
+        screen.until(rb"Listening on 0\.0\.0\.0:8080")
+        screen.until(rb"\xe2\x97\x8f connected \xc2\xb7 " + re.escape(nats_server.url.encode()))
+        cut = time.monotonic()
+        nats_server.kill()
+        down = screen.until(rb"\xe2\x97\x8b (disconnected|reconnecting) \(\d+s\)")
+        assert down - cut < 2.0, "the status line did not change within 2 s of the cut"
+        nats_server.start()
+        screen.until(rb"reconnected to")
+        screen.until(rb"(?s)\xe2\x96\x8c gap .*disconnected.*may be missing")
+        screen.until(rb"\xe2\x97\x8f connected .* 1 gap\b")
+    finally:
+        code = screen.close()
+    assert code == 130
+    plain = SGR.sub(b"", screen.seen)
+    # The status line is redrawn in place: erased with CR + erase-line before each row, never scrolled.
+    assert re.search(rb"\r\x1b\[2K(\x1b\[[0-9;]*m)*\d\d:\d\d:\d\d\.\d{3}(\x1b\[[0-9;]*m)* ", screen.seen)
+    assert plain.count(b"TIME ") == 1  # one header, before any row
+    # Nothing is ever glued to the status line: after each drawing of it comes its erasure (or the end).
+    drawn = list(re.finditer(rb"\d+ gaps?\x1b\[0m", screen.seen))
+    assert len(drawn) >= 4
+    assert all(screen.seen[m.end() : m.end() + 5] in (b"", b"\r\x1b[2K") for m in drawn)
+    # Colours: the reverse-video status line, 16 colours under xterm, 256 under xterm-256color.
+    assert b"\x1b[7m" in screen.seen
+    if term == "xterm-256color":
+        assert re.search(rb"\x1b\[[0-9;]*38;5;\d+", screen.seen)
+    else:
+        assert not re.search(rb"\x1b\[[0-9;]*38;5;\d+", screen.seen)
