@@ -79,7 +79,7 @@ def demo(options: TailOptions) -> None:
     """
     from flylogs.cli.follow import follow
     from flylogs.cli.plan import tail_plan
-    from flylogs.demo.fleet import DEMO_STREAM, prepare_stream, run_chaos, run_fleet
+    from flylogs.demo.fleet import DEMO_STREAM, prepare_stream, run_demo
     from flylogs.demo.server import NatsServer
     from flylogs.source.nats import ConnectOptions
 
@@ -96,18 +96,13 @@ def demo(options: TailOptions) -> None:
             plan = tail_plan(
                 options, settings, connect, apps, stream=DEMO_STREAM, api=None, now_ns=time.time_ns()
             )
-
-            async def fleet(stop: asyncio.Event) -> None:
-                tasks = [run_fleet(server.url, rate, stop, seed)]
-                if chaos:
-                    tasks.append(run_chaos(server.restart, stop, seed))
-                await asyncio.gather(*tasks)
-
+            restart = server.restart if chaos else None
             note = f"demo: a synthetic fleet writes {rate:g} lines/s to {server.url}"
             note += ", and the server restarts every few seconds" if chaos else ""
             follow(
                 boundary, plan, settings, options.filters, apps=apps, notes=[note + "; Ctrl-C to stop"],
-                fail_on_gap=options.fail_on_gap, before=lambda: prepare_stream(server.url), beside=fleet,
+                fail_on_gap=options.fail_on_gap, before=lambda: prepare_stream(server.url),
+                beside=lambda stop: run_demo(server.url, rate, stop, seed=seed, restart=restart),
             )  # fmt: skip
         finally:
             server.close()

@@ -157,7 +157,7 @@ class TailCore:
             return self._lost(event, now_ns)
         if isinstance(event, Reconnecting):
             if self.status.state in (State.DISCONNECTED, State.STALLED):
-                return [self._status(State.RECONNECTING, now_ns, event.server, "trying the next server")]
+                return [self._status(State.RECONNECTING, now_ns, event.server, "trying to reconnect")]
             return []
         if isinstance(event, Restored):
             return self._restored(event, now_ns)

@@ -204,3 +204,13 @@ async def run_fleet(server: str, rate: float, stop: asyncio.Event, seed: int | N
     finally:
         await publisher.close()
     return sent
+
+
+async def run_demo(
+    server: str, rate: float, stop: asyncio.Event, *, seed: int | None, restart: Callable[[], object] | None
+) -> None:
+    """The fleet, and with `restart` (`--chaos`) the server restarting every few seconds, until `stop`."""
+    tasks = [run_fleet(server, rate, stop, seed)]
+    if restart is not None:
+        tasks.append(run_chaos(restart, stop, seed))
+    await asyncio.gather(*tasks)

@@ -73,6 +73,7 @@ class NatsSource:
         self._first_failure: asyncio.Future[FlylogsError] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._refused: list[str] = []
+        self._last_server: str | None = None
         self.pinging = False  # a heartbeat ping is awaiting its pong
 
     @property
@@ -85,8 +86,11 @@ class NatsSource:
 
     @property
     def server(self) -> str | None:
+        """The server connected to now, else the last one (a lost connection is that server's)."""
         url = self._nc.connected_url
-        return redact_url(url.geturl()) if url is not None else None
+        if url is not None:
+            self._last_server = redact_url(url.geturl())
+        return self._last_server
 
     async def start(self, *, subscribe: bool = True) -> None:
         """Connect and subscribe; raise AuthError or UnreachableError if the first connection fails.
