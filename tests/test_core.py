@@ -205,3 +205,19 @@ def test_the_fast_path_gives_what_the_general_path_gives(messages: list[tuple[st
     general_out = [general.feed(Line("logs.api.iad.m1", data, T0), T0) for data in payloads]
     assert [[Show(e)] if e is not None else [] for e in fast_out] == general_out
     assert (fast.received, fast.malformed) == (general.received, general.malformed)
+
+
+def test_a_full_hold_drops_into_a_gap_at_the_lines_own_time_or_the_last_sure_moment() -> None:
+    core = TailCore(build_filter(), start_ns=T0, hold_limit=2)
+    core.feed(Alive(T0 + 5 * S), T0 + 5 * S)
+    for text in ("one", "two", "three"):
+        core.feed(line(text, T0 + 6 * S), T0 + 6 * S)
+    core.feed(Line("logs.api.iad.m1", b"no timestamp here", T0 + 7 * S), T0 + 7 * S)
+    assert shown(core.feed(Started(), T0 + 8 * S)) == ["one", "two"]
+    [found] = [o for o in core.feed(Drained(), T0 + 8 * S) if isinstance(o, GapFound)]
+    assert (found.gap.dropped, found.gap.start_ns, found.gap.end_ns) == (2, T0 + 6 * S, T0 + 7 * S)
+    fast = TailCore(build_filter(), start_ns=T0, hold_limit=0)
+    fast.feed(Alive(T0 + 5 * S), T0 + 5 * S)
+    assert fast.line("logs.api.iad.m1", b"no timestamp here") is None
+    [found] = [o for o in fast.feed(Drained(), T0 + 9 * S) if isinstance(o, GapFound)]
+    assert found.gap.start_ns == found.gap.end_ns == T0 + 5 * S  # not the epoch

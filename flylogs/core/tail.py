@@ -39,7 +39,7 @@ from flylogs.core.events import (
     StatusChanged,
 )
 from flylogs.core.gaps import Gap, GapReason, GapTracker
-from flylogs.core.history import Seam
+from flylogs.core.history import HOLD_LIMIT, Seam
 from flylogs.core.status import State, Status
 from flylogs.decode import decode
 from flylogs.filters import Filter
@@ -60,6 +60,7 @@ class TailCore:
         start_ns: int,
         context: tuple[int, int] | None = None,
         history: str | None = None,
+        hold_limit: int = HOLD_LIMIT,
     ) -> None:
         self.received = 0
         self.malformed = 0
@@ -70,7 +71,7 @@ class TailCore:
         self._tracker = GapTracker(start_ns)
         # Every gap reported, in its latest form (a backfill's outcome replaces the first report).
         self._gaps: dict[tuple[int, int, GapReason], Gap] = {}
-        self._seam = Seam(remember=history is not None)
+        self._seam = Seam(remember=history is not None, hold_limit=hold_limit)
         # For the hot path, plain attributes rather than properties of the seam.
         self._holding = True
         self._remember = self._seam.remember if history is not None else None
@@ -113,7 +114,7 @@ class TailCore:
             return None
         if self._holding:
             if not self._seam.hold(event):
-                self.drop(event, 0)
+                self.drop(event, None)
             return None
         if self._remember is not None:
             self._remember(event)
@@ -123,12 +124,14 @@ class TailCore:
         """A line that went out without decoding (raw output, nothing to decide): counted only."""
         self.received += 1
 
-    def drop(self, event: LogEvent, now_ns: int) -> None:
-        """A line that could not be shown (the output is behind): it becomes part of a gap."""
+    def drop(self, event: LogEvent, now_ns: int | None) -> None:
+        """A line that could not be shown (the output is behind, the hold is full): it becomes part of
+        a gap, at its own time; without one, at `now_ns` (None: the last sure moment, which it
+        followed)."""
         self.dropped += 1
         when = event.ns()
         if when is None:
-            when = now_ns
+            when = now_ns if now_ns is not None else self._tracker.last_alive_ns
         self._tracker.dropped(when, when)
 
     @property
