@@ -100,8 +100,11 @@ class DirectClient(Client):
         stats = self.stats
         stats["in_msgs"] += 1
         stats["in_bytes"] += len(data)
-        # A subject is untrusted bytes: one that is not UTF-8 must not stop the reader.
-        handler(subject.decode("utf-8", "replace"), data)
+        try:
+            # A subject is untrusted bytes: one that is not UTF-8 must not stop the reader.
+            handler(subject.decode("utf-8", "replace"), data)
+        except Exception as exc:  # a bug of ours must not end nats-py's reading loop in silence
+            await self._error_cb(exc)
 
 
 def _direct_fits() -> bool:
