@@ -23,6 +23,7 @@ from flylogs.settings.tokens import (
     normalize_token,
     read_flyctl_token,
     redact_token,
+    redact_url,
 )
 
 
@@ -69,8 +70,6 @@ class Settings:
 
     def shown(self, name: str) -> str:
         """A setting's value as `config show` prints it (the token redacted)."""
-        from flylogs.settings.tokens import redact_url
-
         if name == "token":
             return self.token_summary()
         value = getattr(self, name)
