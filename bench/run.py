@@ -280,6 +280,15 @@ def main() -> int:
             return run_all(server, args, Path(tmp))
 
 
+def verdict(ratio: float, target: float | None, received: int, sent: int) -> str:
+    """The mark beside a mode: a round that lost lines fails, whatever its speed."""
+    if received < sent:
+        return " LOST"
+    if target is None:
+        return ""
+    return " ok" if ratio >= target else " MISS"
+
+
 def run_all(server: NatsServer, args: argparse.Namespace, tmp: Path) -> int:
     runs: dict[str, list[Run]] = {v: [] for v in ("baseline", *MODES)}
     for round_no in range(args.rounds):
@@ -302,13 +311,13 @@ def run_all(server: NatsServer, args: argparse.Namespace, tmp: Path) -> int:
         cpu = statistics.median(r.cpu_s / max(r.lines, 1) * 1e6 for r in rs)
         rss = max(r.rss_mb for r in rs)
         received = min(r.lines for r in rs)
-        mark = "" if target is None else (" ok" if ratio >= target else " MISS")
+        mark = verdict(ratio, target, received, args.messages)
         print(
             f"{variant:<10}{rate:>11,.0f}{ratio:>12.2f}{(f'{target:.2f}' if target else '-'):>8}"
             f"{cpu:>13.1f}{rss:>8.0f}MB{received:>10,}/{args.messages:<7,}{mark}"
         )
-        if received == 0:
-            failures.append(f"{variant} received nothing")
+        if received < args.messages:
+            failures.append(f"{variant} received {received:,} of the {args.messages:,} lines sent")
 
     print()
     p50, p99, n = latency(server, 2000.0, 1.0 if args.smoke else 5.0)
