@@ -379,3 +379,18 @@ def test_settings_from_the_environment_reach_tail(nats_server: NatsServer) -> No
         "Listening on 0.0.0.0:8080",
         "GET /health 200 1.2ms",
     ]
+
+
+def test_a_password_in_a_server_url_never_reaches_the_terminal(auth_server: NatsServer) -> None:
+    host = auth_server.url.removeprefix("nats://")
+    for url in (f"user:SECRET@127.0.0.1:{free_port()}", f"nats://my-org:SECRET@{host}"):
+        result = runner.invoke(app, ["tail", "--all", "--server", url], catch_exceptions=False)
+        assert result.exit_code in (ExitCode.AUTH, ExitCode.UNREACHABLE), result.stderr
+        assert "SECRET" not in result.output + result.stderr
+        assert "flylogs: error: " in result.stderr
+
+
+def test_an_empty_server_list_is_a_usage_error_at_once() -> None:
+    result = runner.invoke(app, ["tail", "x"], env={"FLYLOGS_SERVER": ","}, catch_exceptions=False)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.startswith("flylogs: error: FLYLOGS_SERVER: no server")

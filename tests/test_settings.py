@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from flylogs.errors import ConfigError
+from flylogs.errors import ConfigError, UsageError
 from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode
 from flylogs.settings.fly_toml import app_from_fly_toml
 from flylogs.settings.origin import Source
 from flylogs.settings.resolve import SETTING_FIELDS, Flags, resolve
 from flylogs.settings.spec import DEFAULT_SERVER, SPECS
-from flylogs.settings.tokens import StoredCredentials, normalize_token, redact_token, redact_url
+from flylogs.settings.tokens import StoredCredentials, normalize_token, redact_token, redact_url, url_password
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -137,6 +138,53 @@ def test_redaction_never_shows_the_secret() -> None:
     assert redact_token(None) == "none"
     assert redact_url("nats://org:tok@host:4222") == "nats://host:4222"
     assert redact_url("nats://[fdaa::3]:4223") == "nats://[fdaa::3]:4223"
+    # Without a scheme too, and for any URL flylogs prints (the API's as well).
+    assert redact_url("user:SECRET@127.0.0.1:1") == "127.0.0.1:1"
+    assert redact_url("https://u:SECRET@api.fly.io/v1?x=1") == "https://api.fly.io/v1?x=1"
+    assert redact_url("tls://TOKEN@h:1") == "tls://h:1"
+    assert redact_url("https://api.fly.io/a@b") == "https://api.fly.io/a@b"  # '@' in a path is no userinfo
+    assert url_password("u:SECRET@h:1") == "SECRET" and url_password("nats://TOKEN@h") == "TOKEN"
+    assert url_password("nats://h:1") is None
+
+
+def test_config_show_never_prints_a_password_in_an_api_url(tmp_path: Path) -> None:
+    s = resolve(Flags(), {"FLYLOGS_API_URL": "https://u:SECRET@api.fly.io"}, tmp_path)
+    assert s.shown("api_url") == "https://api.fly.io"
+    s = resolve(Flags(servers=("u:SECRET@127.0.0.1:1",)), {}, tmp_path)
+    assert s.shown("servers") == "127.0.0.1:1"
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "message"),
+    [
+        ({}, {"FLYLOGS_SERVER": ","}, "FLYLOGS_SERVER: no server"),
+        ({}, {"FLYLOGS_SERVER": " , "}, "FLYLOGS_SERVER: no server"),
+        ({"servers": ("",)}, {}, "--server: an empty server URL"),
+        ({"servers": ("::::",)}, {}, "--server: '::::' is not a server URL"),
+        ({"servers": ("nats://h:99999",)}, {}, "is not a server URL"),
+        ({"servers": ("http://h:1",)}, {}, "the scheme must be one of nats, tls, ws, wss"),
+        ({"servers": ("nats://u:SECRET@:1",)}, {}, "'nats://:1' names no host"),
+    ],
+)
+def test_a_server_nats_py_could_not_use_is_a_usage_error(
+    tmp_path: Path, flags: dict[str, Any], env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(UsageError) as info:
+        resolve(Flags(**flags), env, tmp_path)
+    assert info.value.message == message or message in info.value.message, info.value.message
+    assert "SECRET" not in info.value.message and info.value.hint
+
+
+def test_a_bad_server_in_the_config_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('server = ["nats://ok:1", "::::"]\n')
+    with pytest.raises(ConfigError, match=r"c\.toml: 'server': '::::' is not a server URL"):
+        resolve(Flags(config=config), {}, tmp_path)
+
+
+def test_valid_servers_pass(tmp_path: Path) -> None:
+    for url in ("127.0.0.1:4222", "nats://[fdaa::3]:4223", "tls://host", "ws://h:8080", "nats://u:p@h:1"):
+        assert resolve(Flags(servers=(url,)), {}, tmp_path).servers == (url,)
 
 
 def test_app_from_fly_toml(tmp_path: Path) -> None:
@@ -189,7 +237,6 @@ def test_every_setting_resolves_from_each_place_with_its_origin(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"FLYLOGS_SERVER": " , "}, "names no server"),
         ({"FLYLOGS_WAIT": "maybe"}, "not true or false"),
         ({"FLYLOGS_STALL_TIMEOUT": "soon"}, "not valid"),
         ({"FLYLOGS_STALL_TIMEOUT": "0.5"}, "below 1"),

@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import sys
 
+import typer
+import typer.main
+
 from flylogs.cli import auth, config, demo, tail
 from flylogs.cli.app import app
-from flylogs.cli.boundary import silence_stdout
+from flylogs.cli.boundary import click_failure, silence_stdout
 from flylogs.errors import ExitCode
 
 __all__ = ["app", "auth", "config", "demo", "main", "tail"]
 
 
 def main() -> None:
-    """The `flylogs` entry point."""
+    """The `flylogs` entry point: usage errors in flylogs' own one-line style, not Typer's boxes."""
+    command = typer.main.get_command(app)
     try:
-        app()
+        code = command.main(prog_name="flylogs", standalone_mode=False)
+    except typer.Abort:
+        code = ExitCode.INTERRUPTED
+    except typer.TyperException as error:  # Typer's parser: an unknown option, a bad value, ...
+        code = click_failure(error)
     except BrokenPipeError:  # help or a listing piped into `head`
         silence_stdout()
-        sys.exit(ExitCode.OK)
+        code = ExitCode.OK
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)

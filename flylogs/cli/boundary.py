@@ -81,10 +81,16 @@ class Boundary:
         """Every setting resolved (flags, environment, config file, keyring, flyctl); the token hidden."""
         from flylogs import credentials
         from flylogs.settings.resolve import resolve
+        from flylogs.settings.tokens import url_password
+
+        def passwords(*urls: str) -> list[str]:
+            # URLs are printed redacted anyway; hiding a 1-letter password would mangle every word.
+            return [p for p in map(url_password, urls) if p and len(p) >= 4]
 
         self.hide(flags.values.get("token"))
+        self.hide(*passwords(*(flags.values.get("servers") or ()), flags.values.get("api_url") or ""))
         settings = resolve(flags, os.environ, Path.home(), credentials.load)
-        self.hide(settings.token)
+        self.hide(settings.token, *passwords(*settings.servers, settings.api_url))
         return settings
 
     def run(self, main: Callable[[asyncio.Future[StopReason]], Coroutine[Any, Any, T]]) -> T:
@@ -104,6 +110,23 @@ class Boundary:
 
         _tune_gc()
         return asyncio.run(guarded())
+
+
+def click_failure(error: typer.TyperException) -> int:
+    """A usage error found while parsing (unknown option, bad value) in the style of every other
+    error: `flylogs: error: …` and a `hint:` pointing at the command's help; exit 2."""
+    code = int(getattr(error, "exit_code", ExitCode.USAGE))
+    if type(error).__name__ == "NoArgsIsHelpError":  # `flylogs` alone: the help is the message
+        error.show()  # type: ignore[attr-defined]
+        return code
+    message = str(getattr(error, "format_message", error.__str__)())
+    message = message.replace("Value error, ", "").replace(": Input should be", ": should be").rstrip(".")
+    message = message[:1].lower() + message[1:]
+    typer.echo(f"flylogs: error: {message}", err=True)
+    ctx = getattr(error, "ctx", None)
+    path = ctx.command_path if ctx is not None else "flylogs"
+    typer.echo(f"hint: see '{path} --help'", err=True)
+    return code
 
 
 def _resolver(stop: asyncio.Future[StopReason], reason: StopReason) -> Callable[[], None]:

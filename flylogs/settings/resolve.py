@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from flylogs.errors import ConfigError, UsageError
 from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode
 from flylogs.settings.config_file import config_file_path, load_config
 from flylogs.settings.origin import Origin, Source
@@ -24,6 +25,7 @@ from flylogs.settings.tokens import (
     read_flyctl_token,
     redact_token,
     redact_url,
+    server_problem,
 )
 
 
@@ -75,6 +77,8 @@ class Settings:
         value = getattr(self, name)
         if name == "servers":
             return ", ".join(redact_url(s) for s in value)
+        if name == "api_url":
+            return redact_url(value)
         if value is None:
             return "none"
         if isinstance(value, bool):
@@ -95,6 +99,17 @@ def _pick(spec: Setting, flags: Flags, env: Mapping[str, str], config: Mapping[s
     if spec.name in config:
         return config[spec.name], Origin(Source.CONFIG, str(path))
     return None, Origin(Source.NONE)
+
+
+def _check_servers(servers: tuple[str, ...], origin: Origin) -> None:
+    """A server list nats-py could not use is refused here: it would spin in its connect loop."""
+    problems = [p for p in map(server_problem, servers) if p] or ([] if servers else ["no server"])
+    if not problems:
+        return
+    hint = f"{BY_NAME['servers'].flag}: {BY_NAME['servers'].describe()}"
+    if origin.source is Source.CONFIG:
+        raise ConfigError(f"{origin.detail}: 'server': {problems[0]}", hint)
+    raise UsageError(f"{origin.detail}: {problems[0]}", hint)
 
 
 def resolve(
@@ -135,6 +150,8 @@ def resolve(
             value, origin = spec.default, Origin(Source.DEFAULT)
         if spec.name == "token":
             value = normalize_token(value)
+        if spec.name == "servers":
+            _check_servers(value, origin)
         values[spec.name], origins[spec.name] = value, origin
     # `server` is the config file's and the flag's name for `servers`.
     origins["server"] = origins["servers"]

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 MACAROON_PREFIXES = ("fm1r_", "fm1a_", "fm2_")
 
@@ -79,12 +79,42 @@ def redact_token(token: str | None) -> str:
 
 
 def redact_url(url: str) -> str:
-    """`url` without any user:password part."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    if parts.username is None and parts.password is None:
+    """`url` without any user:password part, with or without a scheme (`u:p@host:4222` too)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority, slash, tail = rest.partition("/")
+    if "@" not in authority:
         return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{tail}"
+
+
+def url_password(url: str) -> str | None:
+    """The secret part of `url`'s userinfo (the password, else a lone user: a token), if any."""
+    rest = url.partition("://")[2] or url
+    authority = rest.partition("/")[0]
+    if "@" not in authority:
+        return None
+    user, _, password = authority.rpartition("@")[0].partition(":")
+    return password or user or None
+
+
+SERVER_SCHEMES = ("nats", "tls", "ws", "wss")
+
+
+def server_problem(url: str) -> str | None:
+    """What is wrong with a NATS server URL (`host:port` or `scheme://[user:pass@]host[:port]`), or None."""
+    text = url.strip()
+    if not text:
+        return "an empty server URL"
+    full = text if "://" in text else f"nats://{text}"
+    try:
+        parts = urlsplit(full)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return f"{redact_url(text)!r} is not a server URL"
+    if parts.scheme not in SERVER_SCHEMES:
+        return f"{redact_url(text)!r}: the scheme must be one of {', '.join(SERVER_SCHEMES)}"
+    if not parts.hostname:
+        return f"{redact_url(text)!r} names no host"
+    return None
