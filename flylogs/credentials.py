@@ -41,11 +41,17 @@ def _unavailable(exc: Exception) -> KeyringUnavailableError:
 
 
 def store(creds: StoredCredentials) -> None:
+    """Store `creds` and read them back: a backend that accepts and keeps nothing (keyring's null
+    backend, a locked or read-only store) is an error, not a silent success."""
     keyring = _keyring()
     try:
         keyring.set_password(SERVICE, ENTRY, json.dumps({"org": creds.org, "token": creds.token}))
     except (keyring.errors.KeyringError, RuntimeError) as exc:
         raise _unavailable(exc) from None
+    if load() != creds:
+        raise KeyringUnavailableError(
+            f"the keyring ({backend_name()}) accepted the token but does not return it", hint=_HINT
+        )
 
 
 def load() -> StoredCredentials | None:

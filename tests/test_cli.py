@@ -51,14 +51,14 @@ def test_tail_help_teaches_by_example() -> None:
 
 
 def tail_fixtures(
-    server: NatsServer, *args: str, count: int | None = None, subs: int = 1
+    server: NatsServer, *args: str, count: int | None = None, subs: int = 1, env: dict[str, str] | None = None
 ) -> tuple[int, str, str]:
     messages = [(c.subject, c.payload) for c in CASES]
     thread = publish_when_subscribed(server, messages, subscriptions=subs, user="my-org", password=TOKEN)
     result = runner.invoke(
         app,
         ["tail", "--server", server.url, "--org", "my-org", "--count", str(count or len(CASES)), *args],
-        env={"FLYLOGS_TOKEN": TOKEN},
+        env={"FLYLOGS_TOKEN": TOKEN, **(env or {})},
         catch_exceptions=False,
     )
     thread.join(10)
@@ -125,6 +125,45 @@ def test_app_comes_from_fly_toml(auth_server: NatsServer, tmp_path: Path) -> Non
     assert all("shop-worker" in line or "9080517f159287" in line for line in out.splitlines())
 
 
+def test_the_app_comes_from_fly_app_then_from_the_fly_toml_of_dash_c(
+    auth_server: NatsServer, tmp_path: Path
+) -> None:
+    (tmp_path / "fly.toml").write_text('app = "shop-api"\n')
+    (tmp_path / "fly.staging.toml").write_text('app = "shop-worker"\n')
+    code, out, err = tail_fixtures(auth_server, "-c", "fly.staging.toml", "-o", "plain", count=2)
+    assert code == 0 and "following shop-worker (from fly.staging.toml)" in err
+    assert "following logs.shop-worker.>" in err
+    assert out and all("shop-worker" in line or "9080517f159287" in line for line in out.splitlines())
+    code, _, err = tail_fixtures(auth_server, "-o", "plain", count=2, env={"FLY_APP": "shop-worker"})
+    assert code == 0 and "following shop-worker (from FLY_APP)" in err
+
+
+@pytest.mark.parametrize("content", ["app = [broken", 'primary_region = "iad"\n'])
+def test_a_broken_fly_toml_is_exit_3_naming_the_file_not_every_app(tmp_path: Path, content: str) -> None:
+    (tmp_path / "fly.toml").write_text(content)
+    result = invoke("tail", "--server", f"nats://127.0.0.1:{free_port()}")
+    assert result.exit_code == ExitCode.CONFIG, result.stderr
+    assert result.stderr.startswith("flylogs: error: ") and "fly.toml" in result.stderr.splitlines()[0]
+    assert "logs.>" not in result.stderr
+
+
+def test_dash_c_names_a_fly_toml_that_must_exist() -> None:
+    result = invoke("tail", "-c", "fly.nope.toml")
+    assert result.exit_code == ExitCode.CONFIG and "fly.nope.toml: no such file" in result.stderr
+
+
+def test_level_warning_is_warn_and_no_tail_is_no_follow(auth_server: NatsServer) -> None:
+    code, warning, _ = tail_fixtures(auth_server, "shop-api", "-l", "warning", "-o", "plain", count=3)
+    assert code == 0
+    assert tail_fixtures(auth_server, "shop-api", "-l", "warn", "-o", "plain", count=3)[1] == warning
+    assert "[error]" in warning and "[debug]" not in warning
+    for flag in ("--no-tail", "--tail"):
+        args = ["tail", "x", "--server", auth_server.url, flag, *(["3"] if flag == "--tail" else [])]
+        result = invoke(*args)
+        assert result.exit_code == ExitCode.USAGE
+        assert "need a history source" in result.stderr, result.stderr
+
+
 def test_refused_credentials_exit_4_without_the_token(auth_server: NatsServer) -> None:
     result = runner.invoke(
         app,
@@ -178,7 +217,7 @@ def test_click_usage_errors_exit_2() -> None:
 def test_invalid_config_exits_3(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('token = "fm2_leak"\n')
-    result = invoke("tail", "--config", str(config))
+    result = invoke("tail", "--flylogs-config", str(config))
     assert result.exit_code == ExitCode.CONFIG
     assert "never reads tokens" in result.stderr and "fm2_leak" not in result.stderr
 
@@ -221,7 +260,7 @@ def test_auth_login_without_a_keyring_points_to_the_environment() -> None:
 def test_config_show_and_path(tmp_path: Path) -> None:
     config = tmp_path / "flylogs.toml"
     config.write_text('server = "nats://u:p@10.0.0.1:4222"\norg = "cfg-org"\ncolor = "never"\n')
-    result = invoke("config", "show", "--config", str(config), env={"FLYLOGS_TOKEN": "fm2_zzz"})
+    result = invoke("config", "show", "--flylogs-config", str(config), env={"FLYLOGS_TOKEN": "fm2_zzz"})
     assert result.exit_code == 0
     out = result.stdout
     rows = {line.split()[0]: line.split(None, 1)[1] for line in out.splitlines()}
@@ -364,7 +403,7 @@ def test_color_by_region_and_utc_time_through_the_cli(auth_server: NatsServer) -
 def test_the_demo_reads_output_and_colour_from_the_config_file(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text('output = "json"\ncolor = "never"\ncount = 3\n')
-    result = invoke("demo", "--rate", "200", "--seed", "1", "--config", str(config))
+    result = invoke("demo", "--rate", "200", "--seed", "1", "--flylogs-config", str(config))
     assert result.exit_code == 0, result.stderr
     assert len(log_records(result.stdout)) == 3
 
@@ -394,3 +433,13 @@ def test_an_empty_server_list_is_a_usage_error_at_once() -> None:
     result = runner.invoke(app, ["tail", "x"], env={"FLYLOGS_SERVER": ","}, catch_exceptions=False)
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr.startswith("flylogs: error: FLYLOGS_SERVER: no server")
+
+
+def test_auth_login_with_a_keyring_that_keeps_nothing_says_it_failed() -> None:
+    import keyring.backends.null
+
+    keyring.set_keyring(keyring.backends.null.Keyring())  # type: ignore[no-untyped-call]
+    result = invoke("auth", "login", "--org", "acme", input="fm2_abcdef\n")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "does not return it" in result.stderr and "Stored" not in result.stderr
+    assert "fm2_abcdef" not in result.stderr

@@ -147,6 +147,17 @@ def test_history_at_start_comes_before_held_live_lines_without_duplicates() -> N
     assert shown(core.feed(Started(), T0)) == ["live 3"]
 
 
+def test_tail_n_shows_the_last_n_matching_lines_of_the_history_and_never_an_older_one_later() -> None:
+    core = TailCore(build_filter(grep=["keep"]), start_ns=T0, history="LOGS")
+    core.feed(line("keep 3", T0 + 3 * S), T0)  # live, held: also in the history, older than the last 2
+    core.feed(line("keep 9", T0 + 9 * S), T0)  # live, held, newer than the history
+    history = [line(f"{word} {i}", T0 + i * S) for i in range(1, 8) for word in ("keep", "drop")]
+    out = core.feed(HistoryRead([(h.subject, h.data) for h in history], last=2), T0)
+    assert shown(out) == ["keep 6", "keep 7"]
+    assert shown(core.feed(Started(), T0)) == ["keep 9"]
+    assert shown(core.feed(HistoryRead([], last=2), T0)) == []
+
+
 def test_dropped_lines_become_one_slow_consumer_gap_once_drained() -> None:
     core = started(TailCore(build_filter(), start_ns=T0))
     for i in range(3):

@@ -62,6 +62,21 @@ async def test_no_follow_prints_the_history_and_stops(js_server: NatsServer) -> 
     assert [seq_of(e.message) for e in sink.events] == list(range(1, 51))
 
 
+async def test_tail_n_starts_with_the_last_n_lines_then_follows(js_server: NatsServer) -> None:
+    await publish(js_server, range(1, 51))
+    sink = Collect()
+    stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        run_tail(plan(js_server, since_ns=time.time_ns() - 3600 * 10**9, last=5), sink, sink, stop)
+    )
+    await asyncio.to_thread(lambda: wait_for(lambda: len(sink.events) >= 5, what="the last 5 lines"))
+    await publish(js_server, range(51, 54))  # live, after the start
+    await asyncio.to_thread(lambda: wait_for(lambda: len(sink.events) >= 8, what="the live lines"))
+    stop.set_result(StopReason.INTERRUPTED)
+    await asyncio.wait_for(task, 10)
+    assert [seq_of(e.message) for e in sink.events] == [46, 47, 48, 49, 50, 51, 52, 53]
+
+
 async def test_since_then_follow_has_no_hole_and_no_duplicate_at_the_seam(js_server: NatsServer) -> None:
     publisher = SeqPublisher(js_server.url, rate=500).start()
     # Lines land in the stream before the tail starts: only the history can show them.

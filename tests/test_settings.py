@@ -188,11 +188,28 @@ def test_valid_servers_pass(tmp_path: Path) -> None:
 
 
 def test_app_from_fly_toml(tmp_path: Path) -> None:
-    assert app_from_fly_toml(tmp_path) is None
-    (tmp_path / "fly.toml").write_text('app = "restless-moon-8905"\nprimary_region = "lax"\n')
-    assert app_from_fly_toml(tmp_path) == "restless-moon-8905"
-    (tmp_path / "fly.toml").write_text("app = [broken")
-    assert app_from_fly_toml(tmp_path) is None
+    path = tmp_path / "fly.toml"
+    assert app_from_fly_toml(path) is None  # no ./fly.toml: no app named here
+    with pytest.raises(ConfigError, match="no such file"):
+        app_from_fly_toml(path, required=True)  # -c named it: it must be there
+    path.write_text('app = "restless-moon-8905"\nprimary_region = "lax"\n')
+    assert app_from_fly_toml(path) == "restless-moon-8905"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("app = [broken", "not valid TOML"),
+        ('primary_region = "lax"\n', "names no app"),
+        ("app = 3\n", "names no app"),
+    ],
+)
+def test_a_broken_fly_toml_is_an_error_naming_the_file(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "fly.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message) as info:
+        app_from_fly_toml(path)
+    assert str(path) in info.value.message and "--all" in (info.value.hint or "")
 
 
 def test_every_row_of_the_spec_table_is_a_setting_and_the_reverse() -> None:

@@ -19,9 +19,9 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *ar
     ("args", "first"),
     [
         (
-            ("tail", "--level", "fatal"),
-            "flylogs: error: invalid value for '--level' / '-l': 'fatal' is not one of "
-            "'debug', 'info', 'warn', 'error'",
+            ("tail", "--output", "xml"),
+            "flylogs: error: invalid value for '--output' / '-o': 'xml' is not one of "
+            "'auto', 'table', 'plain', 'json', 'raw'",
         ),
         (("tail", "--count", "-1"), "flylogs: error: invalid value for '--count' / '-n': should be greater"),
         (("tail", "--bogus"), "flylogs: error: no such option: --bogus"),

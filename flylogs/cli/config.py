@@ -9,7 +9,8 @@ import typer
 
 from flylogs.cli.app import config_app
 from flylogs.cli.boundary import Boundary
-from flylogs.cli.options import CONFIG, ConfigOpt, TailOptions, command, settings_params
+from flylogs.cli.options import CONFIG, ConfigOpt, command, settings_params
+from flylogs.cli.values import TailOptions
 from flylogs.settings.spec import SPECS
 
 

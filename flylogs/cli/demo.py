@@ -18,10 +18,10 @@ from flylogs.cli.options import (
     OUTPUT_SETTINGS,
     SELECTION,
     Param,
-    TailOptions,
     command,
     settings_params,
 )
+from flylogs.cli.values import TailOptions
 from flylogs.errors import ExitCode
 
 PARAMS = (

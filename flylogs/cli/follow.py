@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 import typer
 
 from flylogs.cli.boundary import Boundary, silence_stdout
-from flylogs.cli.options import Filters
 from flylogs.cli.summary import closing
+from flylogs.cli.values import Filters
 from flylogs.session.plan import Outcome, StopReason, TailPlan
 from flylogs.settings.resolve import Settings
 

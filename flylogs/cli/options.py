@@ -16,9 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flylogs.model import Level
-from flylogs.settings.choices import OutputMode
-from flylogs.settings.resolve import Flags
+from flylogs.cli.values import TailOptions
 from flylogs.settings.spec import BY_NAME, Kind, Setting
 
 FILTERS = "Filters"
@@ -151,11 +149,13 @@ SELECTION: tuple[Param, ...] = (
     ),
     _opt(
         "level",
-        Level | None,
+        str | None,
         "--level",
         "-l",
-        help="Minimum level (debug < info < warn < error); unknown levels always show.",
-        case_sensitive=False,
+        metavar="LEVEL",
+        autocompletion=lambda: ["trace", "debug", "info", "warn", "error", "fatal"],
+        help="Minimum level: debug < info < warn (warning) < error < fatal; the app's own level "
+        "(JSON or logfmt) counts where Fly says info; unknown levels always show.",
         rich_help_panel=FILTERS,
     ),
 )
@@ -179,18 +179,43 @@ FAIL_ON_GAP = _opt(
     help="Exit 6 at the end if any gap (a window of possibly missed logs) was not filled.",
     rich_help_panel=OUTPUT,
 )
+HISTORY = "History and backfill"
 NO_FOLLOW = _opt(
     "no_follow",
     bool,
     "--no-follow",
+    "--no-tail",
     default=False,
-    help="Print the history (default: the last hour) and exit, like `fly logs --no-tail`.",
-    rich_help_panel="History and backfill",
+    help="Print the history (default: the last hour) and exit; --no-tail as in `fly logs --no-tail`.",
+    rich_help_panel=HISTORY,
+)
+TAIL_LAST = _opt(
+    "tail_last",
+    int | None,
+    "--tail",
+    metavar="N",
+    min=0,
+    help="Start with the last N lines of the history (--since, default the last hour), then follow.",
+    rich_help_panel=HISTORY,
+)
+FLY_TOML = _opt(
+    "fly_toml",
+    Path | None,
+    "--config",
+    "-c",
+    metavar="FLY_TOML",
+    dir_okay=False,
+    help="The app from this fly.toml (flyctl's -c), e.g. fly.staging.toml. Default ./fly.toml.",
+    rich_help_panel=FILTERS,
 )
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="Config file (TOML). Env FLYLOGS_CONFIG.", dir_okay=False, rich_help_panel=CONNECTION
+        "--flylogs-config",
+        metavar="PATH",
+        help="flylogs' own config file (TOML). Env FLYLOGS_CONFIG.",
+        dir_okay=False,
+        rich_help_panel=CONNECTION,
     ),
 ]
 CONFIG = Param("config", ConfigOpt)
@@ -228,79 +253,6 @@ def settings_params(*names: str) -> tuple[Param, ...]:
 
 OUTPUT_SETTINGS = ("output", "time", "color", "color_by", "count", "since")
 CONNECTION_SETTINGS = ("servers", "org", "token", "wait", "stall_timeout", "stream", "backfill", "api_url")
-
-
-@dataclass(frozen=True, slots=True)
-class Selection:
-    """What to follow: apps (named, or every app with `--all`), regions, instances."""
-
-    apps: tuple[str, ...] = ()
-    all_apps: bool = False
-    regions: tuple[str, ...] = ()
-    instances: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """What to show of what arrives."""
-
-    grep: tuple[str, ...] = ()
-    highlight: tuple[str, ...] = ()
-    fields: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    ignore_case: bool = False
-    level: Level | None = None
-    before: int = 0
-    after: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class TailOptions:
-    """Everything `tail` and `demo` (and what comes next) were asked, as one value."""
-
-    selection: Selection
-    filters: Filters
-    flags: Flags
-    follow: bool = True
-    fail_on_gap: bool = False
-    extra: tuple[tuple[str, Any], ...] = ()  # a command's own options (`demo --rate`, …)
-
-    def get(self, name: str) -> Any:
-        return dict(self.extra)[name]
-
-    @classmethod
-    def from_params(cls, values: dict[str, Any]) -> TailOptions:
-        v = dict(values)
-
-        def many(name: str) -> tuple[str, ...]:
-            return tuple(v.pop(name, None) or ())
-
-        selection = Selection(
-            apps=(*many("apps"), *many("app_opt")),
-            all_apps=v.pop("all_apps", False),
-            regions=many("region"),
-            instances=many("instance"),
-        )
-        context = v.pop("context", 0)
-        filters = Filters(
-            grep=many("grep"),
-            highlight=many("highlight"),
-            fields=many("field"),
-            exclude=many("exclude"),
-            ignore_case=v.pop("ignore_case", False),
-            level=v.pop("level", None),
-            before=v.pop("before_context", 0) or context,
-            after=v.pop("after_context", 0) or context,
-        )
-        if v.pop("json_", False):
-            v["output"] = OutputMode.JSON
-        flag_values = {name: v.pop(name) for name in list(v) if name in BY_NAME}
-        if flag_values.get("servers") is not None:
-            flag_values["servers"] = tuple(flag_values["servers"])
-        flags = Flags(config=v.pop("config", None), **flag_values)
-        follow = not v.pop("no_follow", False)
-        fail_on_gap = v.pop("fail_on_gap", False)
-        return cls(selection, filters, flags, follow, fail_on_gap, tuple(v.items()))
 
 
 def command(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flylogs.cli.options import Filters, Selection, TailOptions
+from flylogs.cli.values import Filters, Selection, TailOptions
 from flylogs.errors import UsageError
 from flylogs.filters import build_filter, compile_patterns
 from flylogs.session.plan import TailPlan
@@ -25,8 +25,11 @@ NO_HISTORY_HINT = (
 )
 
 
-def followed_apps(selection: Selection, cwd: Path | None) -> tuple[tuple[str, ...], str | None]:
-    """The apps to follow and, when guessed from ./fly.toml, a note saying so."""
+def followed_apps(
+    selection: Selection, cwd: Path | None, env_app: str | None = None
+) -> tuple[tuple[str, ...], str | None]:
+    """The apps to follow and, when not named, where they came from, as flyctl finds them: named
+    apps, else `FLY_APP`, else the fly.toml of `-c` or of `cwd`; none of them: every app."""
     if selection.all_apps:
         if selection.apps:
             raise UsageError(
@@ -35,19 +38,25 @@ def followed_apps(selection: Selection, cwd: Path | None) -> tuple[tuple[str, ..
         return (), None
     if selection.apps or cwd is None:
         return selection.apps, None
-    guessed = app_from_fly_toml(cwd)
+    if env_app:
+        return (env_app,), f"following {env_app} (from FLY_APP); use --all for every app"
+    path = selection.fly_toml or cwd / "fly.toml"
+    guessed = app_from_fly_toml(path, required=selection.fly_toml is not None)
     if guessed:
-        return (guessed,), f"following {guessed} (from ./fly.toml); use --all for every app"
+        where = "./fly.toml" if selection.fly_toml is None else str(path)
+        return (guessed,), f"following {guessed} (from {where}); use --all for every app"
     return (), None
 
 
-def since_ns(since: str | None, follow: bool, has_history: bool, now_ns: int) -> int | None:
-    """`--since` (or the last hour, with `--no-follow`) as epoch ns; None: no history at start."""
-    wanted = since if since is not None or follow else "1h"
+def since_ns(
+    since: str | None, follow: bool, has_history: bool, now_ns: int, tail_last: int | None = None
+) -> int | None:
+    """`--since` (or the last hour, with `--no-follow` or `--tail N`) as epoch ns; None: no history."""
+    wanted = since if since is not None or (follow and not tail_last) else "1h"
     if wanted is None:
         return None
     if not has_history:
-        raise UsageError("--since and --no-follow need a history source", hint=NO_HISTORY_HINT)
+        raise UsageError("--since, --tail and --no-follow need a history source", hint=NO_HISTORY_HINT)
     value = parse_since(wanted, now_ns)
     if value is None:
         raise UsageError(
@@ -74,7 +83,7 @@ def tail_plan(
         grep=list(filters.grep),
         exclude=list(filters.exclude),
         ignore_case=filters.ignore_case,
-        level=filters.level.value if filters.level else None,
+        level=filters.level,
         apps=list(apps) if subjects.filter_apps else [],
         regions=list(selection.regions) if subjects.filter_regions else [],
         instances=list(selection.instances) if subjects.filter_instances else [],
@@ -91,8 +100,11 @@ def tail_plan(
         context=around if any(around) else None,
         history_stream=stream,
         api=api,
-        since_ns=since_ns(settings.since, options.follow, stream is not None or api is not None, now_ns),
+        since_ns=since_ns(
+            settings.since, options.follow, stream is not None or api is not None, now_ns, options.tail_last
+        ),
         follow=options.follow,
+        last=options.tail_last or None,
     )
 
 

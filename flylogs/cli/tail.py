@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -12,24 +13,28 @@ from flylogs.cli.options import (
     CONFIG,
     CONNECTION_SETTINGS,
     FAIL_ON_GAP,
+    FLY_TOML,
     JSON,
     NO_FOLLOW,
     OUTPUT_SETTINGS,
     SELECTION,
-    TailOptions,
+    TAIL_LAST,
     command,
     settings_params,
 )
+from flylogs.cli.values import TailOptions
 
 PARAMS = (
     *SELECTION,
     ALL_APPS,
+    FLY_TOML,
     *settings_params(*OUTPUT_SETTINGS),
     JSON,
     FAIL_ON_GAP,
     *settings_params(*CONNECTION_SETTINGS),
     CONFIG,
     NO_FOLLOW,
+    TAIL_LAST,
 )
 
 
@@ -51,7 +56,7 @@ def tail(options: TailOptions) -> None:
 
     with Boundary() as boundary:
         settings = boundary.settings(options.flags)
-        apps, note = followed_apps(options.selection, Path.cwd())
+        apps, note = followed_apps(options.selection, Path.cwd(), os.environ.get("FLY_APP"))
         stream = settings.stream
         api = None
         if settings.backfill and not stream and settings.token and apps:

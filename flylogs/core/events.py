@@ -116,6 +116,7 @@ class HistoryRead:
     """History read at start (`--since`): shown before any live line, in timestamp order."""
 
     messages: Sequence[tuple[str, bytes]]
+    last: int | None = None  # only the last N lines that pass the filters (`--tail N`)
 
 
 @dataclass(frozen=True, slots=True)

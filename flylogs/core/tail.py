@@ -169,7 +169,13 @@ class TailCore:
         if isinstance(event, Problem):
             return [Notice(NoticeKind.ERROR, event.description, event.server)]
         if isinstance(event, HistoryRead):
-            return self._show_all(self._seam.prepare(event.messages, self._keep), recovered=False)
+            events = self._seam.prepare(event.messages, self._keep)
+            if event.last is not None and len(events) > event.last:
+                cut = len(events) - event.last
+                for older in events[:cut]:  # not shown, but never shown later either (held lines)
+                    self._seam.remember(older)
+                events = events[cut:]
+            return self._show_all(events, recovered=False)
         if isinstance(event, Started):
             self._holding = False
             return self._show_all(self._seam.release(), recovered=False)

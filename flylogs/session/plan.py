@@ -37,6 +37,8 @@ class TailPlan:
     since_ns: int | None = None
     # False: print the history and stop (`--no-follow`).
     follow: bool = True
+    # Only the last N lines of that history (`--tail N`).
+    last: int | None = None
     # (before, after) context lines around --grep matches, per instance.
     context: tuple[int, int] | None = None
 

@@ -82,7 +82,7 @@ async def run_tail(
             return
         if plan.since_ns is not None and history is not None:
             end = None if plan.follow else clock_ns()
-            driver.feed(HistoryRead(await history.replay(plan.since_ns, end)))
+            driver.feed(HistoryRead(await history.replay(plan.since_ns, end), plan.last))
         driver.feed(Started())
         driver.progress()
         if not plan.follow:

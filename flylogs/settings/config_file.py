@@ -20,7 +20,7 @@ SECRET_KEYS = ("token", "access_token", "access-token", "password")
 
 def config_file_path(flag: Path | None, env: Mapping[str, str], home: Path) -> tuple[Path, Origin]:
     if flag is not None:
-        return flag, Origin(Source.FLAG, "--config")
+        return flag, Origin(Source.FLAG, "--flylogs-config")
     if env.get("FLYLOGS_CONFIG"):
         return Path(env["FLYLOGS_CONFIG"]), Origin(Source.ENV, "FLYLOGS_CONFIG")
     if sys.platform == "win32" and env.get("APPDATA"):
@@ -47,7 +47,8 @@ def load_config(path: Path, *, required: bool) -> dict[str, Any]:
     except FileNotFoundError:
         if required:
             raise ConfigError(
-                f"config file {path} does not exist", hint="create it, or drop --config / FLYLOGS_CONFIG"
+                f"config file {path} does not exist",
+                hint="create it, or drop --flylogs-config / FLYLOGS_CONFIG",
             ) from None
         return {}
     except (OSError, UnicodeDecodeError) as exc:
