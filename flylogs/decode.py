@@ -52,8 +52,9 @@ class _Payload(msgspec.Struct, gc=False):
 
 
 _fast_decode = msgspec.json.Decoder(_Payload).decode
-# Fly's own form, with every field in range but for the day of a short month (which `ns()` catches):
-# checking the shape is a fifth of the cost of computing the instant, which most modes never need.
+# Fly's own form, with every field in range but for the day of a short month: checking the shape is a
+# fifth of the cost of computing the instant, so only days past the 28th and the first and last
+# years (see timestamps.MIN_S) are checked in full.
 _FLY_TIMESTAMP = re.compile(
     r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{9}Z\Z", re.ASCII
 )
@@ -77,6 +78,7 @@ def decode(subject: str, payload: bytes) -> LogEvent:
         and app.instance
         and fly.region
         and _FLY_TIMESTAMP.match(ts) is not None
+        and ((ts[8:10] <= "28" and "0001" < ts[:4] < "9999") or parse_rfc3339(ts) is not None)
     ):
         # The common case, a complete message in Fly's own form: no fallbacks, no problems to list.
         log, event = doc.log, doc.event
@@ -150,10 +152,10 @@ def _timestamp(raw_ts: Any, problems: list[str]) -> str | None:
     if type(raw_ts) is not str:
         problems.append("timestamp is not a string")
         return None
-    if _FLY_TIMESTAMP.match(raw_ts) is not None:
-        return raw_ts
     ts_ns = parse_rfc3339(raw_ts)
-    if ts_ns is None:
+    if ts_ns is not None and _FLY_TIMESTAMP.match(raw_ts) is not None:
+        return raw_ts
+    if ts_ns is None:  # not RFC 3339, an impossible date (2026-02-30), or outside years 1-9999
         problems.append(f"bad timestamp {raw_ts[:40]!r}")
         return None
     return format_rfc3339(ts_ns)

@@ -164,7 +164,10 @@ def build_filter(
     if level is not None:
         min_rank = LEVEL_RANKS.get(level.lower())
         if min_rank is None:
-            raise UsageError(f"unknown level {level!r}", hint="use one of: debug, info, warn, error")
+            raise UsageError(
+                f"unknown level {level!r}",
+                hint="use one of: trace, debug, info, warn (warning), error, fatal",
+            )
     return Filter(
         grep=compile_patterns(grep, ignore_case, "--grep"),
         exclude=compile_patterns(exclude, ignore_case, "--exclude"),

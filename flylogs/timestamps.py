@@ -18,6 +18,11 @@ _RFC3339 = re.compile(
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_SECOND = timedelta(seconds=1)
 NS = 1_000_000_000
+# The instants flylogs accepts: a day inside both ends of what a datetime can hold, so that every
+# accepted instant renders in every time zone. Go's zero time (0001-01-01T00:00:00Z, what a Go app
+# logs for an unset time) and 9999-12-31 fall outside: they are "bad timestamps", shown and marked.
+MIN_S = (datetime(1, 1, 2, tzinfo=UTC) - _EPOCH) // _ONE_SECOND
+MAX_S = (datetime(9999, 12, 31, tzinfo=UTC) - _EPOCH) // _ONE_SECOND - 1
 
 
 def parse_rfc3339(text: str) -> int | None:
@@ -39,6 +44,8 @@ def parse_rfc3339(text: str) -> int | None:
         if offset >= 86400:
             return None
         seconds -= offset if sign == "+" else -offset
+    if not MIN_S <= seconds <= MAX_S:
+        return None
     nanos = int(frac[:9].ljust(9, "0")) if frac else 0
     return seconds * NS + nanos
 
@@ -46,22 +53,55 @@ def parse_rfc3339(text: str) -> int | None:
 def format_rfc3339(ns: int, digits: int = 9) -> str:
     """`2026-11-20T09:14:03.120456789Z` for epoch nanoseconds (`digits` fractional digits, 0 for none)."""
     seconds, nanos = divmod(ns, NS)
-    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    t = time.gmtime(seconds)  # strftime's %Y would not pad year 1 to 0001
+    base = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
     if digits <= 0:
         return base + "Z"
     return f"{base}.{nanos:09d}"[: len(base) + 1 + digits] + "Z"
 
 
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z", re.ASCII)
+# Go's durations (`1.5h`, `100ms`, `2h45m`, `300us`) and days, as `--since` takes them.
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)", re.ASCII | re.IGNORECASE)
+_UNIT_NS = {
+    "ns": 1,
+    "us": 1000,
+    "µs": 1000,
+    "ms": 10**6,
+    "s": NS,
+    "m": 60 * NS,
+    "h": 3600 * NS,
+    "d": 86400 * NS,
+}
+_PLAIN_TIME = re.compile(r"(\d{4}-\d\d-\d\d)(?:[Tt ](\d\d:\d\d)(:\d\d(?:\.\d+)?)?)?\Z", re.ASCII)
+
+
+def parse_duration(text: str) -> int | None:
+    """Nanoseconds in a Go-style duration (`90s`, `1.5h`, `100ms`, `1h30m`, `7d`), or None."""
+    pos, total = 0, 0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != pos:
+            return None
+        number, unit = match.groups()
+        whole, _, frac = number.partition(".")
+        scale = _UNIT_NS[unit if unit == "µs" else unit.lower()]
+        total += int(whole or 0) * scale + (int(frac) * scale // 10 ** len(frac) if frac else 0)
+        pos = match.end()
+    return total if pos == len(text) and pos else None
 
 
 def parse_since(text: str, now_ns: int) -> int | None:
-    """`--since`: a duration back from now (`90s`, `10m`, `2h`, `1h30m`, `7d`) or an RFC 3339 time."""
+    """`--since`: a duration back from now, an RFC 3339 time, or a date or time without a zone (UTC):
+    `2026-12-02`, `2026-12-02T03:55:40`, `2026-12-02 03:50`. None when it is none of these, or
+    outside the instants flylogs accepts (see MIN_S)."""
     text = text.strip()
-    match = _DURATION.match(text)
-    if match is not None and text and any(match.groups()):
-        days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-        return now_ns - ((days * 24 + hours) * 3600 + minutes * 60 + seconds) * NS
+    duration = parse_duration(text)
+    if duration is not None:
+        ns = now_ns - duration
+        return ns if ns >= MIN_S * NS else None
+    plain = _PLAIN_TIME.match(text)
+    if plain is not None:
+        date, hm, rest = plain.groups()
+        text = f"{date}T{hm or '00:00'}{rest or ':00'}Z"
     return parse_rfc3339(text)
 
 

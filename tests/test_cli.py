@@ -443,3 +443,17 @@ def test_auth_login_with_a_keyring_that_keeps_nothing_says_it_failed() -> None:
     assert result.exit_code == ExitCode.CONFIG
     assert "does not return it" in result.stderr and "Stored" not in result.stderr
     assert "fm2_abcdef" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("since", "message"),
+    [("1000000d", "is neither a duration nor a time"), ("2999-01-01", "is in the future"), ("5m", None)],
+)
+def test_since_out_of_reach_is_a_usage_error(since: str, message: str | None) -> None:
+    port = free_port()
+    result = invoke("tail", "x", "--server", f"nats://127.0.0.1:{port}", "--stream", "LOGS", "--since", since)
+    if message is None:  # a good --since gets as far as connecting
+        assert result.exit_code == ExitCode.UNREACHABLE, result.stderr
+        return
+    assert result.exit_code == ExitCode.USAGE, result.stderr
+    assert message in result.stderr and "unexpected" not in result.stderr

@@ -62,6 +62,27 @@ async def test_no_follow_prints_the_history_and_stops(js_server: NatsServer) -> 
     assert [seq_of(e.message) for e in sink.events] == list(range(1, 51))
 
 
+async def test_history_with_lines_at_the_edges_of_the_calendar_is_shown_whole(js_server: NatsServer) -> None:
+    nc = await nats.connect(js_server.url)
+    js = nc.jetstream()
+    for seq, ts in (
+        (1, "2026-11-20T09:14:03.120456789Z"),
+        (2, "0001-01-01T00:00:00.000000000Z"),
+        (3, "9999-12-31T23:59:59.999999999Z"),
+    ):
+        await js.publish(SUBJECT, payload(seq, 0).replace(b"1970-01-01T00:00:00.000000000Z", ts.encode()))
+    await nc.close()
+    sink = Collect()
+    stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+    tail_plan = plan(js_server, since_ns=time.time_ns() - 3600 * 10**9, follow=False)
+    outcome = await asyncio.wait_for(run_tail(tail_plan, sink, sink, stop), 20)
+    assert outcome.reason is StopReason.END_OF_HISTORY
+    assert sorted(seq_of(e.message) for e in sink.events) == [1, 2, 3]
+    assert [e.malformed is not None for e in sorted(sink.events, key=lambda e: seq_of(e.message))] == [
+        False, True, True,
+    ]  # fmt: skip
+
+
 async def test_tail_n_starts_with_the_last_n_lines_then_follows(js_server: NatsServer) -> None:
     await publish(js_server, range(1, 51))
     sink = Collect()

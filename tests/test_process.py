@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from flylogs.demo.server import NatsServer
-from tests.helpers import CASES, log_records, ndjson, publish_when_subscribed, wait_for
+from tests.helpers import CASES, log_records, msg, ndjson, publish_when_subscribed, wait_for
 
 
 def spawn(*args: str, stdout: int | None = subprocess.PIPE) -> subprocess.Popen[bytes]:
@@ -94,6 +94,53 @@ def test_json_output_parses_line_by_line(nats_server: NatsServer) -> None:
     assert len(records) == 16
     assert all(r["app"] == "shop-api" for r in records)
     assert records[2]["message"] == "ERROR payment gateway timeout after 30s"
+
+
+EDGE_TIMESTAMPS = (
+    "0001-01-01T00:00:00.000000000Z",
+    "9999-12-31T23:59:59.999999999Z",
+    "2026-02-30T10:00:00.000000000Z",
+)
+
+
+@pytest.mark.parametrize("zone", ["UTC-14", "UTC+12"])  # POSIX TZ: 14 h east, 12 h west of UTC
+@pytest.mark.parametrize(
+    "mode", [("--output", "table"), ("--output", "plain", "--time", "local"), ("--json",)]
+)
+def test_lines_with_edge_timestamps_are_shown_and_counted_never_dropped(
+    nats_server: NatsServer, zone: str, mode: tuple[str, ...]
+) -> None:
+    messages = []
+    for i, ts in enumerate((*EDGE_TIMESTAMPS, "2026-11-20T09:14:03.120456789Z")):
+        subject, data = msg("edge", "iad", "m1", f"line {i}")
+        messages.append((subject, data.replace(b"2026-11-20T09:14:03.120456789Z", ts.encode())))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flylogs", "tail", "--server", nats_server.url, "edge", *mode],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TZ": zone},
+    )  # fmt: skip
+    out = b""
+    try:
+        read_stderr_until(proc, b"following logs.edge.>")
+        publish_when_subscribed(nats_server, messages).join(10)
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 15
+        while out.count(b"line ") < 4:
+            assert time.monotonic() < deadline, out
+            out += proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=15)
+        out += rest
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    text = out.decode()
+    assert all(f"line {i}" in text for i in range(4)), text
+    assert "4 lines shown, 3 malformed, 4 received" in err.decode()
+    assert b"out of range" not in err and b"Traceback" not in err
+    if mode == ("--json",):
+        records = log_records(out)
+        assert [r["timestamp"] for r in records] == [None, None, None, "2026-11-20T09:14:03.120456789Z"]
+        assert all(r["malformed"] for r in records[:3])
 
 
 def test_sigterm_exits_143(nats_server: NatsServer) -> None:

@@ -60,8 +60,14 @@ def since_ns(
     value = parse_since(wanted, now_ns)
     if value is None:
         raise UsageError(
-            f"--since {wanted!r} is neither a duration nor a time",
-            hint="use a duration (90s, 10m, 2h, 1h30m, 7d) or a time such as 2026-11-20T09:00:00Z",
+            f"--since {wanted!r} is neither a duration nor a time flylogs can use",
+            hint="use a duration (90s, 1.5h, 1h30m, 100ms, 7d), a date (2026-11-20, UTC) or a time "
+            "(2026-11-20T09:00:00Z, or 2026-11-20 09:00 as UTC)",
+        )
+    if value > now_ns:
+        raise UsageError(
+            f"--since {wanted!r} is in the future: there is no history after now",
+            hint="give a time in the past; times without a zone are UTC",
         )
     return value
 

@@ -121,7 +121,10 @@ class PlainSink:
             if self._first_ns is None:
                 self._first_ns = ns
             return self._time.wrap(f"{(ns - self._first_ns) / 1e9:+.3f}s")
-        local = datetime.fromtimestamp(ns / 1e9, self._tz).astimezone(self._tz)
+        try:
+            local = datetime.fromtimestamp(ns / 1e9, self._tz).astimezone(self._tz)
+        except (OverflowError, ValueError, OSError):  # cannot happen for instants decode accepts
+            return self._time.wrap("-")
         return self._time.wrap(local.isoformat(timespec="milliseconds"))
 
     def separator(self) -> None:

@@ -101,8 +101,11 @@ class TableSink:
             return f"{(ts_ns - self._first_ns) / 1e9:+11.3f}s"[-TIME_W:]
         seconds, nanos = divmod(ts_ns, 1_000_000_000)
         if seconds != self._last_second:
+            try:
+                self._last_hms = datetime.fromtimestamp(seconds, self._tz).strftime("%H:%M:%S")
+            except (OverflowError, ValueError, OSError):  # cannot happen for instants decode accepts
+                return "--:--:--.---"
             self._last_second = seconds
-            self._last_hms = datetime.fromtimestamp(seconds, self._tz).strftime("%H:%M:%S")
         return f"{self._last_hms}.{nanos // 1_000_000:03d}"
 
     def event(self, event: LogEvent) -> None:
