@@ -59,4 +59,12 @@ class KeyringUnavailableError(FlylogsError):
 
 
 class DemoUnavailableError(FlylogsError):
+    """The demo's `nats-server` would not start."""
+
     exit_code = ExitCode.UNEXPECTED
+
+
+class DemoServerMissingError(DemoUnavailableError):
+    """The demo's `nats-server` is not installed: an installation problem, like a missing keyring."""
+
+    exit_code = ExitCode.CONFIG

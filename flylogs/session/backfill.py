@@ -17,12 +17,18 @@ from flylogs.session.ports import HistorySource
 from flylogs.source.nats import describe_error
 
 ABANDONED = "stopped before the backfill finished"
+# A backfill gives up after this long in all (the API's index wait, every retry): a hanging source
+# can never keep a gap's outcome unsaid.
+TIME_LIMIT = 120.0
 
 
 class Backfills:
-    def __init__(self, history: HistorySource, feed: Callable[[Event], None]) -> None:
+    def __init__(
+        self, history: HistorySource, feed: Callable[[Event], None], time_limit: float = TIME_LIMIT
+    ) -> None:
         self._history = history
         self._feed = feed
+        self._time_limit = time_limit
         self._running: dict[asyncio.Task[None], Gap] = {}
 
     def start(self, gap: Gap) -> None:
@@ -33,7 +39,11 @@ class Backfills:
     async def _run(self, gap: Gap) -> None:
         label = self._history.label
         try:
-            messages = await self._history.replay(gap.start_ns, gap.end_ns, fresh=True)
+            async with asyncio.timeout(self._time_limit):
+                messages = await self._history.replay(gap.start_ns, gap.end_ns, fresh=True)
+        except TimeoutError:
+            self._feed(Backfilled(gap, label, error=f"gave up after {self._time_limit:g}s without an answer"))
+            return
         except Exception as exc:  # the gap stays unfilled, and says so
             self._feed(Backfilled(gap, label, error=describe_error(exc)))
             return

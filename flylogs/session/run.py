@@ -20,7 +20,7 @@ from flylogs.session.backfill import Backfills
 from flylogs.session.driver import Driver
 from flylogs.session.plan import Outcome, StopReason, TailPlan
 from flylogs.session.ports import Backlog, HistorySource, NoticeSink, Sink
-from flylogs.source.flyapi import FlyApiHistory
+from flylogs.source.flyapi import ApiError, FlyApiHistory
 from flylogs.source.jetstream import JetStreamHistory
 from flylogs.source.nats import NatsSource
 
@@ -82,7 +82,11 @@ async def run_tail(
             return
         if plan.since_ns is not None and history is not None:
             end = None if plan.follow else clock_ns()
-            driver.feed(HistoryRead(await history.replay(plan.since_ns, end), plan.last))
+            try:
+                messages = await history.replay(plan.since_ns, end)
+            except ApiError as exc:
+                raise exc.at_start() from None
+            driver.feed(HistoryRead(messages, plan.last))
         driver.feed(Started())
         driver.progress()
         if not plan.follow:

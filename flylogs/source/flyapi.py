@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flylogs.core.backoff import backoff_delay
+from flylogs.errors import AuthError, FlylogsError, UnreachableError, UsageError
 from flylogs.settings.tokens import MACAROON_PREFIXES
 from flylogs.timestamps import parse_rfc3339
 
@@ -30,9 +31,26 @@ MAX_PAGES = 1000
 class ApiError(Exception):
     """The logs API could not be used; `final` when retrying cannot help (401, 404)."""
 
-    def __init__(self, message: str, *, final: bool) -> None:
+    def __init__(self, message: str, *, final: bool, status: int | None = None) -> None:
         super().__init__(message)
         self.final = final
+        self.status = status
+
+    def at_start(self) -> FlylogsError:
+        """The error to end with when the history asked for at start (`--since`, `--no-follow`,
+        `--tail`) cannot be read: refused (exit 4), no such app (exit 2), else unreachable (exit 5)."""
+        if self.status in (401, 403):
+            return AuthError(
+                f"{self} when reading the history",
+                hint="the token must be allowed to read the app's logs: fly tokens create readonly <org>",
+            )
+        if self.status == 404:
+            return UsageError(f"{self} when reading the history", hint="check the app's name: fly apps list")
+        return UnreachableError(
+            f"cannot read the history: {self}",
+            hint="check the network, or --api-url; a JetStream stream with the log subjects can give "
+            "the history instead (--stream NAME); without --since/--no-follow/--tail flylogs only follows",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +166,9 @@ class FlyApiHistory:
         except urllib.error.HTTPError as exc:
             exc.close()  # it holds the response's socket
             final = exc.code in (401, 403, 404)
-            raise ApiError(f"the logs API answered {exc.code} {exc.reason}", final=final) from None
+            raise ApiError(
+                f"the logs API answered {exc.code} {exc.reason}", final=final, status=exc.code
+            ) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ApiError(f"the logs API is unreachable: {reason}", final=False) from None
