@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,16 +32,20 @@ from flylogs.core.events import (
     Restored,
 )
 from flylogs.core.gaps import GapReason
-from flylogs.core.policy import ConnectionPolicy, ErrorKind
-from flylogs.errors import FlylogsError
+from flylogs.core.policy import UNREACHABLE_HINT, ConnectionPolicy, ErrorKind
+from flylogs.errors import FlylogsError, UnreachableError
 from flylogs.settings.tokens import redact_url
 from flylogs.source.nats_client import (
     DIRECT,
+    ClientLog,
     ConnectOptions,
     DirectClient,
     LineHandler,
+    ReaderStopped,
     classify,
     describe_error,
+    reader_alive,
+    round_trip,
 )
 
 Emit = Callable[[Event], None]
@@ -75,6 +80,13 @@ class NatsSource:
         self._refused: list[str] = []
         self._last_server: str | None = None
         self.pinging = False  # a heartbeat ping is awaiting its pong
+        # Reconnected, but no round trip has proved the new path yet: "reconnected" waits for one.
+        self._unconfirmed = False
+        self._confirming: asyncio.Task[None] | None = None
+        # What nats-py last logged with a traceback (it logs, then its reader stops): said in our
+        # own words, never as a traceback on the terminal.
+        self._client_error: str | None = None
+        self._log_handler = ClientLog(self.client_logged)
 
     @property
     def client(self) -> Client:
@@ -99,6 +111,7 @@ class NatsSource:
         """
         loop = asyncio.get_running_loop()
         self._first_failure = loop.create_future()
+        self._log_handler.attach()
         opts = self._options
         # nats-py annotates the timings as int; it sleeps on them, so fractions of a second work.
         kwargs: dict[str, Any] = {
@@ -142,12 +155,7 @@ class NatsSource:
             )
             if isinstance(self._nc, DirectClient):
                 self._nc.direct[sub._id] = self._on_line
-        # A round trip guarantees the server has the subscriptions before we say so.
-        sent = self._clock_ns()
-        await self._nc.flush(timeout=int(opts.connect_timeout) or 1)
-        # A refused subscription comes back as an -ERR the server may send after that pong: a second
-        # round trip lets it arrive before we say "following".
-        await self._nc.flush(timeout=int(opts.connect_timeout) or 1)
+        sent = await self._confirm_subscriptions()
         if self._refused:
             await self.close()
             raise ConnectionPolicy.refused_subscription(self._refused[0])
@@ -156,8 +164,36 @@ class NatsSource:
         self._emit(Connected(self.server, self._subjects))
         self._heartbeat = loop.create_task(self._beat())
 
+    async def _confirm_subscriptions(self) -> int:
+        """Two round trips: the server has the subscriptions before we say so, and a refusal (an
+        -ERR the server may send after the first pong) has arrived. A path that stalls here is an
+        unreachable server (exit 5), or, with `--wait`, one more reason to keep trying."""
+        opts = self._options
+        while True:
+            sent = self._clock_ns()
+            try:
+                await round_trip(self._nc, opts.connect_timeout)
+                await round_trip(self._nc, opts.connect_timeout)
+                return sent
+            except (TimeoutError, ReaderStopped, ConnectionError) as exc:
+                server = self.server
+                if not opts.wait:
+                    await self.close()
+                    raise UnreachableError(
+                        f"the server at {server} accepted the connection, then did not answer while "
+                        f"subscribing ({describe_error(exc)}): the path is stalled",
+                        UNREACHABLE_HINT,
+                    ) from None
+                self._emit(Problem(f"no answer from {server} while subscribing; trying again", server))
+                await self._nc.force_reconnect()
+                while not self._nc.is_connected and not self._nc.is_closed:  # nats-py reconnects
+                    await asyncio.sleep(0.05)
+
     async def close(self) -> None:
         self._closing = True
+        self._log_handler.detach()
+        if self._confirming is not None:
+            self._confirming.cancel()
         if self._heartbeat is not None:
             # A cancellation can be lost inside flush() (asyncio.wait_for before 3.12 drops it when
             # the pong lands at the same moment: seen under load), so the beat also watches
@@ -182,10 +218,14 @@ class NatsSource:
             if not self._nc.is_connected:
                 last_ok = time.monotonic()
                 continue
+            if not reader_alive(self._nc):
+                await self._reader_stopped()
+                last_ok = time.monotonic()
+                continue
             sent = self._clock_ns()
             self.pinging = True
             try:
-                await self._nc.flush(timeout=policy.ping_budget(last_ok, time.monotonic()))  # type: ignore[arg-type]
+                await round_trip(self._nc, policy.ping_budget(last_ok, time.monotonic()))
             except Exception:
                 if self._nc.is_connected and policy.is_stalled(last_ok, time.monotonic()):
                     await self._abandon_stalled()
@@ -194,18 +234,35 @@ class NatsSource:
             finally:
                 self.pinging = False
             last_ok = time.monotonic()
+            self._restored()
             self._emit(Alive(sent))
 
     async def _abandon_stalled(self) -> None:
         url = self._nc.connected_url
         now = time.monotonic()
         self._policy.abandon(url.netloc if url is not None else None, now)
-        self._policy.outage_began(now)
         server = self.server
         detail = (
             f"no answer from {server} for {self._options.stall_timeout:g}s; abandoning it and reconnecting"
         )
-        self._emit(Lost(GapReason.STALLED, server, detail))
+        if self._policy.outage_began(now):
+            self._emit(Lost(GapReason.STALLED, server, detail))
+        else:  # a reconnect that never answered: the outage goes on
+            self._emit(Problem(detail, server))
+        self._unconfirmed = False
+        await self._nc.force_reconnect()
+
+    async def _reader_stopped(self) -> None:
+        """nats-py's reader ended (an exception it only logged): a lost connection like any other."""
+        server = self.server
+        why = f" ({self._client_error})" if self._client_error else ""
+        self._client_error = None
+        detail = f"the client stopped reading from {server}{why}; reconnecting"
+        if self._policy.outage_began(time.monotonic()):
+            self._emit(Lost(GapReason.DISCONNECTED, server, detail))
+        else:
+            self._emit(Problem(detail, server))
+        self._unconfirmed = False
         await self._nc.force_reconnect()
 
     def _choose_server(self, servers: list[Any], _info: dict[str, Any]) -> tuple[Any, float]:
@@ -260,9 +317,32 @@ class NatsSource:
             self._emit(Lost(GapReason.DISCONNECTED, self.server))
 
     async def _reconnected_cb(self) -> None:
-        # nats-py calls this after replaying the subscriptions and a round trip: they are active.
+        # nats-py calls this after replaying the subscriptions, but its round trip can be skipped
+        # (a reader that died): "reconnected" is said only once a PONG of ours has come back.
+        if self._closing:
+            return
+        self._unconfirmed = True
+        self._confirming = asyncio.get_running_loop().create_task(self._confirm())
+
+    async def _confirm(self) -> None:
+        with contextlib.suppress(Exception):  # no answer: the heartbeat abandons the path
+            await round_trip(self._nc, self._options.stall_timeout)
+            self._restored()
+
+    def _restored(self) -> None:
+        if not self._unconfirmed:
+            return
+        self._unconfirmed = False
         outage = self._policy.outage_ended(time.monotonic())
         self._emit(Restored(self.server, outage))
+
+    def client_logged(self, record: logging.LogRecord) -> None:
+        """nats-py logged: with a traceback, what stopped its reader (said by the beat); else a notice."""
+        text = record.getMessage().removeprefix("nats: ")
+        if record.exc_info and record.exc_info[1] is not None:
+            self._client_error = f"{text}: {type(record.exc_info[1]).__name__}"
+        elif not self._closing:
+            self._emit(Problem(text, self.server))
 
 
 __all__ = ["ConnectOptions", "Emit", "LineHandler", "NatsSource", "classify", "describe_error"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,8 +85,8 @@ class DirectClient(Client):
     object, the subscription's queue and task, and a coroutine per message (about half of what
     nats-py spends on a message). Messages then arrive in the order the server sent them, across
     subscriptions too. A slow handler backs up the socket, so the server, not the client, cuts a
-    consumer that cannot keep up: a disconnection and a gap like any other. Anything unusual (a
-    message with headers, a subscription not registered here) takes nats-py's own path.
+    consumer that cannot keep up: a disconnection and a gap like any other. A subscription not
+    registered here takes nats-py's own path.
     """
 
     def __init__(self) -> None:
@@ -94,9 +95,10 @@ class DirectClient(Client):
 
     async def _process_msg(self, sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes) -> None:
         handler = self.direct.get(sid)
-        if handler is None or headers:
+        if handler is None:
             await super()._process_msg(sid, subject, reply, data, headers)
             return
+        # Headers are never read (Fly's stream sends none): one that is not UTF-8 cannot stop the reader.
         stats = self.stats
         stats["in_msgs"] += 1
         stats["in_bytes"] += len(data)
@@ -105,6 +107,58 @@ class DirectClient(Client):
             handler(subject.decode("utf-8", "replace"), data)
         except Exception as exc:  # a bug of ours must not end nats-py's reading loop in silence
             await self._error_cb(exc)
+
+
+class ReaderStopped(Exception):
+    """nats-py's reading task has ended while the client still says it is connected: nothing more
+    will arrive on this connection, and `flush()` would return at once without a round trip."""
+
+
+def reader_alive(nc: Client) -> bool:
+    reading = getattr(nc, "_reading_task", None)
+    return reading is not None and not reading.done()
+
+
+async def round_trip(nc: Client, timeout: float) -> None:
+    """A PING whose PONG the reading task actually received: the only proof that the path works.
+
+    nats-py's `flush()` returns without a round trip once its reader has died, and cancels its
+    future on a timeout (a late PONG then breaks the reader); this waits without cancelling, so a
+    late PONG lands harmlessly. Raises ReaderStopped, TimeoutError, or the client's own errors.
+    """
+    if not reader_alive(nc):
+        raise ReaderStopped("the client stopped reading from the server")
+    send_ping = getattr(nc, "_send_ping", None)
+    if send_ping is None:  # a future nats-py without it: its own flush is the best there is
+        await nc.flush(timeout=timeout)  # type: ignore[arg-type]
+        return
+    pong: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    await send_ping(pong)
+    done, _ = await asyncio.wait({pong}, timeout=timeout)
+    if not done:
+        raise TimeoutError
+    pong.result()
+
+
+class ClientLog(logging.Handler):
+    """nats-py's logger, routed to `report` instead of stderr (where it printed tracebacks)."""
+
+    def __init__(self, report: Callable[[logging.LogRecord], None]) -> None:
+        super().__init__(logging.WARNING)
+        self._report = report
+        self._logger = logging.getLogger("nats")
+        self._propagate = self._logger.propagate
+
+    def attach(self) -> None:
+        self._logger.addHandler(self)
+        self._logger.propagate = False
+
+    def detach(self) -> None:
+        self._logger.removeHandler(self)
+        self._logger.propagate = self._propagate
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._report(record)
 
 
 def _direct_fits() -> bool:
