@@ -25,6 +25,7 @@ class Proxy:
         self._sockets: list[socket.socket] = []
         self._trigger: tuple[bytes, int] | None = None
         self.connections = 0
+        self.from_client = bytearray()  # every byte the client sent, for tests of what went out
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -95,6 +96,8 @@ class Proxy:
                     break
                 self._flowing.wait()  # frozen while this chunk was on its way: hold it
                 sink.sendall(chunk)
+                if number is not None:
+                    self.from_client += chunk
                 trigger = self._trigger
                 if number is not None and trigger is not None and trigger[1] == number:
                     seen = (seen + chunk)[-4096:]

@@ -18,8 +18,14 @@ from flylogs.errors import AuthError, FlylogsError, UnreachableError
 
 UNREACHABLE_HINT = (
     "Fly's log stream is only reachable inside Fly's private network: run flylogs in a Fly Machine "
-    "(server nats://[fdaa::3]:4223), or open a WireGuard tunnel (`fly wireguard create`, then "
-    "--server nats://[fdaa:<net>::3]:4223); for your own server pass --server nats://HOST:PORT"
+    "(server nats://[fdaa::3]:4223), or through a WireGuard tunnel (`fly wireguard create`), where the "
+    "server is your peer address's first three groups and ::3 (peer fdaa:0:1234:a7b:8c:1::2 gives "
+    "--server nats://[fdaa:0:1234::3]:4223); for your own server pass --server nats://HOST:PORT; "
+    "to see flylogs work without Fly, run `flylogs demo`"
+)
+TLS_HINT = (
+    "flylogs never falls back to plaintext for a tls:// server: enable TLS on the server, or use "
+    "nats:// if the path is private already"
 )
 AUTH_HINT = (
     "check --org (the org slug, see `fly orgs list`) and the token: create a read-only "
@@ -34,6 +40,7 @@ class ErrorKind(StrEnum):
     AUTH = "auth"  # the credentials were refused
     PERMISSION = "permission"  # a subscription was refused
     SLOW_CONSUMER = "slow_consumer"  # the client's buffer overflowed
+    TLS = "tls"  # tls:// asked for, and the server offers no TLS: never sent in plaintext
     OTHER = "other"
 
 
@@ -127,6 +134,8 @@ class ConnectionPolicy:
         servers = ", ".join(self.servers)
         if kind is ErrorKind.AUTH:
             return AuthError(f"the server at {servers} refused the credentials", hint=AUTH_HINT)
+        if kind is ErrorKind.TLS:  # waiting cannot help: the server is configured so
+            return UnreachableError(f"cannot connect to {servers}: {description}", TLS_HINT)
         if self.wait:
             return f"waiting for {servers}: {description}" if self.say_once(description) else None
         if self._first_failures >= len(self.servers):

@@ -40,6 +40,7 @@ from flylogs.source.nats_client import (
     ClientLog,
     ConnectOptions,
     DirectClient,
+    GuardedClient,
     LineHandler,
     ReaderStopped,
     classify,
@@ -71,7 +72,7 @@ class NatsSource:
         self._emit = emit
         self._policy = policy or options.policy()
         self._clock_ns = clock_ns
-        self._nc: Client = DirectClient() if direct else Client()
+        self._nc: Client = DirectClient() if direct else GuardedClient()
         self._started = False  # subscriptions confirmed: from here on, nothing is fatal
         self._connected_once = False
         self._closing = False

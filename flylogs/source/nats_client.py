@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from nats.aio.client import Client
 from nats.errors import AuthorizationError, SlowConsumerError, UnexpectedEOF
+from nats.errors import Error as NatsError
 
 from flylogs.core.policy import ConnectionPolicy, ErrorKind
 from flylogs.settings.tokens import redact_url
@@ -47,8 +48,17 @@ class ConnectOptions:
         )
 
 
+class TlsMissing(NatsError):
+    """A `tls://` server that answered without TLS: the connection is dropped before CONNECT."""
+
+    def __str__(self) -> str:
+        return "tls:// was asked for, but the server offers no TLS; the credentials were not sent"
+
+
 def classify(exc: BaseException) -> ErrorKind:
     """What a nats-py error means (it reports refused credentials as several exception types)."""
+    if isinstance(exc, TlsMissing):
+        return ErrorKind.TLS
     if isinstance(exc, AuthorizationError):
         return ErrorKind.AUTH
     text = str(exc).lower()
@@ -79,7 +89,20 @@ def describe_error(exc: BaseException) -> str:
     return text.removeprefix("nats: ")
 
 
-class DirectClient(Client):
+class GuardedClient(Client):
+    """nats-py's client, made to keep `tls://`'s promise: nats-py upgrades to TLS only when the
+    server's INFO requires it, so against a server without TLS a `tls://` URL connected in
+    plaintext, token and all. This refuses to send CONNECT on such a connection."""
+
+    def _connect_command(self) -> bytes:
+        server = self._current_server
+        secure = self._server_info.get("tls_required") or self.options.get("tls_handshake_first")
+        if server is not None and server.uri.scheme == "tls" and not secure:
+            raise TlsMissing
+        return super()._connect_command()
+
+
+class DirectClient(GuardedClient):
     """nats-py's client with one shortcut, for the hot path: a message on one of the tail's own
     subscriptions goes straight to its line handler from the reading task, instead of through a Msg
     object, the subscription's queue and task, and a coroutine per message (about half of what
@@ -166,6 +189,10 @@ def _direct_fits() -> bool:
     with any other shape (a future release), the plain client is used."""
     params = list(inspect.signature(Client._process_msg).parameters)
     return params == ["self", "sid", "subject", "reply", "data", "headers"]
+
+
+# The TLS guard rests on `_connect_command()`, which nats-py calls right before writing CONNECT.
+assert hasattr(Client, "_connect_command"), "nats-py changed: flylogs' tls:// guard needs updating"
 
 
 DIRECT = _direct_fits()
