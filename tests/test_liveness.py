@@ -17,7 +17,7 @@ from flylogs.core.events import Event, Lost, NoticeKind, Restored
 from flylogs.core.gaps import GapReason
 from flylogs.core.status import State
 from flylogs.demo.server import NatsServer
-from flylogs.errors import ExitCode, UnreachableError
+from flylogs.errors import UnreachableError
 from flylogs.session.plan import TailPlan
 from flylogs.source.nats import ConnectOptions, NatsSource
 from tests.helpers import SUBJECT, SeqPublisher, Tail, assert_gaps_cover, seq_of
@@ -163,19 +163,3 @@ async def test_a_reconnect_that_stalls_right_after_its_sub_is_not_called_reconne
     assert_gaps_cover(sent, tail.seqs(), tail.sink.gaps)
     err = capfd.readouterr().err
     assert "Traceback" not in err and "RuntimeError" not in err
-
-
-def test_tls_never_falls_back_to_plaintext_and_the_token_never_leaves(auth_server: NatsServer) -> None:
-    from typer.testing import CliRunner
-
-    from flylogs.cli import app
-
-    with Proxy(auth_server.port) as proxy:  # a server without TLS, behind a proxy that records
-        url = f"tls://127.0.0.1:{proxy.port}"
-        args = ["tail", "x", "--server", url, "--org", "my-org", "-t", "fm2_tls-secret-token"]
-        result = CliRunner().invoke(app, args, catch_exceptions=False)
-        assert result.exit_code == ExitCode.UNREACHABLE, result.stderr
-        assert "offers no TLS" in result.stderr and "connected" not in result.stderr
-        assert proxy.connections >= 1
-        assert b"CONNECT" not in proxy.from_client and b"tls-secret" not in proxy.from_client
-        assert "tls-secret" not in result.stderr
