@@ -270,6 +270,46 @@ def test_blocked_stdout_drops_lines_into_a_gap_with_bounded_memory(nats_server: 
     )
 
 
+def test_after_ctrl_c_with_stdout_blocked_the_summary_counts_what_was_written(
+    nats_server: NatsServer,
+) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    from tests.helpers import SUBJECT, payload
+
+    proc = spawn("tail", "--server", nats_server.url, "--all", "--json")  # stdout: a pipe nobody reads
+    assert proc.stdout is not None
+    try:
+        read_stderr_until(proc, b"following logs.>")
+        publish_when_subscribed(
+            nats_server, [(SUBJECT, payload(i, time.time_ns())) for i in range(1, 5001)]
+        ).join(30)
+
+        def in_pipe() -> int:
+            raw = fcntl.ioctl(proc.stdout.fileno(), termios.FIONREAD, b"\0\0\0\0")  # type: ignore[union-attr]
+            return int(struct.unpack("i", raw)[0])
+
+        wait_for(lambda: in_pipe() >= 60_000, timeout=15, what="stdout's pipe to fill")
+        proc.send_signal(signal.SIGINT)
+        proc.wait(15)  # still not reading: what stdout has not taken at exit is discarded
+        out, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    records = log_records(out.rsplit(b"\n", 1)[0] + b"\n")  # complete lines only
+    summary = err.decode().strip().splitlines()[-1]
+    import re
+
+    match = re.search(r"([\d,]+) lines shown, ([\d,]+) discarded at exit \(stdout was not reading\), "
+                      r"0 malformed, ([\d,]+) received", summary)  # fmt: skip
+    assert match, summary
+    shown, discarded, received = (int(g.replace(",", "")) for g in match.groups())
+    assert shown == len(records) and discarded > 0
+    assert shown + discarded == received
+
+
 def test_fail_on_gap_exits_6_after_a_restart(nats_server: NatsServer) -> None:
     proc = spawn("tail", "--server", nats_server.url, "--all", "--json", "--count", "1", "--fail-on-gap")
     try:

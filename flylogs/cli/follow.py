@@ -80,7 +80,8 @@ def follow(
         # signal or an error, a reader that is not reading gets two seconds, not forever.
         ended_by_itself = outcome is not None and outcome.reason is StopReason.COUNT
         out.close(timeout=None if ended_by_itself else 2.0)
-    text, code = closing(outcome, fail_on_gap)
+    _, unwritten = out.unwritten()
+    text, code = closing(outcome, fail_on_gap, unwritten if not out.broken else 0)
     if outcome.reason is StopReason.PIPE_CLOSED:
         silence_stdout()
     if text:

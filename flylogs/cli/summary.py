@@ -6,8 +6,9 @@ from flylogs.errors import ExitCode
 from flylogs.session.plan import Outcome, StopReason
 
 
-def closing(outcome: Outcome, fail_on_gap: bool) -> tuple[str | None, ExitCode]:
-    """What to say at the end (None: nothing) and the exit code."""
+def closing(outcome: Outcome, fail_on_gap: bool, unwritten: int = 0) -> tuple[str | None, ExitCode]:
+    """What to say at the end (None: nothing) and the exit code. `unwritten`: lines rendered but
+    never taken by stdout (it was not reading when the session ended): shown is what was written."""
     stats = outcome.stats
     unfilled = outcome.unfilled_gaps
     text = None
@@ -21,8 +22,11 @@ def closing(outcome: Outcome, fail_on_gap: bool) -> tuple[str | None, ExitCode]:
             missing = sum(g.duration_s for g in outcome.gaps)
             gaps = f", {len(outcome.gaps)} gap(s) totalling {missing:.1f}s ({len(unfilled)} not filled)"
         elapsed = f"{hours}:{minutes:02d}:{seconds:02d}"
+        shown = f"{max(stats.shown - unwritten, 0):,} lines shown, "
+        if unwritten:
+            shown += f"{unwritten:,} discarded at exit (stdout was not reading), "
         text = (
-            f"flylogs: {outcome.reason} after {elapsed}: {stats.shown:,} lines shown, "
+            f"flylogs: {outcome.reason} after {elapsed}: {shown}"
             + (f"{stats.malformed:,} malformed, " if stats.decoded else "")
             + f"{stats.received:,} received{gaps}"
         )

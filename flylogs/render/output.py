@@ -9,6 +9,8 @@ Must not: format anything.
 
 from __future__ import annotations
 
+import os
+import select
 import threading
 import time
 from collections import deque
@@ -17,6 +19,8 @@ from typing import BinaryIO, Protocol
 DEFAULT_LIMIT = 8 * 1024 * 1024
 # Hand a chunk to the writer once this much is buffered, without waiting for the burst to end.
 HANDOFF = 64 * 1024
+# The writer thread's writes to a descriptor: at most PIPE_BUF bytes, which a pipe takes atomically.
+PIECE = select.PIPE_BUF
 
 
 class Writable(Protocol):
@@ -49,6 +53,9 @@ class DirectOutput:
     backlog = 0
     broken = False
 
+    def unwritten(self) -> tuple[int, int]:
+        return 0, 0  # writes to a file are done in line: nothing is left behind
+
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self._buffer = bytearray()
@@ -76,7 +83,6 @@ class DirectOutput:
 
 def open_output(out: BinaryIO) -> DirectOutput | ThreadedOutput:
     """A writer thread where stdout can block (a pipe, a socket, a terminal); direct writes elsewhere."""
-    import os
     import stat
 
     try:
@@ -93,8 +99,10 @@ class ThreadedOutput:
 
     def __init__(self, out: BinaryIO, limit: int = DEFAULT_LIMIT) -> None:
         self._out = out
-        self.limit = limit
+        self._limit = limit
+        self._largest = 0  # the largest single write: one huge line must not make the next drop
         self._buffer = bytearray()
+        self._inflight: bytes | memoryview = b""  # what the writer thread has still to write
         self._chunks: deque[bytes] = deque()
         self._backlog = 0
         self._cond = threading.Condition()
@@ -108,9 +116,23 @@ class ThreadedOutput:
         """Bytes written but not yet accepted by stdout."""
         return self._backlog + len(self._buffer)
 
+    @property
+    def limit(self) -> int:
+        """The backlog past which lines are dropped: the configured bound plus the largest line
+        seen, so a single line bigger than the bound is written, not taken for a stuck reader."""
+        return self._limit + self._largest
+
+    def unwritten(self) -> tuple[int, int]:
+        """After `close`: the bytes, and the lines (newlines), that stdout never took."""
+        with self._cond:
+            chunks = [bytes(self._inflight), *self._chunks, bytes(self._buffer)]
+        return sum(map(len, chunks)), sum(c.count(b"\n") for c in chunks)
+
     def write(self, data: bytes) -> int:
         if self.broken:
             raise BrokenPipeError
+        if len(data) > self._largest:
+            self._largest = len(data)
         self._buffer += data
         if len(self._buffer) >= HANDOFF:
             self.flush()  # a long burst: let the writer thread start on it now
@@ -139,6 +161,7 @@ class ThreadedOutput:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
+        fd = _descriptor(self._out)
         while True:
             with self._cond:
                 while not self._chunks and not self._closing:
@@ -146,9 +169,20 @@ class ThreadedOutput:
                 if not self._chunks:
                     return
                 chunk = self._chunks.popleft()
+                self._inflight = chunk
             try:
-                write_all(self._out, chunk)
-                self._out.flush()
+                if fd is None:
+                    write_all(self._out, chunk)
+                    self._out.flush()
+                else:  # straight to the descriptor, so what stdout took is known to the byte
+                    view = memoryview(chunk)
+                    while view:
+                        try:  # pieces a pipe takes whole or not at all: nothing half-counted
+                            view = view[os.write(fd, view[:PIECE]) :]
+                        except BlockingIOError:  # a non-blocking stdout that is full
+                            select.select([], [fd], [], 0.1)
+                            continue
+                        self._inflight = view
             except (BrokenPipeError, ValueError, OSError):
                 self.broken = True
                 with self._cond:
@@ -157,3 +191,14 @@ class ThreadedOutput:
                 return
             with self._cond:
                 self._backlog -= len(chunk)
+                self._inflight = b""
+
+
+def _descriptor(out: BinaryIO) -> int | None:
+    """stdout's file descriptor, its Python buffer emptied first; None for an in-memory stream."""
+    try:
+        fd = out.fileno()
+        out.flush()
+    except (AttributeError, OSError, ValueError):
+        return None
+    return fd
