@@ -3,6 +3,7 @@ moment the stream does."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -87,3 +88,26 @@ def test_the_status_line_says_each_change_of_the_stream_at_once(nats_server: Nat
         assert re.search(rb"\x1b\[[0-9;]*38;5;\d+", screen.seen)
     else:
         assert not re.search(rb"\x1b\[[0-9;]*38;5;\d+", screen.seen)
+
+
+INVISIBLE = "\u200b\u200c\u200d\ufeff\u2060\u200e\u200f\u061c"
+
+
+@pytest.mark.parametrize("mode", ["table", "plain", "raw"])
+def test_invisible_and_bidi_characters_reach_the_terminal_escaped(nats_server: NatsServer, mode: str) -> None:
+    from tests.helpers import msg
+
+    screen = Terminal("tail", "--server", nats_server.url, "--all", "--output", mode, "--color", "never")
+    try:
+        screen.until(rb"following logs\.>")
+        lines = [msg("shop", "iad", "m1", f"pay{ch}ment {i}") for i, ch in enumerate(INVISIBLE)]
+        # The characters raw in the payload, as an app writes them (not JSON-escaped).
+        lines = [(s, json.dumps(json.loads(d), ensure_ascii=False).encode()) for s, d in lines]
+        publish_when_subscribed(nats_server, lines).join(10)
+        screen.until(rf"ment {len(INVISIBLE) - 1}".encode())
+    finally:
+        screen.close()
+    for ch in INVISIBLE:
+        assert ch.encode() not in screen.seen, f"U+{ord(ch):04X} reached the terminal raw"
+    for i, ch in enumerate(INVISIBLE):  # one per line: shown as escapes, where it was
+        assert f"pay\\u{ord(ch):04x}ment {i}".encode() in screen.seen

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 
 # C0 controls except TAB and LF (which each mode handles itself), DEL, C1, the bidi embeddings,
-# overrides and isolates, the Unicode line/paragraph separators, and lone surrogates (JSON's "\ud83d"
-# decodes to one; it cannot even be encoded to UTF-8).
-_OTHERS = "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+# overrides and isolates, the bidi marks (LRM, RLM, ALM), the invisible characters that let one
+# line pass for another (ZWSP, ZWNJ, ZWJ, WORD JOINER, the BOM / ZWNBSP, the invisible operators),
+# the Unicode line/paragraph separators, and lone surrogates (JSON's "\ud83d" decodes to one; it
+# cannot even be encoded to UTF-8).
+_OTHERS = "\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff"
 _UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")
 _UNSAFE_WITH_LF_TAB = re.compile(f"[\x00-\x1f{_OTHERS}]")
 
