@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import msgspec
 
 from flylogs.errors import UsageError
-from flylogs.model import LEVEL_RANKS, LogEvent, level_rank
+from flylogs.levels import LEVEL_RANKS, effective_level, level_rank, message_fields
+from flylogs.model import LogEvent
 
 
 def compile_patterns(patterns: Sequence[str], ignore_case: bool, flag: str) -> tuple[re.Pattern[str], ...]:
@@ -38,7 +39,8 @@ _MISSING = object()
 
 @dataclass(frozen=True, slots=True)
 class FieldTest:
-    """`-f KEY=VALUE`, `KEY!=VALUE` or `KEY~REGEX` on a JSON message (dotted keys reach inside)."""
+    """`-f KEY=VALUE`, `KEY!=VALUE` or `KEY~REGEX` on a JSON or logfmt message (dotted keys reach
+    inside JSON; logfmt keys may contain dots themselves)."""
 
     path: tuple[str, ...]
     op: str
@@ -47,11 +49,17 @@ class FieldTest:
 
     def __call__(self, doc: object) -> bool:
         found: object = doc
+        if isinstance(doc, dict) and len(self.path) > 1 and ".".join(self.path) in doc:
+            found = doc[".".join(self.path)]  # a logfmt key such as `http.status`
+            return self._holds(found)
         for key in self.path:
             if not isinstance(found, dict) or key not in found:
                 found = _MISSING
                 break
             found = found[key]
+        return self._holds(found)
+
+    def _holds(self, found: object) -> bool:
         if found is _MISSING:
             return self.op == "!="  # an absent key differs from any value
         text = found if isinstance(found, str) else msgspec.json.encode(found).decode()
@@ -73,22 +81,6 @@ def parse_field(expr: str, ignore_case: bool = False) -> FieldTest:
     key, op, value = match.groups()
     pattern = compile_patterns([value], ignore_case, "--field")[0] if op == "~" else None
     return FieldTest(tuple(key.split(".")), op, value, pattern)
-
-
-def message_object(message: str) -> dict[str, object] | None:
-    """The message as a JSON object, when it is one."""
-    if not message.startswith("{"):
-        return None
-    try:
-        doc = _decode_any(message)
-    except (ValueError, RecursionError):
-        return None
-    return doc if isinstance(doc, dict) else None
-
-
-_decode_any = msgspec.json.decode
-# Levels an app writes in its own JSON lines feed --level when Fly's level says only "info".
-_APP_LEVEL_KEYS = ("level", "severity", "lvl")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,21 +114,13 @@ class Filter:
             return False
         if self.instances and event.instance not in self.instances:
             return False
-        doc: dict[str, object] | None = None
         if self.fields:
-            doc = message_object(event.message)
+            doc = message_fields(event.message)  # a JSON object or logfmt pairs
             if not all(test(doc) for test in self.fields):
                 return False
         if self.min_rank is not None:
-            level = event.level
-            if level is None or level.lower() == "info":
-                # Fly says "info" for everything an app prints: the app's own JSON level knows better.
-                if doc is None:
-                    doc = message_object(event.message)
-                if doc is not None:
-                    own = next((doc[k] for k in _APP_LEVEL_KEYS if isinstance(doc.get(k), str)), None)
-                    level = own if isinstance(own, str) else level
-            rank = level_rank(level)
+            # Fly says "info" for everything an app prints: the app's own level knows better.
+            rank = level_rank(effective_level(event.level, event.message))
             # Unknown and missing levels always pass: we cannot tell how important they are.
             if rank is not None and rank < self.min_rank:
                 return False

@@ -1,16 +1,15 @@
 """The event model: the records that flow from a source, through filters, to a sink.
 
-Owns: `LogEvent` (one log line, decoded or malformed) and level ranks. (Connection events and
-the core's outputs are in `flylogs.core.events`.)
+Owns: `LogEvent` (one log line, decoded or malformed); level ranks live in `flylogs.levels`.
+(Connection events and the core's outputs are in `flylogs.core.events`.)
 Must not: do I/O, read the clock, or know about NATS, Rich or Typer.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import msgspec
 
+from flylogs.levels import LEVEL_RANKS, effective_level, level_rank
 from flylogs.timestamps import parse_rfc3339, parse_rfc3339_fly
 
 
@@ -41,6 +40,11 @@ class LogEvent(msgspec.Struct, frozen=True, gc=False):
     malformed: str | None = None
     clean: bool = False
 
+    def shown_level(self) -> str | None:
+        """The level shown and filtered with: Fly's, or where Fly says `info` the app's own (JSON or
+        logfmt), in its canonical spelling (see `flylogs.levels`)."""
+        return effective_level(self.level, self.message)
+
     def ns(self) -> int | None:
         """The timestamp in epoch nanoseconds (None without one)."""
         if self.timestamp is None:
@@ -48,39 +52,4 @@ class LogEvent(msgspec.Struct, frozen=True, gc=False):
         return parse_rfc3339_fly(self.timestamp) or parse_rfc3339(self.timestamp)
 
 
-class Level(StrEnum):
-    """The levels `--level` accepts, lowest first."""
-
-    DEBUG = "debug"
-    INFO = "info"
-    WARN = "warn"
-    ERROR = "error"
-
-
-# Ranks for the level names seen in the wild. Names not here are "unknown": they always pass
-# `--level` (hiding a line whose importance we cannot judge would be worse than showing it).
-LEVEL_RANKS: dict[str, int] = {
-    "trace": 5,
-    "debug": 10,
-    "info": 20,
-    "warn": 30,
-    "warning": 30,
-    "error": 40,
-    "err": 40,
-    "fatal": 50,
-    "critical": 50,
-    "crit": 50,
-    "panic": 50,
-    "alert": 50,
-    "emerg": 50,
-}
-
-
-def level_rank(level: str | None) -> int | None:
-    """The rank of a level name, case-insensitively; None for a missing or unknown level."""
-    if level is None:
-        return None
-    rank = LEVEL_RANKS.get(level)
-    if rank is None:
-        rank = LEVEL_RANKS.get(level.lower())
-    return rank
+__all__ = ["LEVEL_RANKS", "LogEvent", "level_rank"]

@@ -107,3 +107,33 @@ def test_the_apps_own_level_feeds_level_when_fly_says_info() -> None:
     assert not keep(ev('{"severity": "debug", "msg": "pool"}', level="info"))
     assert not keep(ev("plain text", level="info"))
     assert keep(ev('{"level": "debug"}', level="error"))  # Fly's own non-info level wins
+
+
+LOGFMT = 'time=2026-12-02T03:55:40Z level=INFO msg="Controlling BESS" site_power=2 http.status=200'
+
+
+def test_logfmt_messages_give_their_level_and_fields() -> None:
+    from flylogs.levels import effective_level, logfmt
+
+    assert logfmt(LOGFMT) == {
+        "time": "2026-12-02T03:55:40Z", "level": "INFO", "msg": "Controlling BESS",
+        "site_power": "2", "http.status": "200",
+    }  # fmt: skip
+    assert logfmt("retrying in 4s (attempt=2)") is None  # a sentence with an `=` is not logfmt
+    assert logfmt("a=1") is None  # one pair: too little to tell
+    assert effective_level("info", 'ts=1 level=warning msg="disk 91%"') == "warn"
+    assert effective_level("info", LOGFMT) == "info"
+    assert effective_level("error", 'level=debug msg="x"') == "error"  # Fly's own non-info level wins
+    assert effective_level(None, '{"severity":"CRITICAL","msg":"x"}') == "fatal"
+    assert effective_level("info", "plain text") == "info"
+
+
+def test_level_and_field_filters_read_logfmt_like_json() -> None:
+    warn = 'time=1 level=WARN msg="Controlling BESS" site_power=2'
+    assert build_filter(level="warn")(ev(warn, level="info"))
+    assert not build_filter(level="error")(ev(warn, level="info"))
+    assert build_filter(fields=["level=WARN"])(ev(warn))
+    assert build_filter(fields=["msg~BESS", "site_power!=3"])(ev(warn))
+    assert not build_filter(fields=["msg~^Idle"])(ev(warn))
+    assert build_filter(fields=["http.status=200"])(ev(LOGFMT))
+    assert not build_filter(fields=["level=INFO"])(ev("level is INFO here"))  # plain text has no fields

@@ -171,6 +171,7 @@ def test_json_records_follow_the_documented_schema() -> None:
         "region": "iad",
         "instance": "4d891d77b05118",
         "level": "info",
+        "fly_level": "info",
         "provider": "app",
         "process_group": "app",
         "message": "Listening on 0.0.0.0:8080",
@@ -352,3 +353,23 @@ def test_instances_of_one_app_never_share_a_colour_while_the_palette_has_room() 
     by_region = Colors(ColorBy.REGION)
     iad = by_region.style(LogEvent("s", b"", "m", app="a", region="iad", instance="x"))
     assert by_region.style(LogEvent("s", b"", "m", app="b", region="iad", instance="y")) == iad
+
+
+def test_every_mode_shows_the_level_that_level_filters_on() -> None:
+    from tests.helpers import msg
+
+    events = [
+        decode(*msg("api", "iad", "m1", '{"level":"error","msg":"db down"}')),
+        decode(*msg("api", "iad", "m1", 'time=1 level=WARNING msg="disk 91%" used=91')),
+        decode(*msg("api", "iad", "m1", "plain words")),
+    ]
+    records = [json.loads(line) for line in render(JsonSink, events).splitlines()]
+    assert [(r["level"], r["fly_level"]) for r in records] == [
+        ("error", "info"),
+        ("warn", "info"),
+        ("info", "info"),
+    ]
+    lines = plain(events).splitlines()
+    assert [line.split(" ")[3] for line in lines] == ["[error]", "[warn]", "[info]"]
+    rows = table(events, time_mode=TimeMode.NONE).splitlines()
+    assert [row.split()[2] for row in rows[1:]] == ["error", "warn", "info"]

@@ -1,8 +1,9 @@
 """JSON (NDJSON) and raw modes: output for programs.
 
 The NDJSON record is a public contract, documented in the README:
-`{"type":"log","timestamp":…,"app":…,"region":…,"instance":…,"level":…,"provider":…,"process_group":…,
-"message":…,"subject":…}` plus `"malformed":true,"error":…` for payloads that could not be decoded and
+`{"type":"log","timestamp":…,"app":…,"region":…,"instance":…,"level":…,"fly_level":…,"provider":…,
+"process_group":…,"message":…,"subject":…}` (`level`: the effective level, see `flylogs.levels`)
+plus `"malformed":true,"error":…` for payloads that could not be decoded and
 `"backfilled":true` for lines a backfill recovered; and the `gap`, `backfill` and `status` records.
 Must not: add, rename or drop keys without a changelog entry.
 """
@@ -34,6 +35,7 @@ class _LogRecord(msgspec.Struct, gc=False):
     region: str | None
     instance: str | None
     level: str | None
+    fly_level: str | None
     provider: str | None
     process_group: str | None
     message: str
@@ -47,7 +49,8 @@ def log_record(event: LogEvent) -> dict[str, object]:
         "app": event.app,
         "region": event.region,
         "instance": event.instance,
-        "level": event.level,
+        "level": event.shown_level(),
+        "fly_level": event.level,
         "provider": event.provider,
         "process_group": event.process_group,
         "message": event.message,
@@ -82,6 +85,7 @@ class JsonSink:
                 event.app,
                 event.region,
                 event.instance,
+                event.shown_level(),
                 event.level,
                 event.provider,
                 event.process_group,

@@ -76,31 +76,32 @@ class PlainSink:
         if event.clean and event.malformed is None and not self._highlight:
             # Everything between the time and the message repeats for every line of an instance at a
             # level: build it once (clean events need no escaping, so the text is the same each time).
-            key = (event.app, event.provider, event.instance, event.region, event.level)
+            shown = event.shown_level()
+            key = (event.app, event.provider, event.instance, event.region, shown)
             middle = self._middle_cache.get(key)
             if middle is None:
                 if len(self._middle_cache) > 10_000:
                     self._middle_cache.clear()
-                middle = self._middle_cache[key] = self._middle(event, _unchanged)
+                middle = self._middle_cache[key] = self._middle(event, _unchanged, shown)
             return f"{when}{middle}{event.message}\n"
         # Anything else: escaped field by field (untrusted text never reaches the terminal raw).
         esc = _unchanged if event.clean else escape_controls
         message = esc(event.message)
         if self._highlight:
             message = apply_spans(message, match_spans(message, self._highlight), self._hl)
-        return f"{when}{self._middle(event, esc)}{message}\n"
+        return f"{when}{self._middle(event, esc, event.shown_level())}{message}\n"
 
-    def _middle(self, event: LogEvent, esc: Callable[[str], str]) -> str:
+    def _middle(self, event: LogEvent, esc: Callable[[str], str], shown: str | None) -> str:
         """`[app ]provider[instance] region [level] `, styled."""
         app = f"{self._app.wrap(esc(event.app or '-'))} " if self._show_app else ""
         codes = self._style(self._colors.style(event))
         if event.malformed is not None:
             level = self._bad.wrap(f"[malformed: {escape_controls(event.malformed)}]")
         else:
-            level_codes = self._level_codes.get(event.level)
+            level_codes = self._level_codes.get(shown)
             if level_codes is None:
-                level_codes = self._level_codes[event.level] = self._style(styles.level_style(event.level))
-            level = f"[{level_codes.wrap(esc(event.level or '-'))}]"
+                level_codes = self._level_codes[shown] = self._style(styles.level_style(shown))
+            level = f"[{level_codes.wrap(esc(shown or '-'))}]"
         region = self._region.wrap(esc(event.region or "-"))
         provider = esc(event.provider or "-")
         return f"{app}{provider}[{codes.wrap(esc(event.instance or '-'))}] {region} {level} "

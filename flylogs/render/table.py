@@ -34,7 +34,7 @@ MIN_MESSAGE_W = 20
 # A single log line may take at most this many rows; the rest is summarised.
 MAX_ROWS_PER_LINE = 12
 # Synonyms shown in their short form, so the level column stays five cells wide.
-_SHORT_LEVELS = {"warning": "warn", "critical": "crit"}
+_SHORT_LEVELS = {"warning": "warn", "critical": "crit", "emergency": "emerg"}
 
 
 class TableSink:
@@ -119,15 +119,16 @@ class TableSink:
         if event.malformed is not None:
             return f"{clock}{self._cells(event)}{self._message_rows(event)}"
         # The styled cells between time and message repeat for every line of an instance: build once.
-        key = (event.app, event.region, event.instance, event.level)
+        level = event.shown_level()
+        key = (event.app, event.region, event.instance, level)
         cells = self._cell_cache.get(key)
         if cells is None:
             if len(self._cell_cache) > 10_000:
                 self._cell_cache.clear()
-            cells = self._cell_cache[key] = self._cells(event)
+            cells = self._cell_cache[key] = self._cells(event, level)
         return f"{clock}{cells}{self._message_rows(event)}"
 
-    def _cells(self, event: LogEvent) -> str:
+    def _cells(self, event: LogEvent, shown_level: str | None = None) -> str:
         style = self._style
         cells = []
         if self._app_w:
@@ -139,9 +140,9 @@ class TableSink:
         if event.malformed is not None:
             cells.append(self._bad.wrap(fit("BAD", LEVEL_W)))
         else:
-            level = event.level or ""
+            level = shown_level or ""
             level = _SHORT_LEVELS.get(level.lower(), level)
-            cells.append(style(styles.level_style(event.level)).wrap(fit(escape_controls(level), LEVEL_W)))
+            cells.append(style(styles.level_style(shown_level)).wrap(fit(escape_controls(level), LEVEL_W)))
         return " ".join(cells) + " "
 
     def _message_rows(self, event: LogEvent) -> str:
