@@ -162,7 +162,7 @@ class Collect:
         self.statuses.append(status)
         self.log.append(("status", status))
 
-    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+    def progress(self, shown: int, gaps: int, now_ns: int, received: int = 0) -> None:
         pass
 
     def separator(self) -> None:

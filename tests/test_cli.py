@@ -489,3 +489,15 @@ def test_tls_never_falls_back_to_plaintext_and_the_token_never_leaves(auth_serve
         assert proxy.connections >= 1
         assert b"CONNECT" not in proxy.from_client and b"tls-secret" not in proxy.from_client
         assert "tls-secret" not in result.stderr
+
+
+def test_the_summary_says_what_came_from_history_when_more_was_shown_than_received_live() -> None:
+    from flylogs.cli.summary import closing
+    from flylogs.session.plan import Outcome, Stats, StopReason
+
+    text, _ = closing(Outcome(StopReason.INTERRUPTED, Stats(received=0, shown=101), 3.0), False)
+    assert (
+        text is not None and "101 lines shown, 0 malformed, 0 received live (the rest from history)" in text
+    )
+    text, _ = closing(Outcome(StopReason.INTERRUPTED, Stats(received=5, shown=3), 3.0), False)
+    assert text is not None and text.endswith("3 lines shown, 0 malformed, 5 received")

@@ -22,6 +22,7 @@ from flylogs.core.events import (
     NoticeKind,
     Output,
     Overflow,
+    Problem,
     Reconnecting,
     Refused,
     RefusedWhat,
@@ -170,6 +171,14 @@ def test_dropped_lines_become_one_slow_consumer_gap_once_drained() -> None:
     assert (found.gap.reason, found.gap.dropped) == (GapReason.SLOW_CONSUMER, 5)
     assert (found.gap.start_ns, found.gap.end_ns) == (T0, T0 + 6 * S)
     assert core.dropped == 3 and core.feed(Drained(), T0 + 8 * S) == []
+
+
+def test_a_problem_names_its_server_unless_it_already_does() -> None:
+    core = started(TailCore(build_filter(), start_ns=T0))
+    [notice] = core.feed(Problem("timed out (no answer in time)", "nats://a:4222"), T0)
+    assert isinstance(notice, Notice) and notice.text == "nats://a:4222: timed out (no answer in time)"
+    [notice] = core.feed(Problem("no answer from nats://a:4222 for 3s", "nats://a:4222"), T0)
+    assert isinstance(notice, Notice) and notice.text == "no answer from nats://a:4222 for 3s"
 
 
 def test_a_refused_subscription_opens_a_server_gap() -> None:

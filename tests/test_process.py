@@ -180,8 +180,23 @@ def test_demo_serve_prints_a_url_that_tail_can_follow() -> None:
         assert proc.stdout is not None
         url = proc.stdout.readline().decode().strip()
         assert url.startswith("nats://127.0.0.1:")
+        hint = read_stderr_until(proc, b"in another terminal")
+        assert f"flylogs tail --server {url} --all --stream LOGS".encode() in hint
         tail = subprocess.run(
-            [sys.executable, "-m", "flylogs", "tail", "--server", url, "--all", "--json", "--count", "3"],
+            [
+                sys.executable,
+                "-m",
+                "flylogs",
+                "tail",
+                "--server",
+                url,
+                "--all",
+                "--json",
+                "--count",
+                "3",
+                "--stream",
+                "LOGS",
+            ],
             capture_output=True,
             timeout=30,
             check=False,

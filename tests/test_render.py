@@ -68,7 +68,7 @@ def test_plain_keeps_one_log_on_one_line_and_escapes_controls() -> None:
 
 def test_plain_marks_malformed_payloads() -> None:
     assert plain([BY_NOTE["non-JSON payload"]]) == (
-        "- -[9080517f159287] ams [malformed: not JSON] this payload is not JSON at all\n"
+        "- [9080517f159287] ams [malformed: not JSON] this payload is not JSON at all\n"
     )
 
 
@@ -281,8 +281,8 @@ def test_gap_rows_in_the_table() -> None:
         Gap(1795166043_120456789, 1795166051_870456789, GapReason.STALLED, backfilled=2, complete=True)
     )
     assert [row.rstrip() for row in out.getvalue().decode().splitlines()] == [
-        "▌ gap 2026-11-20T09:14:03.120Z → 2026-11-20T09:14:11.870Z (8.75s, stalled): filled from history: 2",
-        "line(s) recovered below",
+        "▌ gap 09:14:03.120Z → 09:14:11.870Z (8.75s, stalled): filled from history: 2 line(s) "
+        "recovered below",
     ]
 
 
@@ -318,7 +318,7 @@ def test_the_fast_json_path_writes_exactly_what_the_general_one_does() -> None:
 @pytest.mark.parametrize(
     ("mode", "plain_start", "table_start"),
     [
-        (TimeMode.UTC, "2026-11-20T09:14:03.120Z app[", "09:14:03.120 iad"),
+        (TimeMode.UTC, "2026-11-20T09:14:03.120Z app[", "09:14:03.120Z iad"),
         (TimeMode.RELATIVE, "+0.000s app[", "     +0.000s iad"),
         (TimeMode.NONE, "app[", "iad 4d891d77b05118"),
     ],
@@ -373,3 +373,17 @@ def test_every_mode_shows_the_level_that_level_filters_on() -> None:
     assert [line.split(" ")[3] for line in lines] == ["[error]", "[warn]", "[info]"]
     rows = table(events, time_mode=TimeMode.NONE).splitlines()
     assert [row.split()[2] for row in rows[1:]] == ["error", "warn", "info"]
+
+
+def test_the_status_line_shows_received_beside_shown_and_speaks_of_one_line_in_the_singular() -> None:
+    from flylogs.render.status_line import StatusLine
+
+    line = StatusLine()
+    t0 = 1_800_000_000 * 10**9
+    line.progress(0, 0, t0, 0)
+    line.progress(0, 0, t0 + 10**9, 91)  # a filter that matches nothing: 91 in, 0 out
+    assert "91 lines/s · 0 shown of 91 received · 0 gaps" in line.text(t0)
+    line.progress(1, 1, t0 + 2 * 10**9, 92)
+    assert "1 line/s · 1 shown of 92 received · 1 gap" in line.text(t0)
+    line.progress(101, 1, t0 + 3 * 10**9, 0)  # history shown before any live line: never "of 0"
+    assert "101 shown ·" in line.text(t0) and "received" not in line.text(t0)

@@ -75,7 +75,7 @@ def demo(options: TailOptions) -> None:
       flylogs demo shop-api --region iad --grep 'ERROR|5\\d\\d '
       flylogs demo --json --count 5 | jq -r 'select(.type=="log") | .message'
       flylogs demo --chaos        # the server restarts every few seconds; gaps are filled
-      flylogs demo --serve        # then, elsewhere: flylogs tail --server <URL printed> --all
+      flylogs demo --serve        # then: flylogs tail --server <URL printed> --all --stream LOGS
     """
     from flylogs.cli.follow import follow
     from flylogs.cli.plan import tail_plan
@@ -110,7 +110,7 @@ def demo(options: TailOptions) -> None:
 
 def serve(boundary: Boundary, url: str, rate: float, seed: int | None) -> NoReturn:
     """`--serve`: only the server and the fleet, until Ctrl-C; the URL on stdout for `tail --server`."""
-    from flylogs.demo.fleet import prepare_stream, run_fleet
+    from flylogs.demo.fleet import DEMO_STREAM, prepare_stream, run_fleet
     from flylogs.session.plan import StopReason
 
     async def main(stop: asyncio.Future[StopReason]) -> None:
@@ -120,7 +120,10 @@ def serve(boundary: Boundary, url: str, rate: float, seed: int | None) -> NoRetu
         fleet = asyncio.create_task(run_fleet(url, rate, done, seed))
         boundary.say(f"flylogs: demo server on {url}, fleet writing {rate:g} lines/s; Ctrl-C to stop")
         typer.echo(url)
-        boundary.say(f"flylogs: in another terminal: flylogs tail --server {url} --all")
+        boundary.say(
+            f"flylogs: in another terminal: flylogs tail --server {url} --all --stream {DEMO_STREAM}"
+            " (--stream gives --since, --tail and gap backfill from the demo's JetStream stream)"
+        )
         await fleet
 
     boundary.run(main)

@@ -28,7 +28,9 @@ def closing(outcome: Outcome, fail_on_gap: bool, unwritten: int = 0) -> tuple[st
         text = (
             f"flylogs: {outcome.reason} after {elapsed}: {shown}"
             + (f"{stats.malformed:,} malformed, " if stats.decoded else "")
-            + f"{stats.received:,} received{gaps}"
+            + f"{stats.received:,} received"
+            + (" live (the rest from history)" if stats.received < stats.shown else "")
+            + gaps
         )
     if outcome.reason is StopReason.INTERRUPTED:
         return text, ExitCode.INTERRUPTED

@@ -167,7 +167,10 @@ class TailCore:
         if isinstance(event, Refused):
             return self._refused(event, now_ns)
         if isinstance(event, Problem):
-            return [Notice(NoticeKind.ERROR, event.description, event.server)]
+            text, server = event.description, event.server
+            if server and server not in text:  # "timed out" alone does not say what did
+                text = f"{server}: {text}"
+            return [Notice(NoticeKind.ERROR, text, server)]
         if isinstance(event, HistoryRead):
             events = self._seam.prepare(event.messages, self._keep)
             if event.last is not None and len(events) > event.last:

@@ -47,11 +47,14 @@ def status_record(status: Status) -> dict[str, object]:
     }
 
 
-def _window(gap: Gap) -> str:
-    return f"{format_rfc3339(gap.start_ns, 3)} → {format_rfc3339(gap.end_ns, 3)}"
+def _window(gap: Gap, short: bool = False) -> str:
+    start, end = format_rfc3339(gap.start_ns, 3), format_rfc3339(gap.end_ns, 3)
+    if short and start[:10] == end[:10]:  # a table row: the time of day is enough (UTC, marked Z)
+        return f"{start[11:]} → {end[11:]}"
+    return f"{start} → {end}"
 
 
-def describe_gap(gap: Gap, pending: str | None = None) -> str:
+def describe_gap(gap: Gap, pending: str | None = None, short: bool = False) -> str:
     what = gap.reason.value.replace("_", " ")
     if gap.dropped is not None:
         what += f", {gap.dropped:,} lines dropped"
@@ -64,7 +67,7 @@ def describe_gap(gap: Gap, pending: str | None = None) -> str:
         verdict = f"filled from history: {gap.backfilled:,} line(s) recovered below"
     elif gap.backfilled:
         verdict = f"{gap.backfilled:,} line(s) recovered below; others may be missing"
-    return f"gap {_window(gap)} ({gap.duration_s:g}s, {what}): {verdict}"
+    return f"gap {_window(gap, short)} ({gap.duration_s:g}s, {what}): {verdict}"
 
 
 def describe_backfill(backfill: Backfill) -> str:

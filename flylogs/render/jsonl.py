@@ -116,7 +116,7 @@ class JsonSink:
     def status(self, status: Status) -> None:
         self._write(encode_record(status_record(status)).encode("utf-8"))
 
-    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+    def progress(self, shown: int, gaps: int, now_ns: int, received: int = 0) -> None:
         """NDJSON has no status line."""
 
     def flush(self) -> None:
@@ -158,7 +158,7 @@ class RawSink:
     def status(self, status: Status) -> None:
         """Raw output holds payloads only: state changes are stderr notices."""
 
-    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+    def progress(self, shown: int, gaps: int, now_ns: int, received: int = 0) -> None:
         """Raw output has no status line."""
 
     def payload(self, data: bytes) -> None:

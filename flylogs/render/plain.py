@@ -101,9 +101,9 @@ class PlainSink:
             level_codes = self._level_codes.get(shown)
             if level_codes is None:
                 level_codes = self._level_codes[shown] = self._style(styles.level_style(shown))
-            level = f"[{level_codes.wrap(esc(shown or '-'))}]"
+            level = f"[{level_codes.wrap(esc(shown))}]" if shown else "[-]"
         region = self._region.wrap(esc(event.region or "-"))
-        provider = esc(event.provider or "-")
+        provider = esc(event.provider or "")  # none said: `[instance]`, not `-[instance]`
         return f"{app}{provider}[{codes.wrap(esc(event.instance or '-'))}] {region} {level} "
 
     def _when(self, event: LogEvent) -> str:
@@ -143,7 +143,7 @@ class PlainSink:
     def status(self, status: Status) -> None:
         """State changes are stderr notices in plain mode."""
 
-    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+    def progress(self, shown: int, gaps: int, now_ns: int, received: int = 0) -> None:
         """Plain output has no status line."""
 
     def flush(self) -> None:

@@ -61,7 +61,9 @@ class TableSink:
         self._highlight = tuple(highlight)
         self._tz = tz
         self._time_mode = time_mode
-        self._time_w = 0 if time_mode is TimeMode.NONE else TIME_W
+        # UTC times carry their Z, as everywhere else flylogs prints a UTC time.
+        self._zulu = "Z" if time_mode is TimeMode.UTC else ""
+        self._time_w = 0 if time_mode is TimeMode.NONE else TIME_W + len(self._zulu)
         self._first_ns: int | None = None
         prefix = (self._time_w + 1 if self._time_w else 0) + REGION_W + 1 + INSTANCE_W + 1 + LEVEL_W + 1
         if app_width:
@@ -86,7 +88,7 @@ class TableSink:
 
     def header(self) -> None:
         self._clear_status()
-        cols = [fit("TIME", TIME_W)] if self._time_w else []
+        cols = [fit("TIME", self._time_w)] if self._time_w else []
         if self._app_w:
             cols.append(fit("APP", self._app_w))
         cols += [fit("REG", REGION_W), fit("INSTANCE", INSTANCE_W), fit("LEVEL", LEVEL_W), "MESSAGE"]
@@ -94,7 +96,7 @@ class TableSink:
 
     def _clock(self, ts_ns: int | None) -> str:
         if ts_ns is None:
-            return "--:--:--.---"
+            return "--:--:--.---" + self._zulu
         if self._time_mode is TimeMode.RELATIVE:
             if self._first_ns is None:
                 self._first_ns = ts_ns
@@ -104,9 +106,9 @@ class TableSink:
             try:
                 self._last_hms = datetime.fromtimestamp(seconds, self._tz).strftime("%H:%M:%S")
             except (OverflowError, ValueError, OSError):  # cannot happen for instants decode accepts
-                return "--:--:--.---"
+                return "--:--:--.---" + self._zulu
             self._last_second = seconds
-        return f"{self._last_hms}.{nanos // 1_000_000:03d}"
+        return f"{self._last_hms}.{nanos // 1_000_000:03d}{self._zulu}"
 
     def event(self, event: LogEvent) -> None:
         self._clear_status()
@@ -207,7 +209,7 @@ class TableSink:
 
     def gap(self, gap: Gap, pending: str | None = None) -> bool:
         """A highlighted row, in the table where the missing lines would have been."""
-        self._row(describe_gap(gap, pending))
+        self._row(describe_gap(gap, pending, short=True))
         return True
 
     def backfill(self, backfill: Backfill) -> bool:
@@ -238,9 +240,9 @@ class TableSink:
         self._clear_status()
         self._write((text + "\n").encode("utf-8"))
 
-    def progress(self, shown: int, gaps: int, now_ns: int) -> None:
+    def progress(self, shown: int, gaps: int, now_ns: int, received: int = 0) -> None:
         if self._live is not None:
-            self._live.progress(shown, gaps, now_ns)
+            self._live.progress(shown, gaps, now_ns, received)
             self._draw_status(now_ns)
 
     def _draw_status(self, now_ns: int) -> None:

@@ -213,7 +213,7 @@ class Driver:
     def progress(self) -> None:
         if not self._stopped:
             try:
-                self._sink.progress(self.shown, len(self.core.gaps), self._clock_ns())
+                self._sink.progress(self.shown, len(self.core.gaps), self._clock_ns(), self.core.received)
             except BrokenPipeError:
                 self.stop(StopReason.PIPE_CLOSED)
 

@@ -76,7 +76,7 @@ def describe_error(exc: BaseException) -> str:
     if classify(exc) is ErrorKind.AUTH:
         return "authorization violation (credentials refused)"
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return "timed out"
+        return "timed out (no answer in time)"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, UnexpectedEOF):
