@@ -53,3 +53,33 @@ def test_no_command_shows_the_help(
     code, err = run(capsys, monkeypatch)
     assert code == 2
     assert "Usage: flylogs" in err and "tail" in err and "flylogs: error" not in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("--help",),
+        ("tail", "--help"),
+        ("demo", "--help"),
+        ("config", "show", "--help"),
+        ("auth", "login", "--help"),
+    ],
+)
+def test_help_names_values_in_words_not_python_types(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, text = run(capsys, monkeypatch, *command)
+    assert code == 0
+    for typer_ism in ("<bool>", "<list[", "<int", "<float", "<str", "<path", "range]", "[x>=", "...]..."):
+        assert typer_ism not in text, f"{typer_ism!r} in {' '.join(command)} help"
+
+
+def test_tail_and_demo_help_say_where_the_apps_come_from(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    tail = run(capsys, monkeypatch, "tail", "--help")[1]
+    assert "Usage: flylogs tail [OPTIONS] [APP]..." in tail and "FLY_APP" in tail and "fly.toml" in tail
+    demo = run(capsys, monkeypatch, "demo", "--help")[1]
+    assert "shop-api, shop-worker, auth-svc" in demo and "fly.toml" not in demo

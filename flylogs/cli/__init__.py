@@ -15,7 +15,7 @@ import typer
 import typer.main
 
 from flylogs.cli import auth, config, demo, tail
-from flylogs.cli.app import app
+from flylogs.cli.app import app, tidy_help
 from flylogs.cli.boundary import click_failure, silence_stdout
 from flylogs.errors import ExitCode
 
@@ -24,7 +24,7 @@ __all__ = ["app", "auth", "config", "demo", "main", "tail"]
 
 def main() -> None:
     """The `flylogs` entry point: usage errors in flylogs' own one-line style, not Typer's boxes."""
-    command = typer.main.get_command(app)
+    command = tidy_help(typer.main.get_command(app))
     try:
         code = command.main(prog_name="flylogs", standalone_mode=False)
     except typer.Abort:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,3 +40,52 @@ def _root(
 ) -> None:
     """Live-tail Fly.io logs. Start with `flylogs demo`, then `flylogs tail myapp`."""
     DEBUG["on"] = debug or bool(os.environ.get("FLYLOGS_DEBUG"))
+
+
+# What each option's value is, in help: a word, not Typer's `<list[str]>` or `<int range> [x>=0]`.
+_METAVARS = {
+    "app_opt": "APP",
+    "instance": "ID",
+    "grep": "REGEX",
+    "highlight": "REGEX",
+    "exclude": "REGEX",
+    "field": "EXPR",
+    "servers": "URL",
+    "api_url": "URL",
+    "token": "TOKEN",
+    "stream": "NAME",
+    "since": "WHEN",
+    "stall_timeout": "SECONDS",
+    "output": "MODE",
+    "time": "MODE",
+    "color": "WHEN",
+    "color_by": "WHAT",
+    "rate": "LINES/S",
+}
+
+
+def tidy_help(command: Any) -> Any:
+    """Every option of `command` and its subcommands shows a plain metavar (none for a flag), and no
+    number-range note: what `--help` teaches is the value to type (ranges are still enforced)."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        if getattr(param, "is_flag", False) or getattr(param, "is_bool_flag", False):
+            param.metavar = ""
+        elif param.metavar is None:
+            bare = param.bare_type() if hasattr(param, "bare_type") else ""
+            number = bare in ("int", "float") or "int" in bare.split("|")[0]
+            param.metavar = _METAVARS.get(param.name, "N" if number else str(param.name).upper())
+        param._get_number_range_help_str = lambda: None
+    made = command.get_help_option  # -h/--help is made on first use: tidied then
+
+    def help_option(ctx: Any) -> Any:
+        option = made(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        tidy_help(sub)
+    return command

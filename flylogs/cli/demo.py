@@ -68,6 +68,8 @@ PARAMS = (
 def demo(options: TailOptions) -> None:
     """Run everything locally: an embedded NATS server, a synthetic fleet of apps, and the tail.
 
+    APP: only these of the demo's apps (shop-api, shop-worker, auth-svc); none named: all of them.
+
     \b
     No Fly account needed. Same filters and output modes as `tail`:
       flylogs demo

@@ -43,8 +43,9 @@ SELECTION: tuple[Param, ...] = (
         Annotated[
             list[str] | None,
             typer.Argument(
-                help="Apps to follow. None given: the app in ./fly.toml, else every app in the org.",
-                metavar="APP...",
+                # Said in each command's own help: Typer would print the argument's type beside it.
+                metavar="APP",
+                hidden=True,
                 show_default=False,
             ),
         ],
@@ -96,8 +97,8 @@ SELECTION: tuple[Param, ...] = (
         list[str] | None,
         "--field",
         "-f",
-        help="On JSON messages: KEY=VALUE, KEY!=VALUE or KEY~REGEX (dotted keys reach inside); "
-        "repeatable, all must hold.",
+        help="On JSON and logfmt messages: KEY=VALUE, KEY!=VALUE or KEY~REGEX (dotted keys reach "
+        "inside JSON); repeatable, all must hold.",
         rich_help_panel=FILTERS,
     ),
     _opt(

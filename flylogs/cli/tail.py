@@ -42,6 +42,9 @@ PARAMS = (
 def tail(options: TailOptions) -> None:
     """Follow logs live: reconnect by itself, forever, and report every gap.
 
+    APP: the apps to follow (or -a APP). None named: FLY_APP, else the app in the fly.toml
+    (./fly.toml, or -c FILE), else every app in the org; --all always follows every app.
+
     \b
     Examples:
       flylogs tail myapp

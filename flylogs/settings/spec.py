@@ -264,7 +264,8 @@ SPECS: tuple[Setting, ...] = (
         Kind.TEXT,
         None,
         env=("FLYLOGS_SINCE",),
-        help="Print history from this long ago (90s, 10m, 2h, 7d) or this time (RFC 3339) before following.",
+        help="Print history from this long ago (90s, 1.5h, 7d) or this time (2026-12-02T03:55:40Z; "
+        "no zone: UTC) before following.",
         panel=HISTORY,
         example="10m",
     ),
