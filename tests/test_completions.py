@@ -57,3 +57,13 @@ def complete(words: str, cword: int) -> list[str]:
 )
 def test_bash_completes_commands_options_and_values(words: str, cword: int, expected: set[str]) -> None:
     assert expected <= set(complete(words, cword))
+
+
+def test_the_zsh_script_completes_on_the_first_tab_when_autoloaded() -> None:
+    # zsh is not installed here: the script's shape is checked instead. Autoloaded from $fpath, a
+    # `_flylogs` file's body *is* the function run at <Tab>: it must complete then, not only register.
+    text = (COMPLETIONS / "_flylogs").read_text()
+    assert text.startswith("#compdef flylogs\n")
+    assert "\n_flylogs() {\n" in text and "_FLYLOGS_COMPLETE=complete_zsh flylogs" in text
+    assert 'if [[ "${zsh_eval_context[-1]}" == loadautofunc ]]; then\n  # Autoloaded' in text
+    assert '  _flylogs "$@"\nelse' in text and "  compdef _flylogs flylogs\nfi\n" in text
