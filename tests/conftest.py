@@ -55,3 +55,10 @@ def nats_server() -> Iterator[NatsServer]:
 def auth_server() -> Iterator[NatsServer]:
     with NatsServer(user="my-org", password="fm2_secret-token", monitor=True) as server:
         yield server
+
+
+# Hypothesis checks what is computed, never how fast: no deadlines (a loaded CI machine is slow).
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("flylogs", deadline=None)
+_hypothesis_settings.load_profile("flylogs")

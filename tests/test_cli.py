@@ -396,10 +396,12 @@ def test_color_by_region_and_utc_time_through_the_cli(auth_server: NatsServer) -
     assert "TIME" in rows[0] and "09:14:03.120" in rows[1]
     from flylogs.decode import decode
     from flylogs.render.console import Styler
-    from flylogs.render.styles import Colors
+    from flylogs.render.styles import Colors, palette
     from flylogs.settings.choices import ColorBy
 
-    iad = Styler(True)(Colors(ColorBy.REGION).style(decode(CASES[0].subject, CASES[0].payload)))
+    styler = Styler(True)  # no TERM in the test's environment: 16 colours
+    colours = Colors(ColorBy.REGION, palette(styler.system))
+    iad = styler(colours.style(decode(CASES[0].subject, CASES[0].payload)))
     assert f"{iad.on}4d891d77b05118{iad.off}" in rows[1]
 
 

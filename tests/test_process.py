@@ -363,7 +363,7 @@ def test_demo_chaos_restarts_the_server_and_reports_filled_gaps() -> None:
         _, err = proc.communicate(timeout=15)
     finally:
         proc.kill()
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err.decode()
     [gap, *_] = [r for r in records if r["type"] == "gap"]
     assert gap["reason"] == "disconnected" and isinstance(gap["backfilled"], int)
     assert b"reconnected to" in err

@@ -387,3 +387,39 @@ def test_the_status_line_shows_received_beside_shown_and_speaks_of_one_line_in_t
     assert "1 line/s · 1 shown of 92 received · 1 gap" in line.text(t0)
     line.progress(101, 1, t0 + 3 * 10**9, 0)  # history shown before any live line: never "of 0"
     assert "101 shown ·" in line.text(t0) and "received" not in line.text(t0)
+
+
+@pytest.mark.parametrize("system", ["standard", "256", "truecolor"])
+def test_instance_colours_are_distinct_as_emitted_and_never_red_or_yellow(system: str) -> None:
+    from rich.color import ColorSystem
+
+    from flylogs.render.styles import palette
+
+    chosen = ColorSystem[{"standard": "STANDARD", "256": "EIGHT_BIT", "truecolor": "TRUECOLOR"}[system]]
+    styler = Styler(True, chosen)
+    codes = [styler(name).on for name in palette(chosen)]
+    assert len(codes) >= 8 and len(set(codes)) == len(codes)
+    forbidden = {styler(name).on for name in ("red", "bright_red", "yellow", "bright_yellow")}
+    assert not forbidden & set(codes)
+
+
+@pytest.mark.parametrize(
+    ("env", "system"),
+    [
+        ({"TERM": "xterm"}, "STANDARD"),
+        ({"TERM": "xterm-256color"}, "EIGHT_BIT"),
+        ({"TERM": "xterm-kitty"}, "EIGHT_BIT"),  # kitty sets no COLORTERM by default
+        ({"TERM": "xterm", "COLORTERM": "truecolor"}, "TRUECOLOR"),
+        ({"TERM": "screen-16color"}, "STANDARD"),
+    ],
+)
+def test_the_colour_system_is_richs_reading_of_the_environment(env: dict[str, str], system: str) -> None:
+    from rich.color import ColorSystem
+
+    assert Environment.in_memory(isatty=True, env=env).color_system() is ColorSystem[system]
+
+
+@pytest.mark.parametrize(("value", "colour"), [("0", False), ("false", False), ("1", True), ("3", True)])
+def test_force_color_zero_means_no_colour(value: str, colour: bool) -> None:
+    env = Environment.in_memory(isatty=False, env={"FORCE_COLOR": value})
+    assert env.use_color(ColorWhen.AUTO) is colour

@@ -111,3 +111,27 @@ def test_invisible_and_bidi_characters_reach_the_terminal_escaped(nats_server: N
         assert ch.encode() not in screen.seen, f"U+{ord(ch):04X} reached the terminal raw"
     for i, ch in enumerate(INVISIBLE):  # one per line: shown as escapes, where it was
         assert f"pay\\u{ord(ch):04x}ment {i}".encode() in screen.seen
+
+
+def test_on_a_16_colour_terminal_instances_of_one_app_wear_distinct_colours_and_none_is_a_warning(
+    nats_server: NatsServer,
+) -> None:
+    from tests.helpers import msg
+
+    instances = [f"{i:014x}" for i in range(1, 7)]
+    screen = Terminal("tail", "--server", nats_server.url, "--all", "--output", "table", term="xterm")
+    try:
+        screen.until(rb"following logs\.>")
+        publish_when_subscribed(
+            nats_server, [msg("shop", "iad", i, f"hello {n}") for n, i in enumerate(instances)]
+        ).join(10)
+        screen.until(rb"hello 5")
+    finally:
+        screen.close()
+    colours = {}
+    for instance in instances:
+        match = re.search(rb"\x1b\[([0-9;]+)m" + instance.encode(), screen.seen)
+        assert match, instance
+        colours[instance] = match.group(1)
+    assert len(set(colours.values())) == len(instances), colours
+    assert not {b"31", b"33", b"91", b"93", b"1;31", b"1;33"} & set(colours.values()), colours

@@ -75,25 +75,35 @@ class Environment:
         return int(columns) if columns.isdigit() and int(columns) > 0 else 100
 
     def use_color(self, when: ColorWhen, *, stream_isatty: bool | None = None) -> bool:
-        """Colour for a stream: the flag first, then NO_COLOR, then FORCE_COLOR, then whether it is a TTY."""
+        """Colour for a stream: the flag first, then NO_COLOR, then FORCE_COLOR (`0` or `false`: no
+        colour, as Node's tools read it; any other value: colour), then whether it is a TTY."""
         if when is ColorWhen.ALWAYS:
             return True
         if when is ColorWhen.NEVER:
             return False
         if self.env.get("NO_COLOR"):
             return False
-        if self.env.get("FORCE_COLOR"):
-            return True
+        force = self.env.get("FORCE_COLOR", "").strip().lower()
+        if force:
+            return force not in ("0", "false", "no", "off")
         isatty = self.stdout_isatty if stream_isatty is None else stream_isatty
         return isatty and self.env.get("TERM") != "dumb"
 
     def color_system(self) -> ColorSystem:
-        colorterm = self.env.get("COLORTERM", "").lower()
-        if colorterm in ("truecolor", "24bit"):
-            return ColorSystem.TRUECOLOR
-        if "256" in self.env.get("TERM", ""):
-            return ColorSystem.EIGHT_BIT
-        return ColorSystem.STANDARD
+        """The colour system Rich detects for this environment (TERM, COLORTERM; kitty, *-256color,
+        *-16color, …), assuming colour is wanted at all; 16 colours where Rich cannot tell."""
+        from rich.console import Console
+
+        console = Console(file=io.StringIO(), force_terminal=True, _environ=dict(self.env))
+        return _SYSTEMS.get(console.color_system or "", ColorSystem.STANDARD)
+
+
+_SYSTEMS = {
+    "standard": ColorSystem.STANDARD,
+    "256": ColorSystem.EIGHT_BIT,
+    "truecolor": ColorSystem.TRUECOLOR,
+    "windows": ColorSystem.WINDOWS,
+}
 
 
 def _same_file(a: object, b: object) -> bool:
@@ -130,7 +140,7 @@ class Styler:
 
     def __init__(self, enabled: bool, system: ColorSystem = ColorSystem.STANDARD) -> None:
         self.enabled = enabled
-        self._system = system
+        self.system = system
         self._cache: dict[str, Codes] = {}
 
     def __call__(self, style: str) -> Codes:
@@ -143,6 +153,6 @@ class Styler:
     def _make(self, style: str) -> Codes:
         if not self.enabled or not style:
             return NO_CODES
-        rendered = Style.parse(style).render("\0", color_system=self._system)
+        rendered = Style.parse(style).render("\0", color_system=self.system)
         on, _, off = rendered.partition("\0")
         return Codes(on, off)

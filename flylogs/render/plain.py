@@ -39,7 +39,7 @@ class PlainSink:
         tz: tzinfo | None = None,
         color_by: ColorBy = ColorBy.INSTANCE,
     ) -> None:
-        self._colors = styles.Colors(color_by)
+        self._colors = styles.Colors(color_by, styles.palette(styler.system))
         self._time_mode = time_mode
         self._tz = tz
         self._first_ns: int | None = None

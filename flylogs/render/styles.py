@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import zlib
 
+from rich.color import ColorSystem
+from rich.style import Style
+
 from flylogs.model import LogEvent, level_rank
 from flylogs.settings.choices import ColorBy
 
-# Red and yellow mean error and warning; no instance may wear them.
+# Red and yellow mean error and warning; no instance may wear them. With 256 colours or more:
 INSTANCE_PALETTE: tuple[str, ...] = (
     "green",
     "magenta",
@@ -29,6 +32,41 @@ INSTANCE_PALETTE: tuple[str, ...] = (
     "violet",
     "steel_blue1",
 )
+
+# On a 16-colour terminal (TERM=xterm: containers, CI) the names above collapse onto a few codes;
+# these are the 16-colour system's own, less red and yellow (and black and white, unreadable on one
+# background or the other).
+STANDARD_PALETTE: tuple[str, ...] = (
+    "green",
+    "magenta",
+    "cyan",
+    "blue",
+    "bright_green",
+    "bright_magenta",
+    "bright_cyan",
+    "bright_blue",
+)
+_FORBIDDEN = ("red", "bright_red", "yellow", "bright_yellow")
+
+
+def palette(system: ColorSystem) -> tuple[str, ...]:
+    """The instance colours for `system`, compared as they will be emitted: each gives a code of its
+    own, and none the code of red or yellow."""
+    names = STANDARD_PALETTE if system in (ColorSystem.STANDARD, ColorSystem.WINDOWS) else INSTANCE_PALETTE
+    forbidden = {_code(name, system) for name in _FORBIDDEN}
+    seen: set[str] = set()
+    chosen = []
+    for name in names:
+        code = _code(name, system)
+        if code not in forbidden and code not in seen:
+            seen.add(code)
+            chosen.append(name)
+    return tuple(chosen)
+
+
+def _code(name: str, system: ColorSystem) -> str:
+    return Style.parse(name).render("\0", color_system=system).partition("\0")[0]
+
 
 TIME = "dim"
 REGION = "green"
@@ -65,8 +103,9 @@ class Colors:
     taken, so two instances of one app never share a colour while the palette has room.
     """
 
-    def __init__(self, by: ColorBy = ColorBy.INSTANCE) -> None:
+    def __init__(self, by: ColorBy = ColorBy.INSTANCE, colours: tuple[str, ...] = INSTANCE_PALETTE) -> None:
         self.by = by
+        self._palette = colours
         self._given: dict[str | None, str] = {}
         self._taken: dict[str | None, set[int]] = {}
 
@@ -85,9 +124,9 @@ class Colors:
             return ""
         group = event.app if self.by is ColorBy.INSTANCE else None
         taken = self._taken.setdefault(group, set())
-        size = len(INSTANCE_PALETTE)
+        size = len(self._palette)
         start = zlib.crc32(key.encode()) % size
         index = next((i % size for i in range(start, start + size) if i % size not in taken), start)
         taken.add(index)
-        self._given[key] = INSTANCE_PALETTE[index]
-        return INSTANCE_PALETTE[index]
+        self._given[key] = self._palette[index]
+        return self._palette[index]

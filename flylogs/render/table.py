@@ -53,7 +53,7 @@ class TableSink:
     ) -> None:
         # On a terminal, a status line stays under the rows (see `status`, `progress`).
         self._live = StatusLine() if live_status else None
-        self._colors = styles.Colors(color_by)
+        self._colors = styles.Colors(color_by, styles.palette(styler.system))
         self._out = out
         self._write = out.write
         self._style = styler
