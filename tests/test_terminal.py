@@ -3,13 +3,17 @@ moment the stream does."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import re
 import select
+import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 import pytest
@@ -23,10 +27,11 @@ SGR = re.compile(rb"\x1b\[[0-9;]*m")
 class Terminal:
     """`flylogs` on the slave side of a pty (80 columns); everything it writes, read from the master."""
 
-    def __init__(self, *args: str, term: str = "xterm") -> None:
+    def __init__(self, *args: str, term: str = "xterm", columns: int = 80) -> None:
         self.master, slave = pty.openpty()
         os.set_blocking(self.master, False)
-        env = {**os.environ, "TERM": term, "COLUMNS": "80", "LINES": "24"}
+        self._size(columns)
+        env = {**os.environ, "TERM": term, "COLUMNS": str(columns), "LINES": "24"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "flylogs", *args], stdin=slave, stdout=slave, stderr=slave, env=env
         )
@@ -46,6 +51,14 @@ class Terminal:
                 except OSError:  # the child closed the terminal
                     break
         return time.monotonic()
+
+    def _size(self, columns: int) -> None:
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+
+    def resize(self, columns: int) -> None:
+        """What a terminal emulator does when its window changes: a new size, and SIGWINCH."""
+        self._size(columns)
+        self.proc.send_signal(signal.SIGWINCH)
 
     def close(self) -> int:
         if self.proc.poll() is None:
@@ -135,3 +148,56 @@ def test_on_a_16_colour_terminal_instances_of_one_app_wear_distinct_colours_and_
         colours[instance] = match.group(1)
     assert len(set(colours.values())) == len(instances), colours
     assert not {b"31", b"33", b"91", b"93", b"1;31", b"1;33"} & set(colours.values()), colours
+
+
+def visible_rows(seen: bytes) -> list[str]:
+    """The rows as a person sees them: colours gone, each status-line erasure ending a row."""
+    text = SGR.sub(b"", seen).replace(b"\r\x1b[2K", b"\n").replace(b"\r\n", b"\n").decode()
+    return [row for row in text.split("\n") if row]
+
+
+def test_after_a_resize_rows_are_laid_out_for_the_new_width(nats_server: NatsServer) -> None:
+    from tests.helpers import msg
+
+    long = "word " * 30
+    screen = Terminal("tail", "--server", nats_server.url, "--all", "--output", "table", columns=100)
+    try:
+        screen.until(rb"following logs\.>")
+        publish_when_subscribed(nats_server, [msg("shop", "iad", "4d891d77b05118", "first " + long)]).join(10)
+        screen.until(rb"first word")
+        before = len(screen.seen)
+        screen.resize(40)
+        screen.until(rb"INSTANCE", timeout=5)  # a new header: the columns changed
+        publish_when_subscribed(nats_server, [msg("shop", "iad", "4d891d77b05118", "second " + long)]).join(
+            10
+        )
+        screen.until(rb"second word")
+        screen.until(rb"1 gap|0 gaps|gaps")  # the status line, redrawn after the row
+    finally:
+        screen.close()
+    after = visible_rows(screen.seen[before:])
+    assert after and all(len(row) <= 40 for row in after), [r for r in after if len(r) > 40]
+    assert any(row.startswith("second") or " second " in row for row in after)
+    early = visible_rows(screen.seen[:before])
+    assert any(len(row) > 40 for row in early)  # before the resize, rows used the 100 columns
+
+
+@pytest.mark.parametrize("columns", [40, 50])
+def test_a_narrow_terminal_drops_columns_instead_of_wrapping_every_row(
+    nats_server: NatsServer, columns: int
+) -> None:
+    from tests.helpers import msg
+
+    screen = Terminal("tail", "--server", nats_server.url, "--all", "--output", "table", columns=columns)
+    try:
+        screen.until(rb"following logs\.>")
+        lines = [msg("shop", "iad", "4d891d77b05118", f"line {i} " + "x" * 70) for i in range(3)]
+        publish_when_subscribed(nats_server, lines).join(10)
+        screen.until(rb"(?s)line 2.*connected")
+    finally:
+        screen.close()
+    rows = [r for r in visible_rows(screen.seen) if not r.startswith("flylogs:")]
+    assert rows and all(len(row) <= columns for row in rows), [r for r in rows if len(r) > columns]
+    header = next(r for r in rows if "MESSAGE" in r)
+    assert "REG" not in header  # the region went first
+    assert "INSTANCE" in header

@@ -93,8 +93,13 @@ class Boundary:
         self.hide(settings.token, *passwords(*settings.servers, settings.api_url))
         return settings
 
-    def run(self, main: Callable[[asyncio.Future[StopReason]], Coroutine[Any, Any, T]]) -> T:
-        """Run `main(stop)` on a new event loop; SIGINT and SIGTERM resolve `stop`."""
+    def run(
+        self,
+        main: Callable[[asyncio.Future[StopReason]], Coroutine[Any, Any, T]],
+        on_resize: Callable[[], None] | None = None,
+    ) -> T:
+        """Run `main(stop)` on a new event loop; SIGINT and SIGTERM resolve `stop`; SIGWINCH (the
+        terminal was resized) calls `on_resize`, on the loop, between two lines."""
         from flylogs.session.plan import StopReason
 
         async def guarded() -> T:
@@ -106,6 +111,9 @@ class Boundary:
             ):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(signum, _resolver(stop, reason))
+            if on_resize is not None and hasattr(signal, "SIGWINCH"):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(signal.SIGWINCH, on_resize)
             return await main(stop)
 
         _tune_gc()

@@ -74,7 +74,9 @@ def follow(
 
     outcome: Outcome | None = None
     try:
-        outcome = boundary.run(session)
+        resize = getattr(sink, "resize", None)
+        on_resize = (lambda: resize(env.current_width())) if resize and env.stdout_isatty else None
+        outcome = boundary.run(session, on_resize)
     finally:
         # Rendered lines are delivered in full when the session ended by itself (--count); after a
         # signal or an error, a reader that is not reading gets two seconds, not forever.

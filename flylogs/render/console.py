@@ -68,6 +68,13 @@ class Environment:
             width=width,
         )
 
+    def current_width(self) -> int:
+        """The terminal's width now (after a resize); 0 when it cannot be read."""
+        try:
+            return os.get_terminal_size(self.stdout.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            return 0
+
     def terminal_width(self) -> int:
         if self.width:
             return self.width

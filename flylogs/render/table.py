@@ -65,12 +65,8 @@ class TableSink:
         self._zulu = "Z" if time_mode is TimeMode.UTC else ""
         self._time_w = 0 if time_mode is TimeMode.NONE else TIME_W + len(self._zulu)
         self._first_ns: int | None = None
-        prefix = (self._time_w + 1 if self._time_w else 0) + REGION_W + 1 + INSTANCE_W + 1 + LEVEL_W + 1
-        if app_width:
-            prefix += app_width + 1
-        self._prefix_w = prefix
-        self._message_w = max(MIN_MESSAGE_W, width - prefix)
-        self._indent = " " * prefix
+        self._full_time_w, self._full_app_w = self._time_w, app_width
+        self._lay_out(width)
         self._time = styler(styles.TIME)
         self._region = styler(styles.REGION)
         self._app = styler(styles.APP)
@@ -86,13 +82,52 @@ class TableSink:
         self._last_second: int | None = None
         self._last_hms = ""
 
+    def _lay_out(self, width: int) -> None:
+        """Columns for a terminal `width` wide. Below what all of them and a 20-cell message need,
+        columns go in this order: region, level, app, time; then the instance is cut to 8 cells.
+        The message takes the rest, so no row is ever wider than the terminal."""
+        self.width = width
+        self._time_w, self._app_w = self._full_time_w, self._full_app_w
+        self._region_w, self._instance_w, self._level_w = REGION_W, INSTANCE_W, LEVEL_W
+        for drop in ("_region_w", "_level_w", "_app_w", "_time_w", "_instance_w"):
+            if width - self._prefix() >= MIN_MESSAGE_W:
+                break
+            setattr(self, drop, 8 if drop == "_instance_w" else 0)
+        self._prefix_w = self._prefix()
+        self._message_w = max(width - self._prefix_w, 8)
+        self._indent = " " * self._prefix_w
+
+    def _prefix(self) -> int:
+        widths = (self._time_w, self._app_w or 0, self._region_w, self._instance_w, self._level_w)
+        return sum(w + 1 for w in widths if w)
+
+    def resize(self, width: int) -> None:
+        """The terminal is now `width` wide (SIGWINCH): the next rows are laid out for it, under a
+        header of their own when the columns changed."""
+        if width <= 0 or width == self.width:
+            return
+        before = (self._time_w, self._app_w, self._region_w, self._instance_w, self._level_w)
+        self._lay_out(width)
+        self._cell_cache.clear()
+        if self._status is not None:  # redrawn from now on at the new width
+            self._status = truncate(self._status, max(width - 4, 8))
+        if before != (self._time_w, self._app_w, self._region_w, self._instance_w, self._level_w):
+            self.header()
+
     def header(self) -> None:
         self._clear_status()
         cols = [fit("TIME", self._time_w)] if self._time_w else []
         if self._app_w:
             cols.append(fit("APP", self._app_w))
-        cols += [fit("REG", REGION_W), fit("INSTANCE", INSTANCE_W), fit("LEVEL", LEVEL_W), "MESSAGE"]
-        self._write((self._style(styles.HEADER).wrap(" ".join(cols)) + "\n").encode("utf-8"))
+        if self._region_w:
+            cols.append(fit("REG", self._region_w))
+        cols.append(fit("INSTANCE", self._instance_w))
+        if self._level_w:
+            cols.append(fit("LEVEL", self._level_w))
+        cols.append("MESSAGE")
+        self._write(
+            (self._style(styles.HEADER).wrap(truncate(" ".join(cols), self.width)) + "\n").encode("utf-8")
+        )
 
     def _clock(self, ts_ns: int | None) -> str:
         if ts_ns is None:
@@ -135,16 +170,21 @@ class TableSink:
         cells = []
         if self._app_w:
             cells.append(self._app.wrap(fit(escape_controls(event.app or "-"), self._app_w)))
-        cells.append(self._region.wrap(fit(escape_controls(event.region or "-"), REGION_W)))
+        if self._region_w:
+            cells.append(self._region.wrap(fit(escape_controls(event.region or "-"), self._region_w)))
         cells.append(
-            style(self._colors.style(event)).wrap(fit(escape_controls(event.instance or "-"), INSTANCE_W))
+            style(self._colors.style(event)).wrap(
+                fit(escape_controls(event.instance or "-"), self._instance_w)
+            )
         )
-        if event.malformed is not None:
-            cells.append(self._bad.wrap(fit("BAD", LEVEL_W)))
-        else:
+        if self._level_w and event.malformed is not None:
+            cells.append(self._bad.wrap(fit("BAD", self._level_w)))
+        elif self._level_w:
             level = shown_level or ""
             level = _SHORT_LEVELS.get(level.lower(), level)
-            cells.append(style(styles.level_style(shown_level)).wrap(fit(escape_controls(level), LEVEL_W)))
+            cells.append(
+                style(styles.level_style(shown_level)).wrap(fit(escape_controls(level), self._level_w))
+            )
         return " ".join(cells) + " "
 
     def _message_rows(self, event: LogEvent) -> str:
@@ -248,9 +288,10 @@ class TableSink:
     def _draw_status(self, now_ns: int) -> None:
         assert self._live is not None
         self._clear_status()
-        # Never the full width: a terminal echoing ^C after it must not wrap it onto a second line.
+        # Never the full width: a terminal echoing ^C after it must not wrap it onto a second line
+        # (`\r\x1b[2K` erases one row only).
         text = escape_controls(self._live.text(now_ns))
-        self._status = truncate(text, self._prefix_w + self._message_w - 4)
+        self._status = truncate(text, max(self.width - 4, 8))
         self.flush()
 
     def finish(self) -> None:
