@@ -267,7 +267,10 @@ class NatsSource:
         await self._nc.force_reconnect()
 
     def _choose_server(self, servers: list[Any], _info: dict[str, Any]) -> tuple[Any, float]:
-        """nats-py's reconnect hook: the policy picks among the pool (seeds and discovered)."""
+        """nats-py's reconnect hook: the policy picks among the pool (seeds and discovered; only the
+        seeds through a relay, which cannot reach the addresses a cluster advertises)."""
+        if self._options.seeds_only:
+            servers = [s for s in servers if not getattr(s, "discovered", False)] or servers
         index, delay = self._policy.choose([s.uri.netloc for s in servers], time.monotonic())
         server = servers[index] if index is not None else None
         if server is not None and self._started and self._policy.first_attempt_of_outage():

@@ -41,6 +41,9 @@ class ConnectOptions:
     pending_msgs_limit: int = 65_536
     pending_bytes_limit: int = 64 * 1024 * 1024
     name: str = "flylogs"
+    # Reconnect to the given servers only, never to those the cluster advertises (through flyctl's
+    # agent the relay is the one way in; the cluster's own addresses are unreachable from here).
+    seeds_only: bool = False
 
     def policy(self) -> ConnectionPolicy:
         return ConnectionPolicy(

@@ -1,0 +1,249 @@
+"""flyctl's agent: the adapter that reaches Fly's private network from a laptop, as `fly logs` does.
+
+The agent is a background flyctl process holding WireGuard tunnels in user space. Its unix socket
+speaks frames (a 2-byte little-endian length, then that many bytes), one command per connection
+except `set-token`, which precedes the real command on the same connection. `connect` turns the
+socket into a raw two-way TCP stream to a 6PN address. Owns: finding the socket, `ping`,
+`establish`, `probe`, `connect`, and the loopback relay that gives nats-py one agent `connect` per
+NATS connection, so reconnects, stall detection and gaps work exactly as on a direct connection.
+Must not: log or return the `establish` reply whole (it holds the tunnel's private key), print, or
+decide exit codes (it raises AgentError).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import socket
+import struct
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+NATS_PORT = 4223
+
+
+class AgentError(Exception):
+    """The agent is not there, or answered `err …`."""
+
+
+def socket_path(env: Mapping[str, str], home: Path) -> Path:
+    """`FLY_AGENT_SOCKET_PATH`, else `$FLY_CONFIG_DIR/fly-agent.sock`, else `~/.fly/fly-agent.sock`."""
+    if env.get("FLY_AGENT_SOCKET_PATH"):
+        return Path(env["FLY_AGENT_SOCKET_PATH"])
+    base = Path(env["FLY_CONFIG_DIR"]) if env.get("FLY_CONFIG_DIR") else home / ".fly"
+    return base / "fly-agent.sock"
+
+
+def nats_address(peer_ip: str) -> str:
+    """The stream's address for a tunnel: the peer's first 48 bits, the rest zero, the last byte 3.
+
+    `fdaa:0:1234:a7b:8c:1::2` gives `[fdaa:0:1234::3]:4223`.
+    """
+    packed = bytearray(ipaddress.IPv6Address(peer_ip).packed)
+    packed[6:] = bytes(10)
+    packed[15] = 3
+    return f"[{ipaddress.IPv6Address(bytes(packed))}]:{NATS_PORT}"
+
+
+@dataclass(frozen=True, slots=True)
+class Tunnel:
+    """What a tail needs of `establish`'s reply (never the keys)."""
+
+    org: str
+    network: str
+    peer_ip: str
+    region: str | None = None
+
+    @property
+    def nats(self) -> str:
+        return nats_address(self.peer_ip)
+
+
+@dataclass(slots=True)
+class Agent:
+    """One agent, reached through its unix socket; every call opens a connection of its own."""
+
+    path: Path
+    token: str | None = field(default=None, repr=False)
+    timeout: float = 10.0
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(str(self.path)), self.timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            raise AgentError(f"flyctl's agent is not running ({self.path}: {_why(exc)})") from None
+        if self.token:
+            await _send(writer, f"set-token str {self.token}")
+            await self._expect_ok(reader, "set-token")
+        return reader, writer
+
+    async def _expect_ok(self, reader: asyncio.StreamReader, verb: str) -> str:
+        try:
+            reply = await asyncio.wait_for(_receive(reader), self.timeout)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
+            raise AgentError(f"flyctl's agent did not answer {verb} ({_why(exc)})") from None
+        if reply == "ok" or reply.startswith("ok "):
+            return reply[3:]
+        message = reply.removeprefix("err ").strip() or reply
+        raise AgentError(f"flyctl's agent refused {verb}: {message}")
+
+    async def call(self, verb: str, *args: str) -> str:
+        """One command on a connection of its own: its `ok` payload, or AgentError."""
+        reader, writer = await self._open()
+        try:
+            await _send(writer, " ".join((verb, *args)))
+            return await self._expect_ok(reader, verb)
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def ping(self) -> dict[str, Any]:
+        """`{"PID":…,"Version":"…","Background":…}`."""
+        reply = _json(await self.call("ping"), "ping")
+        return reply if isinstance(reply, dict) else {}
+
+    async def establish(self, org: str, network: str = "") -> Tunnel:
+        """A tunnel to `org`'s network (`default` is sent as the empty string)."""
+        network = "" if network == "default" else network
+        reply = _json(await self.call("establish", org, network), "establish")
+        state = reply.get("WireGuardState") if isinstance(reply, dict) else None
+        peer = state.get("peer") if isinstance(state, dict) else None
+        peer_ip = peer.get("peerip") if isinstance(peer, dict) else None
+        if not isinstance(peer_ip, str):
+            raise AgentError("flyctl's agent sent a tunnel without a peer address")
+        region = state.get("region") if isinstance(state, dict) else None
+        return Tunnel(org, network, peer_ip, region if isinstance(region, str) else None)
+
+    async def probe(self, tunnel: Tunnel, attempts: int = 10, pause: float = 0.5) -> None:
+        """Until the tunnel passes traffic (it may not for a few seconds after `establish`)."""
+        for attempt in range(attempts):
+            try:
+                await self.call("probe", tunnel.org, tunnel.network)
+                return
+            except AgentError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(pause)
+
+    async def connect(
+        self, tunnel: Tunnel, address: str, timeout_ms: int = 5000
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A raw stream to `address` inside the tunnel's network."""
+        reader, writer = await self._open()
+        try:
+            await _send(writer, f"connect {tunnel.org} {address} {timeout_ms} {tunnel.network}")
+            await self._expect_ok(reader, "connect")
+        except BaseException:
+            writer.close()
+            raise
+        return reader, writer
+
+
+async def _send(writer: asyncio.StreamWriter, text: str) -> None:
+    data = text.encode()
+    writer.write(struct.pack("<H", len(data)) + data)
+    await writer.drain()
+
+
+async def _receive(reader: asyncio.StreamReader) -> str:
+    (length,) = struct.unpack("<H", await reader.readexactly(2))
+    return (await reader.readexactly(length)).decode("utf-8", "replace").rstrip("\n")
+
+
+def _json(payload: str, verb: str) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        raise AgentError(f"flyctl's agent sent something that is not JSON for {verb}") from None
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, FileNotFoundError):
+        return "no socket"
+    if isinstance(exc, ConnectionRefusedError):
+        return "nobody listening"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return type(exc).__name__
+
+
+class Relay:
+    """A loopback TCP listener for nats-py: each connection to it becomes one agent `connect` to the
+    stream, piped both ways until either side closes. A refused `connect` (the agent gone, the
+    tunnel dropped by a flyctl upgrade) closes the client's connection, so nats-py reconnects as
+    it would to a dead server, and the next connection re-establishes the tunnel first."""
+
+    def __init__(self, agent: Agent, tunnel: Tunnel, on_problem: Callable[[str], None]) -> None:
+        self.agent = agent
+        self.tunnel = tunnel
+        self._on_problem = on_problem
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._server: asyncio.Server | None = None
+        self._pipes: set[asyncio.Task[None]] = set()
+        self._stale = False  # the last connect failed: establish again before the next one
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, sock=self._listener)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        else:
+            self._listener.close()
+        for task in list(self._pipes):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*self._pipes, return_exceptions=True)
+
+    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._pipes.add(task)
+        try:
+            try:
+                if self._stale:
+                    self.tunnel = await self.agent.establish(self.tunnel.org, self.tunnel.network)
+                    self._stale = False
+                upstream_r, upstream_w = await self.agent.connect(self.tunnel, self.tunnel.nats)
+            except AgentError as exc:
+                self._stale = True
+                self._on_problem(str(exc))
+                return
+            await _pipe_both(client_r, client_w, upstream_r, upstream_w)
+        finally:
+            client_w.close()
+            if task is not None:
+                self._pipes.discard(task)
+
+
+async def _pipe_both(
+    a_r: asyncio.StreamReader, a_w: asyncio.StreamWriter, b_r: asyncio.StreamReader, b_w: asyncio.StreamWriter
+) -> None:
+    async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+
+    one, two = asyncio.ensure_future(pipe(a_r, b_w)), asyncio.ensure_future(pipe(b_r, a_w))
+    try:
+        await asyncio.wait({one, two}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (one, two):
+            task.cancel()
+        for writer in (a_w, b_w):
+            writer.close()
