@@ -81,11 +81,9 @@ class NatsSource:
         self._refused: list[str] = []
         self._last_server: str | None = None
         self.pinging = False  # a heartbeat ping is awaiting its pong
-        # Reconnected, but no round trip has proved the new path yet: "reconnected" waits for one.
-        self._unconfirmed = False
+        self._unconfirmed = False  # reconnected, not yet proved by a round trip of ours
         self._confirming: asyncio.Task[None] | None = None
-        # What nats-py last logged with a traceback (it logs, then its reader stops): said in our
-        # own words, never as a traceback on the terminal.
+        # What nats-py last logged with a traceback (then its reader stops): said in our words.
         self._client_error: str | None = None
         self._log_handler = ClientLog(self.client_logged)
 
@@ -267,8 +265,7 @@ class NatsSource:
         await self._nc.force_reconnect()
 
     def _choose_server(self, servers: list[Any], _info: dict[str, Any]) -> tuple[Any, float]:
-        """nats-py's reconnect hook: the policy picks among the pool (seeds and discovered; only the
-        seeds through a relay, which cannot reach the addresses a cluster advertises)."""
+        """nats-py's reconnect hook: the policy picks among the pool (seeds_only: no discovered)."""
         if self._options.seeds_only:
             servers = [s for s in servers if not getattr(s, "discovered", False)] or servers
         index, delay = self._policy.choose([s.uri.netloc for s in servers], time.monotonic())
