@@ -168,3 +168,14 @@ async def _send(writer: asyncio.StreamWriter, text: str) -> None:
 async def _receive(reader: asyncio.StreamReader) -> str:
     (length,) = struct.unpack("<H", await reader.readexactly(2))
     return (await reader.readexactly(length)).decode()
+
+
+if (
+    __name__ == "__main__"
+):  # `python -m tests.fake_agent SOCKET NATS_PORT`: what a fake `fly agent start` runs
+    import signal
+    import sys
+
+    agent = FakeAgent(Path(sys.argv[1]), int(sys.argv[2])).start()
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    agent.kill()

@@ -62,10 +62,8 @@ async def test_a_tail_through_the_agent_survives_the_agent_being_replaced(
     fake = FakeAgent(agent_dir / "a.sock", nats_server.port).start()
     problems: list[str] = []
     try:
-        agent = Agent(fake.path)
-        tunnel = await agent.establish("personal", "")
-        relay = Relay(agent, tunnel, problems.append)
-        await relay.start()
+        relay = Relay(Agent(fake.path), "personal", "default", problems.append)
+        assert (await relay.start()).nats == NATS_IN_6PN
         tail = Tail.on([relay.url], stall_timeout=3.0)
         await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription via the agent")
         publisher = SeqPublisher(nats_server.url).start()
@@ -110,3 +108,76 @@ def test_through_a_relay_the_servers_a_cluster_advertises_are_never_tried() -> N
     assert {plain._choose_server([advertised, seed], {})[0].uri.netloc for _ in range(5)} >= {
         advertised.uri.netloc
     }
+
+
+def test_tail_with_no_server_and_no_org_goes_through_flyctls_agent_and_says_so(
+    nats_server: NatsServer, agent_dir: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from flylogs.cli import app
+    from tests.helpers import log_records, msg, publish_when_subscribed
+
+    home = Path.home()  # the test's empty HOME (conftest), with flyctl logged in
+    (home / ".fly").mkdir(exist_ok=True)
+    (home / ".fly" / "config.yml").write_text("access_token: fm2_from-flyctl\n")
+    with FakeAgent(agent_dir / "a.sock", nats_server.port) as fake:
+        lines = [msg("shop", "iad", "m1", f"line {i}") for i in range(3)]
+        thread = publish_when_subscribed(nats_server, lines)
+        result = CliRunner().invoke(
+            app, ["tail", "shop", "--json", "--count", "3"], env={"FLY_AGENT_SOCKET_PATH": str(fake.path)}
+        )
+        thread.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert [r["message"] for r in log_records(result.stdout)] == ["line 0", "line 1", "line 2"]
+    assert "flylogs: via flyctl's agent (org personal, nats://[fdaa:0:1234::3]:4223)" in result.stderr
+    assert fake.tokens == ["fm2_from-flyctl"] * len(fake.tokens) and fake.tokens
+    assert "fm2_from-flyctl" not in result.stderr and PRIVATE_KEY not in result.stdout + result.stderr
+    assert "establish personal " in fake.requests and "probe personal " in fake.requests
+
+
+def test_with_the_agent_asked_for_and_not_there_the_error_says_how_to_start_it(agent_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flylogs.cli import app
+
+    env = {"FLY_AGENT_SOCKET_PATH": str(agent_dir / "none.sock"), "PATH": str(agent_dir)}  # no fly either
+    result = CliRunner().invoke(app, ["tail", "shop", "--transport", "agent"], env=env)
+    assert result.exit_code == 5, result.stderr
+    assert "flyctl's agent is not running" in result.stderr and "fly agent start" in result.stderr
+
+
+def test_with_no_agent_running_fly_agent_start_is_run_once_and_waited_for(
+    nats_server: NatsServer, agent_dir: Path
+) -> None:
+    import os
+    import signal
+    import sys
+
+    from typer.testing import CliRunner
+
+    from flylogs.cli import app
+    from tests.helpers import log_records, msg, publish_when_subscribed
+
+    sock, pidfile, calls = agent_dir / "a.sock", agent_dir / "agent.pid", agent_dir / "calls"
+    root = Path(__file__).parent.parent
+    fly = agent_dir / "fly"  # flyctl, as far as `fly agent start` goes: it starts the (fake) agent
+    fly.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> {calls}\n'
+        f"(cd {root} && exec {sys.executable} -m tests.fake_agent {sock} {nats_server.port})"
+        " >/dev/null 2>&1 &\n"
+        f"echo $! > {pidfile}\n"
+    )
+    fly.chmod(0o755)
+    try:
+        thread = publish_when_subscribed(nats_server, [msg("shop", "iad", "m1", "hello")])
+        env = {"FLY_AGENT_SOCKET_PATH": str(sock), "PATH": f"{agent_dir}{os.pathsep}{os.environ['PATH']}"}
+        result = CliRunner().invoke(app, ["tail", "shop", "--json", "--count", "1"], env=env)
+        thread.join(10)
+    finally:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+    assert result.exit_code == 0, result.stderr
+    assert [r["message"] for r in log_records(result.stdout)] == ["hello"]
+    assert calls.read_text().splitlines() == ["agent start"]

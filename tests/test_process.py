@@ -306,7 +306,16 @@ def test_after_ctrl_c_with_stdout_blocked_the_summary_counts_what_was_written(
             raw = fcntl.ioctl(proc.stdout.fileno(), termios.FIONREAD, b"\0\0\0\0")  # type: ignore[union-attr]
             return int(struct.unpack("i", raw)[0])
 
-        wait_for(lambda: in_pipe() >= 60_000, timeout=15, what="stdout's pipe to fill")
+        def delivered() -> int:  # messages the server has sent to flylogs' connection
+            import json as _json
+            from urllib.request import urlopen
+
+            with urlopen(f"http://127.0.0.1:{nats_server.monitor_port}/connz?subs=1", timeout=5) as r:
+                conns = _json.load(r)["connections"]
+            return sum(c.get("out_msgs", 0) for c in conns if c.get("name") == "flylogs")
+
+        # All 5000 (1.7 MB) delivered, and the pipe holding some: the rest waits for stdout.
+        wait_for(lambda: delivered() >= 5000 and in_pipe() > 0, timeout=15, what="delivery and a full pipe")
         proc.send_signal(signal.SIGINT)
         proc.wait(15)  # still not reading: what stdout has not taken at exit is discarded
         out, err = proc.communicate(timeout=15)

@@ -60,6 +60,7 @@ _METAVARS = {
     "time": "MODE",
     "color": "WHEN",
     "color_by": "WHAT",
+    "transport": "WAY",
     "rate": "LINES/S",
 }
 

@@ -253,7 +253,17 @@ def settings_params(*names: str) -> tuple[Param, ...]:
 
 
 OUTPUT_SETTINGS = ("output", "time", "color", "color_by", "count", "since")
-CONNECTION_SETTINGS = ("servers", "org", "token", "wait", "stall_timeout", "stream", "backfill", "api_url")
+CONNECTION_SETTINGS = (
+    "servers",
+    "transport",
+    "org",
+    "token",
+    "wait",
+    "stall_timeout",
+    "stream",
+    "backfill",
+    "api_url",
+)
 
 
 def command(

@@ -52,8 +52,10 @@ def tail(options: TailOptions) -> None:
       flylogs tail myapp --json | jq -r 'select(.type=="log") | .message'
       flylogs tail -a api -a worker --level warn --count 100 --output plain
     """
+    from flylogs.cli import transport
     from flylogs.cli.follow import follow
     from flylogs.cli.plan import followed_apps, tail_plan
+    from flylogs.settings.choices import Transport
     from flylogs.source.flyapi import ApiSpec
     from flylogs.source.nats import ConnectOptions
 
@@ -71,8 +73,13 @@ def tail(options: TailOptions) -> None:
             settings.wait,
             stall_timeout=settings.stall_timeout,
         )
+        route = None
+        if transport.choose(settings, os.environ, Path.home()) is Transport.AGENT:
+            route = transport.through_agent(settings, os.environ, Path.home(), boundary.say)
+            connect = route.connect
         plan = tail_plan(options, settings, connect, apps, stream=stream, api=api, now_ns=time.time_ns())
         follow(
             boundary, plan, settings, options.filters, apps=apps, notes=[note] if note else [],
             fail_on_gap=options.fail_on_gap,
+            before=route.start if route else None, beside=route.keep if route else None,
         )  # fmt: skip

@@ -37,3 +37,11 @@ class ColorBy(StrEnum):
     INSTANCE = "instance"
     APP = "app"
     REGION = "region"
+
+
+class Transport(StrEnum):
+    """`--transport`: the way to the log stream."""
+
+    AUTO = "auto"  # a server given: nats; in a Fly Machine: nats; flyctl's agent there: agent
+    NATS = "nats"  # straight to a NATS server (inside Fly's network, or your own)
+    AGENT = "agent"  # through flyctl's agent, as `fly logs` does on a laptop

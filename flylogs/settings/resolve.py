@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flylogs.errors import ConfigError, UsageError
-from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode
+from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode, Transport
 from flylogs.settings.config_file import config_file_path, load_config
 from flylogs.settings.origin import Origin, Source
 from flylogs.settings.spec import BY_NAME, SPECS, Setting
@@ -51,6 +51,7 @@ class Settings:
     """One field per row of the spec table (a test holds them together), plus where each came from."""
 
     servers: tuple[str, ...]
+    transport: Transport
     org: str
     token: str | None = field(repr=False)
     output: OutputMode

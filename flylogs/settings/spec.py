@@ -14,7 +14,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from flylogs.errors import ConfigError
-from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode
+from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode, Transport
 
 DEFAULT_SERVER = "nats://[fdaa::3]:4223"
 DEFAULT_API_URL = "https://api.fly.io"
@@ -138,6 +138,17 @@ SPECS: tuple[Setting, ...] = (
         short=("-s",),
         help="NATS URL; repeat for a cluster. Default nats://\\[fdaa::3]:4223.",
         example=DEFAULT_SERVER,
+    ),
+    Setting(
+        "transport",
+        "--transport",
+        Kind.CHOICE,
+        Transport.AUTO,
+        env=("FLYLOGS_TRANSPORT",),
+        choices=Transport,
+        help="How to reach the stream: nats (straight to --server), agent (through flyctl's agent, as "
+        "`fly logs` does on a laptop), auto (nats when a server is given or inside a Fly Machine, "
+        "else agent when flyctl's agent is there or fly can start it, else nats).",
     ),
     Setting(
         "org",

@@ -182,22 +182,29 @@ class Relay:
     tunnel dropped by a flyctl upgrade) closes the client's connection, so nats-py reconnects as
     it would to a dead server, and the next connection re-establishes the tunnel first."""
 
-    def __init__(self, agent: Agent, tunnel: Tunnel, on_problem: Callable[[str], None]) -> None:
+    def __init__(
+        self, agent: Agent, org: str, network: str = "", on_problem: Callable[[str], None] = lambda _: None
+    ) -> None:
         self.agent = agent
-        self.tunnel = tunnel
+        self.org, self.network = org, "" if network == "default" else network
+        self.tunnel: Tunnel | None = None
         self._on_problem = on_problem
+        # Bound now, so the URL nats-py is given is known before the loop runs.
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
-        self._stale = False  # the last connect failed: establish again before the next one
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    async def start(self) -> None:
+    async def start(self) -> Tunnel:
+        """Establish the tunnel, wait until it passes traffic, and start listening."""
+        self.tunnel = await self.agent.establish(self.org, self.network)
+        await self.agent.probe(self.tunnel)
         self._server = await asyncio.start_server(self._handle, sock=self._listener)
+        return self.tunnel
 
     async def close(self) -> None:
         if self._server is not None:
@@ -215,12 +222,11 @@ class Relay:
             self._pipes.add(task)
         try:
             try:
-                if self._stale:
-                    self.tunnel = await self.agent.establish(self.tunnel.org, self.tunnel.network)
-                    self._stale = False
+                if self.tunnel is None:  # the last connect failed: the tunnel may be gone with the agent
+                    self.tunnel = await self.agent.establish(self.org, self.network)
                 upstream_r, upstream_w = await self.agent.connect(self.tunnel, self.tunnel.nats)
             except AgentError as exc:
-                self._stale = True
+                self.tunnel = None
                 self._on_problem(str(exc))
                 return
             await _pipe_both(client_r, client_w, upstream_r, upstream_w)
@@ -247,3 +253,21 @@ async def _pipe_both(
             task.cancel()
         for writer in (a_w, b_w):
             writer.close()
+
+
+async def ensure_running(path: Path, fly: str | None, wait: float = 15.0) -> bool:
+    """The agent's socket is there, after `fly agent start` (once) if it was not and `fly` is on
+    PATH. "Another instance is already running" is fine; False when no socket appeared."""
+    if path.exists() or fly is None:
+        return path.exists()
+    with contextlib.suppress(OSError):
+        process = await asyncio.create_subprocess_exec(
+            fly, "agent", "start", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), wait)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while not path.exists() and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return path.exists()

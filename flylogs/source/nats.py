@@ -78,7 +78,7 @@ class NatsSource:
         self._closing = False
         self._first_failure: asyncio.Future[FlylogsError] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
-        self._refused: list[str] = []
+        self._refused: list[str] = []  # subscriptions refused at start
         self._last_server: str | None = None
         self.pinging = False  # a heartbeat ping is awaiting its pong
         self._unconfirmed = False  # reconnected, not yet proved by a round trip of ours
@@ -100,8 +100,8 @@ class NatsSource:
         """The server connected to now, else the last one (a lost connection is that server's)."""
         url = self._nc.connected_url
         if url is not None:
-            self._last_server = redact_url(url.geturl())
-        return self._last_server
+            self._last_server = self._options.via or redact_url(url.geturl())
+        return self._options.via or self._last_server
 
     async def start(self, *, subscribe: bool = True) -> None:
         """Connect and subscribe; raise AuthError or UnreachableError if the first connection fails.
@@ -271,7 +271,7 @@ class NatsSource:
         index, delay = self._policy.choose([s.uri.netloc for s in servers], time.monotonic())
         server = servers[index] if index is not None else None
         if server is not None and self._started and self._policy.first_attempt_of_outage():
-            self._emit(Reconnecting(redact_url(server.uri.geturl())))
+            self._emit(Reconnecting(self._options.via or redact_url(server.uri.geturl())))
         return server, delay
 
     # --- callbacks: they only classify and emit; they never print --------------------------------

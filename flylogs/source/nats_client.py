@@ -44,11 +44,12 @@ class ConnectOptions:
     # Reconnect to the given servers only, never to those the cluster advertises (through flyctl's
     # agent the relay is the one way in; the cluster's own addresses are unreachable from here).
     seeds_only: bool = False
+    # What to call the server in every message, when its URL says nothing (a loopback relay).
+    via: str | None = None
 
     def policy(self) -> ConnectionPolicy:
-        return ConnectionPolicy(
-            [redact_url(s) for s in self.servers], wait=self.wait, stall_timeout=self.stall_timeout
-        )
+        names = [self.via] if self.via else [redact_url(s) for s in self.servers]
+        return ConnectionPolicy(names, wait=self.wait, stall_timeout=self.stall_timeout)
 
 
 class TlsMissing(NatsError):
