@@ -181,3 +181,44 @@ def test_with_no_agent_running_fly_agent_start_is_run_once_and_waited_for(
     assert result.exit_code == 0, result.stderr
     assert [r["message"] for r in log_records(result.stdout)] == ["hello"]
     assert calls.read_text().splitlines() == ["agent start"]
+
+
+def test_the_org_and_network_come_from_the_app_through_the_machines_api(
+    nats_server: NatsServer, agent_dir: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from flylogs.cli import app
+    from tests.fake_machines import FakeMachinesApi
+    from tests.helpers import log_records, msg, publish_when_subscribed
+
+    token = "fm2_machines-token"
+    with (
+        FakeMachinesApi({"shop": ("acme", "acme-net"), "other": ("globex", "default")}, token) as machines,
+        FakeAgent(agent_dir / "a.sock", nats_server.port) as fake,
+    ):
+        env = {
+            "FLY_AGENT_SOCKET_PATH": str(fake.path),
+            "FLY_FLAPS_BASE_URL": machines.url,
+            "FLYLOGS_TOKEN": token,
+        }
+        thread = publish_when_subscribed(nats_server, [msg("shop", "iad", "m1", "hello acme")])
+        result = CliRunner().invoke(app, ["tail", "shop", "--json", "--count", "1"], env=env)
+        thread.join(10)
+        assert result.exit_code == 0, result.stderr
+        assert [r["message"] for r in log_records(result.stdout)] == ["hello acme"]
+        assert "via flyctl's agent (org acme," in result.stderr
+        assert "establish acme acme-net" in fake.requests  # the app's own network
+        assert machines.requests[0] == ("/v1/apps/shop", f"FlyV1 {token}")
+
+        mixed = CliRunner().invoke(app, ["tail", "shop", "other"], env=env)
+        assert mixed.exit_code == 2 and "different orgs: shop (acme), other (globex)" in mixed.stderr
+        missing = CliRunner().invoke(app, ["tail", "nope"], env=env)
+        assert missing.exit_code == 2 and "no app 'nope'" in missing.stderr
+        refused = CliRunner().invoke(app, ["tail", "shop"], env={**env, "FLYLOGS_TOKEN": "fm2_wrong"})
+        assert refused.exit_code == 4 and "fm2_wrong" not in refused.stderr
+        asked = len(machines.requests)
+        told = CliRunner().invoke(
+            app, ["tail", "shop", "--org", "mine", "--since", "9999d", "--stream", "L"], env=env
+        )
+        assert told.exit_code == 2 and len(machines.requests) == asked  # --org given: no lookup

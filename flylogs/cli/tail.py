@@ -62,6 +62,7 @@ def tail(options: TailOptions) -> None:
     with Boundary() as boundary:
         settings = boundary.settings(options.flags)
         apps, note = followed_apps(options.selection, Path.cwd(), os.environ.get("FLY_APP"))
+        settings, network = transport.org_from_apps(apps, settings, os.environ, boundary.say)
         stream = settings.stream
         api = None
         if settings.backfill and not stream and settings.token and apps:
@@ -75,7 +76,7 @@ def tail(options: TailOptions) -> None:
         )
         route = None
         if transport.choose(settings, os.environ, Path.home()) is Transport.AGENT:
-            route = transport.through_agent(settings, os.environ, Path.home(), boundary.say)
+            route = transport.through_agent(settings, os.environ, Path.home(), boundary.say, network)
             connect = route.connect
         plan = tail_plan(options, settings, connect, apps, stream=stream, api=api, now_ns=time.time_ns())
         follow(

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from flylogs.errors import UnreachableError
+from flylogs.errors import AuthError, UnreachableError, UsageError
 from flylogs.settings.choices import Transport
-from flylogs.settings.origin import Source
+from flylogs.settings.origin import Origin, Source
 from flylogs.settings.resolve import Settings
 from flylogs.source.agent import Agent, AgentError, Relay, ensure_running, socket_path
+from flylogs.source.machines import DEFAULT_MACHINES_URL, AppInfo, MachinesApiError, lookup_app
 from flylogs.source.nats import ConnectOptions
 
 AGENT_HINT = (
@@ -49,12 +50,49 @@ class AgentRoute:
     keep: Callable[[Any], Coroutine[Any, Any, object]]
 
 
+def org_from_apps(
+    apps: tuple[str, ...], settings: Settings, env: Mapping[str, str], say: Callable[[str], None]
+) -> tuple[Settings, str]:
+    """With apps named, no org given (flag, env, config) and Fly's own stream (no --server), the org
+    and network of the apps, from the Machines API, as `fly logs` finds them. Apps of different orgs
+    are a usage error; an API that cannot be reached leaves the org as it was, and says so."""
+    if not apps or not settings.token or settings.origins["org"].source is not Source.DEFAULT:
+        return settings, ""
+    if settings.origins["servers"].source is not Source.DEFAULT:  # a server of one's own: no Fly lookup
+        return settings, ""
+    base = env.get("FLY_FLAPS_BASE_URL") or DEFAULT_MACHINES_URL
+    found: list[AppInfo] = []
+    for app in apps:
+        try:
+            found.append(lookup_app(app, settings.token, base))
+        except MachinesApiError as exc:
+            if exc.status == 404:
+                raise UsageError(
+                    f"no app {app!r} on Fly ({exc})", hint="check the name: fly apps list"
+                ) from None
+            if exc.status in (401, 403):
+                raise AuthError(f"{exc}: the token may not read app {app!r}", hint=_REFUSED_HINT) from None
+            say(f"flylogs: could not look up the org of {app} ({exc}); using org {settings.org}")
+            return settings, ""
+    orgs = {info.org for info in found}
+    if len(orgs) > 1:
+        listed = ", ".join(f"{info.name} ({info.org})" for info in found)
+        raise UsageError(
+            f"the apps belong to different orgs: {listed}", hint="follow one org's apps per call"
+        )
+    origins = {**settings.origins, "org": Origin(Source.MACHINES_API, apps[0])}
+    return replace(settings, org=found[0].org, origins=origins), found[0].network
+
+
+_REFUSED_HINT = "create a read-only token with `fly tokens create readonly <org>`, or log in with flyctl"
+
+
 def through_agent(
-    settings: Settings, env: Mapping[str, str], home: Path, say: Callable[[str], None]
+    settings: Settings, env: Mapping[str, str], home: Path, say: Callable[[str], None], network: str = ""
 ) -> AgentRoute:
     path = socket_path(env, home)
     agent = Agent(path, token=settings.token)
-    relay = Relay(agent, settings.org)
+    relay = Relay(agent, settings.org, network)
     via = f"flyctl's agent (org {settings.org})"
 
     async def start() -> None:

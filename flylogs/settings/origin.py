@@ -13,6 +13,7 @@ class Source(StrEnum):
     KEYRING = "keyring"
     FLYCTL = "flyctl config"
     FLY_TOML = "fly.toml"
+    MACHINES_API = "Machines API"  # the org of the app named, looked up
     DEFAULT = "default"
     NONE = "not set"
 
