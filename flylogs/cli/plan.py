@@ -11,7 +11,7 @@ from pathlib import Path
 from flylogs.cli.values import Filters, Selection, TailOptions
 from flylogs.errors import UsageError
 from flylogs.filters import build_filter, compile_patterns
-from flylogs.session.plan import TailPlan
+from flylogs.session.plan import PollSpec, TailPlan
 from flylogs.settings.fly_toml import app_from_fly_toml
 from flylogs.settings.resolve import Settings
 from flylogs.source.flyapi import ApiSpec
@@ -81,18 +81,20 @@ def tail_plan(
     stream: str | None,
     api: ApiSpec | None,
     now_ns: int,
+    poll: PollSpec | None = None,
 ) -> TailPlan:
     selection, filters = options.selection, options.filters
     check_patterns(filters)
     subjects = plan_subjects(list(apps), list(selection.regions), list(selection.instances))
+    every = poll is not None  # polling: the API's own filters are not to be trusted, filter it all here
     keep = build_filter(
         grep=list(filters.grep),
         exclude=list(filters.exclude),
         ignore_case=filters.ignore_case,
         level=filters.level,
-        apps=list(apps) if subjects.filter_apps else [],
-        regions=list(selection.regions) if subjects.filter_regions else [],
-        instances=list(selection.instances) if subjects.filter_instances else [],
+        apps=list(apps) if subjects.filter_apps or every else [],
+        regions=list(selection.regions) if subjects.filter_regions or every else [],
+        instances=list(selection.instances) if subjects.filter_instances or every else [],
         fields=list(filters.fields),
     )
     around = (filters.before, filters.after)
@@ -111,6 +113,7 @@ def tail_plan(
         ),
         follow=options.follow,
         last=options.tail_last or None,
+        poll=poll,
     )
 
 

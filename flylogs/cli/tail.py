@@ -74,11 +74,18 @@ def tail(options: TailOptions) -> None:
             settings.wait,
             stall_timeout=settings.stall_timeout,
         )
-        route = None
-        if transport.choose(settings, os.environ, Path.home()) is Transport.AGENT:
+        route, poll = None, None
+        way = transport.choose(settings, os.environ, Path.home(), apps)
+        if way is Transport.AGENT:
             route = transport.through_agent(settings, os.environ, Path.home(), boundary.say, network)
             connect = route.connect
-        plan = tail_plan(options, settings, connect, apps, stream=stream, api=api, now_ns=time.time_ns())
+        elif way is Transport.API:
+            selection = options.selection
+            poll = transport.polling(settings, apps, selection.regions, selection.instances)
+            boundary.say(f"flylogs: via Fly's logs API, polling (org {settings.org}); slower than NATS")
+        plan = tail_plan(
+            options, settings, connect, apps, stream=stream, api=api, now_ns=time.time_ns(), poll=poll
+        )
         follow(
             boundary, plan, settings, options.filters, apps=apps, notes=[note] if note else [],
             fail_on_gap=options.fail_on_gap,

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from flylogs.errors import AuthError, UnreachableError, UsageError
+from flylogs.session.plan import PollSpec
 from flylogs.settings.choices import Transport
 from flylogs.settings.origin import Origin, Source
 from flylogs.settings.resolve import Settings
 from flylogs.source.agent import Agent, AgentError, Relay, ensure_running, socket_path
+from flylogs.source.flyapi import ApiSpec
 from flylogs.source.machines import DEFAULT_MACHINES_URL, AppInfo, MachinesApiError, lookup_app
 from flylogs.source.nats import ConnectOptions
 
@@ -27,17 +29,31 @@ AGENT_HINT = (
 )
 
 
+def polling(
+    settings: Settings, apps: tuple[str, ...], regions: tuple[str, ...], instances: tuple[str, ...]
+) -> PollSpec:
+    """`--transport api`: the apps and a token are needed (the API is per app)."""
+    if not apps or not settings.token:
+        raise UsageError(
+            "--transport api polls Fly's logs API per app, with a token",
+            hint="name the app(s) and log in with flyctl (or set FLYLOGS_TOKEN)",
+        )
+    return PollSpec(ApiSpec(apps, settings.token, settings.api_url), regions, instances)
+
+
 def fly_binary() -> str | None:
     return shutil.which("fly") or shutil.which("flyctl")
 
 
-def choose(settings: Settings, env: Mapping[str, str], home: Path) -> Transport:
+def choose(settings: Settings, env: Mapping[str, str], home: Path, apps: tuple[str, ...] = ()) -> Transport:
     if settings.transport is not Transport.AUTO:
         return settings.transport
     if settings.origins["servers"].source is not Source.DEFAULT or env.get("FLY_MACHINE_ID"):
         return Transport.NATS
     if socket_path(env, home).exists() or fly_binary() is not None:
         return Transport.AGENT
+    if settings.token and apps:
+        return Transport.API
     return Transport.NATS
 
 

@@ -24,6 +24,15 @@ class StopReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PollSpec:
+    """`--transport api`: poll the logs API for these apps, asking for these regions and instances."""
+
+    api: ApiSpec
+    regions: tuple[str, ...] = ()
+    instances: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TailPlan:
     connect: ConnectOptions
     subjects: Sequence[str]
@@ -39,6 +48,8 @@ class TailPlan:
     follow: bool = True
     # Only the last N lines of that history (`--tail N`).
     last: int | None = None
+    # Poll Fly's logs API instead of subscribing (`--transport api`); `connect` is then unused.
+    poll: PollSpec | None = None
     # (before, after) context lines around --grep matches, per instance.
     context: tuple[int, int] | None = None
 

@@ -20,6 +20,7 @@ from flylogs.session.backfill import Backfills
 from flylogs.session.driver import Driver
 from flylogs.session.plan import Outcome, StopReason, TailPlan
 from flylogs.session.ports import Backlog, HistorySource, NoticeSink, Sink
+from flylogs.source.api_poll import ApiPollSource
 from flylogs.source.flyapi import ApiError, FlyApiHistory
 from flylogs.source.jetstream import JetStreamHistory
 from flylogs.source.nats import NatsSource
@@ -49,9 +50,16 @@ async def run_tail(
     driver = Driver(
         core, sink, notices, on_stop=request_stop, count=plan.count, backlog=backlog, clock_ns=clock_ns
     )
-    source = NatsSource(plan.connect, plan.subjects, driver.on_line, driver.feed, clock_ns=clock_ns)
+    source: NatsSource | ApiPollSource
+    if plan.poll is not None:
+        poll = plan.poll
+        source = ApiPollSource(
+            poll.api, poll.regions, poll.instances, driver.on_line, driver.feed, clock_ns=clock_ns
+        )
+    else:
+        source = NatsSource(plan.connect, plan.subjects, driver.on_line, driver.feed, clock_ns=clock_ns)
     history: HistorySource | None = None
-    if plan.history_stream:
+    if plan.history_stream and isinstance(source, NatsSource):
         history = JetStreamHistory(source, plan.history_stream)
     elif plan.api is not None:
         history = FlyApiHistory(plan.api)

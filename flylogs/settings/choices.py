@@ -42,6 +42,7 @@ class ColorBy(StrEnum):
 class Transport(StrEnum):
     """`--transport`: the way to the log stream."""
 
-    AUTO = "auto"  # a server given: nats; in a Fly Machine: nats; flyctl's agent there: agent
+    AUTO = "auto"  # a server given or a Fly Machine: nats; else agent if there, else api, else nats
     NATS = "nats"  # straight to a NATS server (inside Fly's network, or your own)
     AGENT = "agent"  # through flyctl's agent, as `fly logs` does on a laptop
+    API = "api"  # polling Fly's HTTP logs API: slower, but needs only a token

@@ -147,8 +147,9 @@ SPECS: tuple[Setting, ...] = (
         env=("FLYLOGS_TRANSPORT",),
         choices=Transport,
         help="How to reach the stream: nats (straight to --server), agent (through flyctl's agent, as "
-        "`fly logs` does on a laptop), auto (nats when a server is given or inside a Fly Machine, "
-        "else agent when flyctl's agent is there or fly can start it, else nats).",
+        "`fly logs` does on a laptop), api (polling Fly's logs API), auto (nats when a server is given "
+        "or inside a Fly Machine, else agent when flyctl's agent is there or fly can start it, else "
+        "api with apps named and a token, else nats).",
     ),
     Setting(
         "org",

@@ -1,0 +1,143 @@
+"""Fly's HTTP logs API as a live transport: polling with its cursor, as `fly logs` falls back to.
+
+One kept-alive HTTP connection (httpx), one poller per app: a page with entries is followed by the
+next at once, an empty page by about a second's wait, an error by a backoff (capped) — and it never
+gives up while the user watches. An outage loses nothing the API still holds: polling resumes from
+the cursor, and says how far behind it was. Entries become the NATS stream's own payloads
+(`flyapi.entry_to_message`), so the core decodes and filters them like any other line. Must not:
+print, filter (the core does), or put the token in an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from flylogs.core.backoff import backoff_delay
+from flylogs.core.events import Alive, Connected, Event, Problem
+from flylogs.source.flyapi import ApiError, ApiSpec, authorization, entry_to_message
+
+NAME = "Fly's logs API (polling)"
+IDLE = 1.0  # seconds between polls that found nothing new
+ERROR_CAP = 5.0  # the longest wait after failed polls
+
+
+class ApiPollSource:
+    """Follows `spec.apps` by polling; the same face to the session as the NATS source."""
+
+    def __init__(
+        self,
+        spec: ApiSpec,
+        regions: Sequence[str],
+        instances: Sequence[str],
+        on_line: Callable[[str, bytes], None],
+        emit: Callable[[Event], None],
+        *,
+        clock_ns: Callable[[], int] = time.time_ns,
+        idle: float = IDLE,
+    ) -> None:
+        self._spec = spec
+        self._filters: list[tuple[str, str | int | float | bool | None]] = [
+            *(("region", r) for r in regions),
+            *(("instance", i) for i in instances),
+        ]
+        self._on_line = on_line
+        self._emit = emit
+        self._clock_ns = clock_ns
+        self._idle = idle
+        self._rng = random.Random()  # noqa: S311 - jitter, not secrets
+        self._client: httpx.AsyncClient | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.client = None  # no NATS client: no JetStream history through this source
+
+    @property
+    def server(self) -> str:
+        return NAME
+
+    async def start(self, *, subscribe: bool = True) -> None:
+        """A first poll of every app (raising the typed error of a refusal or an unreachable API),
+        then a poller per app from now on."""
+        headers = {"Authorization": authorization(self._spec.token), "Accept": "application/json"}
+        self._client = httpx.AsyncClient(headers=headers, timeout=self._spec.timeout)
+        started = str(self._clock_ns())
+        try:
+            for app in self._spec.apps:
+                await self._page(app, started)
+        except ApiError as exc:
+            await self.close()
+            raise exc.at_start() from None
+        self._emit(Alive(int(started)))
+        self._emit(Connected(NAME, tuple(f"{app} (polling)" for app in self._spec.apps)))
+        if subscribe:
+            self._tasks = [asyncio.create_task(self._poll(app, started)) for app in self._spec.apps]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _page(self, app: str, token: str) -> dict[str, Any]:
+        assert self._client is not None
+        params: list[tuple[str, str | int | float | bool | None]] = [("next_token", token), *self._filters]
+        url = f"{self._spec.base_url.rstrip('/')}/api/v1/apps/{quote(app)}/logs"
+        try:
+            response = await self._client.get(url, params=params)
+        except httpx.HTTPError as exc:
+            raise ApiError(f"the logs API is unreachable: {type(exc).__name__}", final=False) from None
+        if response.status_code != 200:
+            final = response.status_code in (401, 403, 404)
+            raise ApiError(
+                f"the logs API answered {response.status_code}", final=final, status=response.status_code
+            )
+        try:
+            document = response.json()
+        except ValueError:
+            raise ApiError("the logs API sent something that is not JSON", final=False) from None
+        if not isinstance(document, dict):
+            raise ApiError("the logs API sent an unexpected document", final=False)
+        return document
+
+    async def _poll(self, app: str, token: str) -> None:
+        failures, down_since = 0, None
+        while True:
+            sent = self._clock_ns()
+            try:
+                document = await self._page(app, token)
+            except ApiError as exc:
+                failures += 1
+                if down_since is None:
+                    down_since = time.monotonic()
+                    self._emit(
+                        Problem(f"polling {app}: {exc}; retrying (nothing the API keeps is lost)", NAME)
+                    )
+                await asyncio.sleep(min(ERROR_CAP, max(self._idle, backoff_delay(failures + 1, self._rng))))
+                continue
+            if down_since is not None:
+                behind = time.monotonic() - down_since
+                self._emit(
+                    Problem(f"polling {app} again, {behind:.0f}s behind; catching up from the cursor", NAME)
+                )
+                failures, down_since = 0, None
+            self._emit(Alive(sent))
+            entries = document.get("data") or []
+            for entry in entries:
+                message = entry_to_message(app, entry) if isinstance(entry, dict) else None
+                if message is not None:
+                    self._on_line(*message)
+            meta = document.get("meta")
+            next_token = str(meta.get("next_token") or "") if isinstance(meta, dict) else ""
+            moved = bool(next_token) and next_token != token
+            token = next_token or token
+            if not entries or not moved:
+                await asyncio.sleep(self._idle)
