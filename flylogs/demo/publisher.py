@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nats.aio.client import Client
+from nats.errors import Error as NatsError
 
 
 class Publisher:
@@ -31,7 +32,9 @@ class Publisher:
         await self._nc.publish(subject, payload)
 
     async def flush(self) -> None:
-        await self._nc.flush()
+        """Best effort: a flush cut short by a server restart (`demo --chaos`) is ridden out."""
+        with contextlib.suppress(NatsError):
+            await self._nc.flush()
 
     async def ensure_stream(self, name: str, subjects: Sequence[str], max_age_s: float = 3600.0) -> None:
         """A JetStream stream over `subjects` (the demo's history source)."""
