@@ -1,0 +1,266 @@
+"""`flylogs doctor [APP]`: every step between this machine and the logs, checked in order.
+
+Each check says ✓ or ✗, how long it took, and what to do when it failed: the token, the Machines
+API and the app's org, flyctl's agent (socket, ping, establish, probe), NATS through each way that
+can be tried (connect, auth, a test subscription), Fly's logs API, and the clock against the API's
+`Date`. Exit 0 when at least one way to the logs works, 5 when none does, 4 when every failure was
+a refusal of the credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from flylogs.cli.app import app
+from flylogs.cli.boundary import Boundary
+from flylogs.cli.options import CONFIG, SELECTION, Param, command, settings_params
+from flylogs.cli.values import TailOptions
+from flylogs.errors import AuthError, ExitCode, FlylogsError
+
+JSON_OUT = Param(
+    "as_json", Annotated[bool, typer.Option("--json", "-j", help="One JSON document, for scripts.")], False
+)
+
+
+@dataclass
+class Check:
+    check: str
+    ok: bool
+    seconds: float
+    detail: str
+    hint: str | None = None
+    refused: bool = False  # failed because the credentials were refused
+
+
+class Doctor:
+    def __init__(self, boundary: Boundary) -> None:
+        self.checks: list[Check] = []
+        self._boundary = boundary
+
+    async def run(self, name: str, step: Callable[[], Awaitable[str]], hint: str | None = None) -> bool:
+        started = time.monotonic()
+        try:
+            detail, ok, refused = await step(), True, False
+        except Exception as exc:  # every failure is a finding, said in the report
+            detail, ok, refused = _describe(exc), False, isinstance(exc, AuthError)
+        check = Check(name, ok, round(time.monotonic() - started, 3), self._boundary.redact(detail))
+        if not ok:
+            check.hint = _hint(hint, refused)
+            check.refused = refused
+        self.checks.append(check)
+        return ok
+
+    def skip(self, name: str, why: str) -> None:
+        self.checks.append(Check(name, False, 0.0, f"skipped: {why}"))
+
+
+def _hint(hint: str | None, refused: bool) -> str | None:
+    if refused:
+        return (
+            "the credentials were refused: create a read-only token with `fly tokens create readonly <org>`"
+        )
+    return hint
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, FlylogsError):
+        return exc.message
+    return str(exc) or type(exc).__name__
+
+
+PARAMS = (SELECTION[0], *settings_params("servers", "org", "token", "api_url"), CONFIG, JSON_OUT)
+
+
+@command(app, "doctor", PARAMS)
+def doctor(options: TailOptions) -> None:
+    """Check every step to the logs, in order: token, Machines API, flyctl's agent, NATS, logs API.
+
+    APP: check the way to this app's logs (its org comes from the Machines API).
+    """
+    from flylogs.cli.transport import fly_binary, org_from_apps
+    from flylogs.settings.origin import Source
+
+    apps = options.selection.apps
+    with Boundary() as boundary:
+        settings = boundary.settings(options.flags)
+        report = Doctor(boundary)
+
+        async def main(_stop: Any) -> None:
+            nonlocal settings
+            token = settings.token
+
+            async def token_step() -> str:
+                if token is None:
+                    raise FlylogsError("no token found", "log in with flyctl, or `flylogs auth login`")
+                return f"{settings.token_summary()} from {settings.origins['token']}"
+
+            await report.run(
+                "token", token_step, "log in with flyctl (`fly auth login`) or set FLYLOGS_TOKEN"
+            )
+            network = ""
+            if apps and token:
+
+                async def machines_step() -> str:
+                    nonlocal settings, network
+                    settings, network = org_from_apps(apps, settings, os.environ, lambda _: None)
+                    return f"{apps[0]} is in org {settings.org}" + (
+                        f" (network {network})" if network else ""
+                    )
+
+                await report.run("machines api", machines_step, "check the app's name and the network")
+            else:
+                report.skip("machines api", "name an app and have a token")
+            await _agent_checks(report, settings, network, fly_binary())
+            if settings.origins["servers"].source is not Source.DEFAULT or os.environ.get("FLY_MACHINE_ID"):
+                await _nats_check(report, "nats direct", settings.servers, settings, apps)
+            else:
+                report.skip("nats direct", "no --server, and not inside a Fly Machine")
+            if apps and token:
+                await _api_checks(report, settings, apps[0])
+            else:
+                report.skip("logs api", "name an app and have a token")
+
+        boundary.run(main)
+        code = _verdict(report.checks)
+        if options.get("as_json"):
+            typer.echo(json.dumps({"ok": code == ExitCode.OK, "checks": [asdict(c) for c in report.checks]}))
+        else:
+            for c in report.checks:
+                mark = "✓" if c.ok else ("-" if c.detail.startswith("skipped") else "✗")
+                typer.echo(f"{mark} {c.check:<14} {c.detail}  ({c.seconds:.2f}s)")
+                if c.hint:
+                    typer.echo(f"  hint: {c.hint}")
+        raise typer.Exit(code)
+
+
+WAYS = ("nats via agent", "nats direct", "logs api")
+
+
+def _verdict(checks: list[Check]) -> int:
+    ways = [c for c in checks if c.check in WAYS and not c.detail.startswith("skipped")]
+    if any(c.ok for c in ways):
+        return ExitCode.OK
+    failures = [c for c in checks if not c.ok and not c.detail.startswith("skipped")]
+    if failures and all(c.refused for c in failures if c.check in WAYS) and any(c.refused for c in failures):
+        return ExitCode.AUTH
+    return ExitCode.UNREACHABLE
+
+
+async def _agent_checks(report: Doctor, settings: Any, network: str, fly: str | None) -> None:
+    from flylogs.source.agent import Agent, Relay, socket_path
+
+    path = socket_path(os.environ, Path.home())
+
+    async def socket_step() -> str:
+        if path.exists():
+            return str(path)
+        if fly:
+            raise FlylogsError(f"no agent socket at {path} ({fly} could start one: `fly agent start`)")
+        raise FlylogsError(f"no agent socket at {path}, and no fly or flyctl on PATH")
+
+    hint = "install flyctl and log in, then `fly agent start`"
+    if not await report.run("agent socket", socket_step, hint):
+        for name in ("agent ping", "establish", "probe", "nats via agent"):
+            report.skip(name, "no agent")
+        return
+    agent = Agent(path, token=settings.token)
+
+    async def ping_step() -> str:
+        reply = await agent.ping()
+        return f"flyctl agent {reply.get('Version', '?')} (pid {reply.get('PID', '?')})"
+
+    if not await report.run("agent ping", ping_step, "restart it: `fly agent stop; fly agent start`"):
+        return
+    relay = Relay(agent, settings.org, network)
+    tunnel: list[Any] = []
+
+    async def establish_step() -> str:
+        tunnel.append(await agent.establish(settings.org, network))
+        return f"tunnel to org {settings.org}, stream at nats://{tunnel[0].nats}"
+
+    if not await report.run("establish", establish_step, "check --org: `fly orgs list`"):
+        return
+
+    async def probe_step() -> str:
+        await agent.probe(tunnel[0], attempts=5)
+        return "the tunnel passes traffic"
+
+    if not await report.run("probe", probe_step, "the tunnel does not pass traffic yet: try again"):
+        return
+    await relay.start()
+    try:
+        await _nats_check(
+            report, "nats via agent", (relay.url,), settings, (), via=f"nats://{tunnel[0].nats}"
+        )
+    finally:
+        await relay.close()
+
+
+async def _nats_check(
+    report: Doctor,
+    name: str,
+    servers: tuple[str, ...],
+    settings: Any,
+    apps: tuple[str, ...],
+    via: str | None = None,
+) -> None:
+    from flylogs.source.nats import ConnectOptions, NatsSource
+
+    subject = f"logs.{apps[0]}.>" if apps else "logs.>"
+    options = ConnectOptions(
+        servers, settings.org, settings.token, connect_timeout=3.0, via=via, seeds_only=True
+    )
+
+    async def step() -> str:
+        source = NatsSource(options, [subject], lambda _s, _d: None, lambda _e: None)
+        await source.start()
+        server = source.server
+        await source.close()
+        return f"connected to {server} as {settings.org}; subscription to {subject} accepted"
+
+    await report.run(name, step, "see `flylogs tail --help` for the ways to the stream")
+
+
+async def _api_checks(report: Doctor, settings: Any, app_name: str) -> None:
+    import httpx
+
+    from flylogs.source.flyapi import authorization
+
+    url = f"{settings.api_url.rstrip('/')}/api/v1/apps/{app_name}/logs"
+    dates: list[str] = []
+
+    async def step() -> str:
+        headers = {"Authorization": authorization(settings.token)}
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            try:
+                response = await client.get(url, params={"next_token": str(time.time_ns())}, headers=headers)
+            except httpx.HTTPError as exc:
+                raise FlylogsError(f"the logs API is unreachable: {type(exc).__name__}") from None
+        if response.status_code in (401, 403):
+            raise AuthError(f"the logs API answered {response.status_code}")
+        if response.status_code != 200:
+            raise FlylogsError(f"the logs API answered {response.status_code}")
+        if response.headers.get("date"):
+            dates.append(response.headers["date"])
+        return f"{settings.api_url} answers for {app_name}"
+
+    if await report.run("logs api", step, "check the network, or --api-url"):
+
+        async def clock_step() -> str:
+            if not dates:
+                raise FlylogsError("the API sent no Date header")
+            offset = time.time() - parsedate_to_datetime(dates[0]).timestamp()
+            if abs(offset) > 5:
+                raise FlylogsError(f"this clock is {offset:+.0f}s off the API's: gap windows will be off too")
+            return f"{offset:+.1f}s against the API's Date"
+
+        await report.run("clock", clock_step, "synchronise the clock (NTP)")

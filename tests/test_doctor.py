@@ -1,0 +1,104 @@
+"""`flylogs doctor`: each step checked against faithful fakes (agent, Machines API, logs API) and a
+real nats-server; the failing step is named, with a hint, and the exit code says if any way works."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flylogs.cli import app
+from flylogs.demo.server import NatsServer
+from tests.fake_agent import PRIVATE_KEY, FakeAgent
+from tests.fake_machines import FakeMachinesApi
+from tests.test_flyapi import FakeLogsApi
+
+TOKEN = "fm2_doctor-token"
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(dir="/tmp", prefix="fd") as folder:
+        yield Path(folder)
+
+
+def doctor(env: dict[str, str], *args: str) -> tuple[int, dict[str, dict[str, object]], str]:
+    result = CliRunner().invoke(
+        app, ["doctor", *args, "--json"], env={"PATH": os.path.dirname(sys.executable), **env}
+    )
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    return result.exit_code, checks, result.stdout + result.stderr
+
+
+def test_everything_working_is_exit_0_with_every_step_ticked(
+    nats_server: NatsServer, short_dir: Path
+) -> None:
+    with (
+        FakeMachinesApi({"shop": ("personal", "default")}, TOKEN) as machines,
+        FakeAgent(short_dir / "a.sock", nats_server.port) as agent,
+        FakeLogsApi() as logs,
+    ):
+        env = {
+            "FLYLOGS_TOKEN": TOKEN,
+            "FLY_FLAPS_BASE_URL": machines.url,
+            "FLY_AGENT_SOCKET_PATH": str(agent.path),
+        }
+        code, checks, text = doctor(env, "shop", "--api-url", logs.url)
+    assert code == 0, text
+    for name in (
+        "token",
+        "machines api",
+        "agent socket",
+        "agent ping",
+        "establish",
+        "probe",
+        "nats via agent",
+        "logs api",
+    ):
+        assert checks[name]["ok"], (name, checks[name])
+    assert "org personal" in str(checks["machines api"]["detail"])
+    assert "0.3.200" in str(checks["agent ping"]["detail"])
+    assert "[fdaa:0:1234::3]:4223" in str(checks["establish"]["detail"])
+    assert TOKEN not in text and PRIVATE_KEY not in text
+
+
+def test_with_the_agent_gone_the_failing_step_is_named_and_the_api_still_makes_it_exit_0(
+    short_dir: Path,
+) -> None:
+    with FakeLogsApi() as logs:
+        env = {"FLYLOGS_TOKEN": TOKEN, "FLY_AGENT_SOCKET_PATH": str(short_dir / "gone.sock")}
+        code, checks, _ = doctor(env, "shop", "--api-url", logs.url)
+    assert code == 0
+    assert not checks["agent socket"]["ok"] and "no agent socket" in str(checks["agent socket"]["detail"])
+    assert checks["agent socket"]["hint"] and checks["logs api"]["ok"]
+
+
+def test_no_way_at_all_is_exit_5(short_dir: Path) -> None:
+    env = {"FLYLOGS_TOKEN": TOKEN, "FLY_AGENT_SOCKET_PATH": str(short_dir / "gone.sock")}
+    code, checks, _ = doctor(env, "shop", "--api-url", "http://127.0.0.1:9")
+    assert code == 5
+    assert not checks["logs api"]["ok"] and "unreachable" in str(checks["logs api"]["detail"])
+
+
+def test_every_way_refusing_the_token_is_exit_4(short_dir: Path) -> None:
+    with FakeLogsApi() as logs:
+        logs.fail_with = [401]
+        env = {"FLYLOGS_TOKEN": TOKEN, "FLY_AGENT_SOCKET_PATH": str(short_dir / "gone.sock")}
+        code, checks, _ = doctor(env, "shop", "--api-url", logs.url)
+    assert code == 4
+    assert checks["logs api"]["refused"] and "fly tokens create readonly" in str(checks["logs api"]["hint"])
+
+
+def test_a_refusing_nats_server_through_the_agent_is_named(auth_server: NatsServer, short_dir: Path) -> None:
+    with FakeAgent(short_dir / "a.sock", auth_server.port) as agent:
+        env = {"FLYLOGS_TOKEN": "fm2_wrong", "FLY_AGENT_SOCKET_PATH": str(agent.path)}
+        code, checks, text = doctor(env)
+    assert checks["probe"]["ok"] and not checks["nats via agent"]["ok"]
+    assert "refused the credentials" in str(checks["nats via agent"]["detail"])
+    assert code == 4 and "fm2_wrong" not in text
