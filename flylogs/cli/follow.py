@@ -61,12 +61,10 @@ def follow(
         notices.line(f"flylogs: {note}")
 
     async def session(stop: asyncio.Future[StopReason]) -> Outcome:
-        if before is not None:
-            await before()
         done = asyncio.Event()
         companion = asyncio.create_task(beside(done)) if beside is not None else None
         try:
-            return await run_tail(plan, sink, notices, stop, backlog=out)
+            return await run_tail(plan, sink, notices, stop, backlog=out, prepare=before)
         finally:
             done.set()
             if companion is not None:

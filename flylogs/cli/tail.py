@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from flylogs.cli.app import app
@@ -86,6 +87,11 @@ def tail(options: TailOptions) -> None:
         plan = tail_plan(
             options, settings, connect, apps, stream=stream, api=api, now_ns=time.time_ns(), poll=poll
         )
+        if transport.bridges(settings, way, apps, plan):
+            selection = options.selection
+            plan = replace(
+                plan, bridge=transport.polling(settings, apps, selection.regions, selection.instances)
+            )
         follow(
             boundary, plan, settings, options.filters, apps=apps, notes=[note] if note else [],
             fail_on_gap=options.fail_on_gap,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flylogs.errors import AuthError, UnreachableError, UsageError
-from flylogs.session.plan import PollSpec
+from flylogs.session.plan import PollSpec, TailPlan
 from flylogs.settings.choices import Transport
 from flylogs.settings.origin import Origin, Source
 from flylogs.settings.resolve import Settings
@@ -39,6 +39,20 @@ def polling(
             hint="name the app(s) and log in with flyctl (or set FLYLOGS_TOKEN)",
         )
     return PollSpec(ApiSpec(apps, settings.token, settings.api_url), regions, instances)
+
+
+def bridges(settings: Settings, way: Transport, apps: tuple[str, ...], plan: TailPlan) -> bool:
+    """Start on the logs API while NATS comes up (`auto`, apps named, a token, Fly's own stream,
+    following from now): the recent lines show within a second, as with `fly logs`."""
+    return (
+        settings.transport is Transport.AUTO
+        and way in (Transport.AGENT, Transport.NATS)
+        and bool(apps)
+        and settings.token is not None
+        and settings.origins["servers"].source is Source.DEFAULT
+        and plan.follow
+        and plan.since_ns is None
+    )
 
 
 def fly_binary() -> str | None:

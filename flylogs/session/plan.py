@@ -50,6 +50,8 @@ class TailPlan:
     last: int | None = None
     # Poll Fly's logs API instead of subscribing (`--transport api`); `connect` is then unused.
     poll: PollSpec | None = None
+    # Poll it while NATS comes up, then hand over (`auto` with apps named and a token).
+    bridge: PollSpec | None = None
     # (before, after) context lines around --grep matches, per instance.
     context: tuple[int, int] | None = None
 

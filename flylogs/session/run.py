@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from flylogs.core.events import HistoryRead, Started
+from flylogs.core.events import HistoryRead, Problem, Started
 from flylogs.core.tail import TailCore
+from flylogs.errors import FlylogsError
 from flylogs.session.backfill import Backfills
 from flylogs.session.driver import Driver
+from flylogs.session.handover import Bridge
 from flylogs.session.plan import Outcome, StopReason, TailPlan
 from flylogs.session.ports import Backlog, HistorySource, NoticeSink, Sink
 from flylogs.source.api_poll import ApiPollSource
@@ -37,6 +39,7 @@ async def run_tail(
     clock: Callable[[], float] = time.monotonic,
     clock_ns: Callable[[], int] = time.time_ns,
     backlog: Backlog | None = None,
+    prepare: Callable[[], Awaitable[object]] | None = None,
 ) -> Outcome:
     """Follow the stream until `stop` resolves (or the driver resolves it). Raises on a failed start."""
     started = clock()
@@ -45,7 +48,7 @@ async def run_tail(
         if not stop.done():
             stop.set_result(reason)
 
-    name = plan.history_stream or (FlyApiHistory.NAME if plan.api is not None else None)
+    name = plan.history_stream or (FlyApiHistory.NAME if plan.api or plan.bridge else None)
     core = TailCore(plan.keep, start_ns=clock_ns(), context=plan.context, history=name)
     driver = Driver(
         core, sink, notices, on_stop=request_stop, count=plan.count, backlog=backlog, clock_ns=clock_ns
@@ -57,7 +60,8 @@ async def run_tail(
             poll.api, poll.regions, poll.instances, driver.on_line, driver.feed, clock_ns=clock_ns
         )
     else:
-        source = NatsSource(plan.connect, plan.subjects, driver.on_line, driver.feed, clock_ns=clock_ns)
+        on_line = driver.on_line if plan.bridge is None else (lambda s, d: handed(s, d))
+        source = NatsSource(plan.connect, plan.subjects, on_line, driver.feed, clock_ns=clock_ns)
     history: HistorySource | None = None
     if plan.history_stream and isinstance(source, NatsSource):
         history = JetStreamHistory(source, plan.history_stream)
@@ -76,7 +80,40 @@ async def run_tail(
             if ticks % PROGRESS_EVERY == 0:
                 driver.progress()
 
+    def checked(subject: str, data: bytes) -> None:
+        # Through the seam's memory: a line the other way already showed is not shown again.
+        driver.feed(HistoryRead(((subject, data),)))
+
+    def handed(subject: str, data: bytes) -> None:
+        (checked if bridge is not None and bridge.running else driver.on_line)(subject, data)
+
+    bridge = Bridge(plan.bridge, checked, driver.feed, clock_ns) if plan.bridge else None
+
+    async def bridged() -> None:
+        # Lines from the logs API at once, while the way to NATS is prepared and subscribed; then
+        # NATS alone. If NATS cannot be had, the API stays the way.
+        assert bridge is not None and isinstance(source, NatsSource)
+        sink.header()
+        driver.feed(Started())
+        await bridge.start()
+        driver.progress()
+        try:
+            if prepare is not None:
+                await prepare()
+            await source.start()
+        except FlylogsError as exc:
+            if not bridge.running:
+                raise
+            driver.feed(Problem(f"{exc.message}; staying on Fly's logs API (polling)"))
+            return
+        bridge.hand_over(clock_ns())
+
     async def begin() -> None:
+        if bridge is not None:
+            await bridged()
+            return
+        if prepare is not None:
+            await prepare()
         # Lines that arrive while we start wait (bounded) in the core until the header, and any
         # history, is out: nothing before the header, no live line before older history, no hole,
         # no line twice.
@@ -115,6 +152,8 @@ async def run_tail(
     finally:
         if backfills is not None:
             await backfills.abandon()
+        if bridge is not None:
+            await bridge.close()
         await source.close()
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):

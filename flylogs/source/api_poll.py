@@ -23,6 +23,7 @@ import httpx
 from flylogs.core.backoff import backoff_delay
 from flylogs.core.events import Alive, Connected, Event, Problem
 from flylogs.source.flyapi import ApiError, ApiSpec, authorization, entry_to_message
+from flylogs.timestamps import parse_rfc3339
 
 NAME = "Fly's logs API (polling)"
 IDLE = 1.0  # seconds between polls that found nothing new
@@ -56,6 +57,7 @@ class ApiPollSource:
         self._client: httpx.AsyncClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.client = None  # no NATS client: no JetStream history through this source
+        self.reached: dict[str, int] = {}  # per app, the newest timestamp (ns) the API has given
 
     @property
     def server(self) -> str:
@@ -135,6 +137,9 @@ class ApiPollSource:
                 message = entry_to_message(app, entry) if isinstance(entry, dict) else None
                 if message is not None:
                     self._on_line(*message)
+                    stamp = parse_rfc3339(str(entry.get("attributes", {}).get("timestamp", "")))
+                    if stamp is not None and stamp > self.reached.get(app, 0):
+                        self.reached[app] = stamp
             meta = document.get("meta")
             next_token = str(meta.get("next_token") or "") if isinstance(meta, dict) else ""
             moved = bool(next_token) and next_token != token

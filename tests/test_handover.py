@@ -1,0 +1,80 @@
+"""Starting on Fly's logs API and handing over to NATS: neither a hole nor a duplicate at the seam,
+with lines published (to both, as Fly does) all through the hand-over."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import nats
+
+from flylogs.core.events import NoticeKind
+from flylogs.demo.server import NatsServer
+from flylogs.session.plan import PollSpec, TailPlan
+from flylogs.source.flyapi import ApiSpec
+from flylogs.source.nats import ConnectOptions
+from tests.helpers import SUBJECT, Tail, payload, seq_of
+from tests.test_flyapi import FakeLogsApi, entry
+
+APP = "seq-app"  # tests.helpers.SUBJECT's app
+INSTANCE = "0000000000seq1"
+
+
+class BothWays:
+    """Each line to NATS and into the logs API's store, as Fly's platform does, at `rate` lines/s."""
+
+    def __init__(self, server: NatsServer, api: FakeLogsApi, rate: float = 200.0) -> None:
+        self.server, self.api, self.rate = server, api, rate
+        self.sent: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def start(self) -> BothWays:
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[int, int]:
+        self._stop.set()
+        self._thread.join(10)
+        return self.sent
+
+    async def _run(self) -> None:
+        nc = await nats.connect(self.server.url)
+        started, seq = time.monotonic(), 0
+        while not self._stop.is_set():
+            while seq < int((time.monotonic() - started) * self.rate):
+                seq += 1
+                ts = time.time_ns()
+                await nc.publish(SUBJECT, payload(seq, ts))
+                self.api.entries.append(entry(ts, f"seq={seq}", instance=INSTANCE))
+                self.sent[seq] = ts
+            await asyncio.sleep(0.005)
+        await nc.flush()
+        await nc.close()
+
+
+async def test_the_hand_over_from_the_api_to_nats_has_no_hole_and_no_duplicate(
+    nats_server: NatsServer,
+) -> None:
+    with FakeLogsApi() as api:
+        both = BothWays(nats_server, api).start()
+        bridge = PollSpec(ApiSpec((APP,), "fm2_tok", api.url, timeout=2.0))
+        tail = Tail(TailPlan(ConnectOptions((nats_server.url,)), [SUBJECT], bridge=bridge))
+        await tail.until(lambda: len(tail.notices(NoticeKind.SUBSCRIBED)) >= 2, "the API, then NATS")
+        first_via = tail.notices(NoticeKind.SUBSCRIBED)[0]
+        await tail.until(lambda: len(tail.seqs()) > 600, "lines well past the hand-over", timeout=30)
+        sent = both.stop()
+        last = max(sent)
+        await tail.until(lambda: last in tail.seqs(), "the last line")
+        await tail.end()
+    shown = [seq_of(e.message) for e in tail.sink.events]
+    assert "polling" in first_via  # the first lines came from the API
+    assert len(shown) == len(set(shown)), "a line was shown twice at the seam"
+    first = min(shown)
+    assert set(shown) == set(range(first, last + 1)), (
+        f"hole: {sorted(set(range(first, last + 1)) - set(shown))[:10]}"
+    )
+    assert (
+        first < min(s for s in sent if sent[s] >= 0) + 400
+    )  # started on the API within ~2 s of the first line
