@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -222,3 +224,21 @@ def test_the_org_and_network_come_from_the_app_through_the_machines_api(
             app, ["tail", "shop", "--org", "mine", "--since", "9999d", "--stream", "L"], env=env
         )
         assert told.exit_code == 2 and len(machines.requests) == asked  # --org given: no lookup
+
+
+def test_config_show_gives_the_way_tail_would_take(agent_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flylogs.cli import app
+
+    (agent_dir / "a.sock").touch()
+    path = os.path.dirname(sys.executable)
+    shown = CliRunner().invoke(
+        app, ["config", "show"], env={"FLY_AGENT_SOCKET_PATH": str(agent_dir / "a.sock"), "PATH": path}
+    )
+    assert next(row for row in shown.stdout.splitlines() if row.startswith("way ")).split()[1:3] == [
+        "agent:",
+        "flyctl's",
+    ]
+    direct = CliRunner().invoke(app, ["config", "show", "--server", "nats://h:1"], env={"PATH": path})
+    assert "way           nats: straight to nats://h:1" in direct.stdout

@@ -11,6 +11,7 @@ from flylogs.cli.app import config_app
 from flylogs.cli.boundary import Boundary
 from flylogs.cli.options import CONFIG, ConfigOpt, command, settings_params
 from flylogs.cli.values import TailOptions
+from flylogs.settings.resolve import Settings
 from flylogs.settings.spec import SPECS
 
 
@@ -26,13 +27,32 @@ def config_show(options: TailOptions) -> None:
     with Boundary() as boundary:
         settings = boundary.settings(options.flags)
         path = settings.config_path
-        rows = [(label(s.name), settings.shown(s.name), settings.origins[s.name]) for s in SPECS]
+        rows: list[tuple[str, str, object]] = [
+            (label(s.name), settings.shown(s.name), settings.origins[s.name]) for s in SPECS
+        ]
         rows.append(
             ("config", str(path) + ("" if path.exists() else " (absent)"), settings.origins["config"])
         )
+        rows.append(_way(settings))
         width = max(len(key) for key, _, _ in rows)
         for key, value, origin in rows:
             typer.echo(boundary.redact(f"{key:<{width}} {value}  [{origin}]"))
+
+
+def _way(settings: Settings) -> tuple[str, str, object]:
+    """Which way `tail` would take to the logs, as `--transport` decides it (no app named)."""
+    from flylogs.cli import transport
+    from flylogs.settings.choices import Transport
+    from flylogs.source.agent import socket_path
+
+    way = transport.choose(settings, os.environ, Path.home())
+    what = {
+        Transport.AGENT: f"flyctl's agent ({socket_path(os.environ, Path.home())})",
+        Transport.NATS: "straight to " + settings.shown("servers"),
+        Transport.API: "polling Fly's logs API",
+    }.get(way, str(way))
+    why = "--transport" if settings.transport is not Transport.AUTO else "auto"
+    return "way", f"{way}: {what}", f"chosen by {why}; with apps named and a token, auto starts on the API"
 
 
 @config_app.command("path")
