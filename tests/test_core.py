@@ -173,6 +173,19 @@ def test_dropped_lines_become_one_slow_consumer_gap_once_drained() -> None:
     assert core.dropped == 3 and core.feed(Drained(), T0 + 8 * S) == []
 
 
+def test_a_polling_source_behind_now_changes_the_status_and_only_when_it_changes() -> None:
+    from flylogs.core.events import Behind
+
+    core = started(TailCore(build_filter(), start_ns=T0))
+    [changed] = core.feed(Behind(3.4), T0)
+    assert isinstance(changed, StatusChanged) and changed.status.behind_s == 3
+    assert core.feed(Behind(3.2), T0) == []  # the same second: nothing to say
+    [changed] = core.feed(Behind(7.0), T0)
+    assert isinstance(changed, StatusChanged) and changed.status.behind_s == 7
+    core.feed(Lost(GapReason.DISCONNECTED, "nats://a:4222"), T0 + S)
+    assert core.feed(Behind(9.0), T0 + S) == []  # down: the gap speaks, not the lag
+
+
 def test_a_problem_names_its_server_unless_it_already_does() -> None:
     core = started(TailCore(build_filter(), start_ns=T0))
     [notice] = core.feed(Problem("timed out (no answer in time)", "nats://a:4222"), T0)

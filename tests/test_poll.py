@@ -110,3 +110,19 @@ def test_a_refused_token_at_the_first_poll_is_exit_4(logs_api: FakeLogsApi) -> N
     args = ["tail", APP, "--transport", "api", "--api-url", logs_api.url]
     result = CliRunner().invoke(app, args, env={"FLYLOGS_TOKEN": TOKEN})
     assert result.exit_code == 4, result.stderr
+
+
+async def test_the_status_says_how_far_behind_the_polled_lines_are(logs_api: FakeLogsApi) -> None:
+    from flylogs.timestamps import format_rfc3339
+
+    spec = PollSpec(ApiSpec((APP,), TOKEN, logs_api.url, timeout=2.0))
+    tail = Tail(TailPlan(ConnectOptions(("nats://unused:1",)), [], poll=spec))
+    await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "the first poll")
+    key, late = later(60, "late line")  # paged as new, but its own timestamp is 30 s old: an indexing lag
+    attributes = late["attributes"]
+    assert isinstance(attributes, dict)
+    attributes["timestamp"] = format_rfc3339(time.time_ns() - 30 * 10**9)
+    logs_api.entries.append((key, late))
+    await tail.until(lambda: any(s.behind_s for s in tail.sink.statuses), "a status saying how far behind")
+    await tail.end()
+    assert 29 <= next(s.behind_s for s in tail.sink.statuses if s.behind_s) <= 32

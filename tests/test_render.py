@@ -423,3 +423,13 @@ def test_the_colour_system_is_richs_reading_of_the_environment(env: dict[str, st
 def test_force_color_zero_means_no_colour(value: str, colour: bool) -> None:
     env = Environment.in_memory(isatty=False, env={"FORCE_COLOR": value})
     assert env.use_color(ColorWhen.AUTO) is colour
+
+
+def test_the_status_line_says_how_far_behind_a_polled_stream_is() -> None:
+    from flylogs.core.status import State, Status
+    from flylogs.render.status_line import StatusLine
+
+    line = StatusLine(Status(State.CONNECTED, 0, "Fly's logs API (polling)", behind_s=4))
+    assert line.text(0).startswith("● connected · Fly's logs API (polling) · 4s behind · ")
+    line.status = Status(State.CONNECTED, 0, "nats://a:1")
+    assert "behind" not in line.text(0)

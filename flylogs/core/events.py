@@ -104,6 +104,13 @@ class Refused:
 
 
 @dataclass(frozen=True, slots=True)
+class Behind:
+    """A polling source's newest line is `seconds` behind now (said when it changes)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """A fault worth a word (already de-duplicated per outage by the connection policy)."""
 
@@ -145,6 +152,7 @@ Event = (
     | Drained
     | Refused
     | Problem
+    | Behind
     | HistoryRead
     | Started
     | Backfilled

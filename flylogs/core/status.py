@@ -32,3 +32,5 @@ class Status:
     at_ns: int
     server: str | None = None
     reason: str | None = None
+    # Polling only: how far behind now the newest line the source has given is, in seconds.
+    behind_s: float | None = None

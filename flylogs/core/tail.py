@@ -17,6 +17,7 @@ from flylogs.core.events import (
     Alive,
     Backfill,
     Backfilled,
+    Behind,
     Connected,
     Drained,
     Event,
@@ -166,6 +167,11 @@ class TailCore:
             return self._restored(event, now_ns)
         if isinstance(event, Refused):
             return self._refused(event, now_ns)
+        if isinstance(event, Behind):
+            if not self.status.state.up or self.status.behind_s == round(event.seconds):
+                return []
+            self.status = replace(self.status, behind_s=round(event.seconds))
+            return [StatusChanged(self.status)]
         if isinstance(event, Problem):
             text, server = event.description, event.server
             if server and server not in text:  # "timed out" alone does not say what did

@@ -44,6 +44,7 @@ def status_record(status: Status) -> dict[str, object]:
         "at": format_rfc3339(status.at_ns),
         "server": status.server,
         "reason": status.reason,
+        "behind_s": status.behind_s,
     }
 
 

@@ -40,6 +40,7 @@ class StatusLine:
         parts = [
             f"{'●' if up else '○'} {label}",
             status.server or "",
+            f"{status.behind_s:.0f}s behind" if up and status.behind_s else "",
             f"{self.rate:,.0f} line{'' if round(self.rate) == 1 else 's'}/s",
             f"{self.shown:,} shown"
             + (f" of {self.received:,} received" if self.received != self.shown else ""),

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from flylogs.core.backoff import backoff_delay
-from flylogs.core.events import Alive, Connected, Event, Problem
+from flylogs.core.events import Alive, Behind, Connected, Event, Problem
 from flylogs.source.flyapi import ApiError, ApiSpec, authorization, entry_to_message
 from flylogs.timestamps import parse_rfc3339
 
@@ -58,6 +58,7 @@ class ApiPollSource:
         self._tasks: list[asyncio.Task[None]] = []
         self.client = None  # no NATS client: no JetStream history through this source
         self.reached: dict[str, int] = {}  # per app, the newest timestamp (ns) the API has given
+        self._behind, self._behind_at = 0, 0.0
 
     @property
     def server(self) -> str:
@@ -110,6 +111,13 @@ class ApiPollSource:
             raise ApiError("the logs API sent an unexpected document", final=False)
         return document
 
+    def _say_behind(self, seconds: float) -> None:
+        """How far behind the newest line is: said when it changes by a second, every 2 s at most."""
+        now = time.monotonic()
+        if abs(round(seconds) - self._behind) >= 1 and now - self._behind_at >= 2.0:
+            self._behind, self._behind_at = round(seconds), now
+            self._emit(Behind(seconds))
+
     async def _poll(self, app: str, token: str) -> None:
         failures, down_since = 0, None
         while True:
@@ -140,6 +148,9 @@ class ApiPollSource:
                     stamp = parse_rfc3339(str(entry.get("attributes", {}).get("timestamp", "")))
                     if stamp is not None and stamp > self.reached.get(app, 0):
                         self.reached[app] = stamp
+            newest = self.reached.get(app)
+            if entries and newest is not None:
+                self._say_behind(max(0.0, (self._clock_ns() - newest) / 1e9))
             meta = document.get("meta")
             next_token = str(meta.get("next_token") or "") if isinstance(meta, dict) else ""
             moved = bool(next_token) and next_token != token
