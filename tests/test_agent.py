@@ -242,3 +242,45 @@ def test_config_show_gives_the_way_tail_would_take(agent_dir: Path) -> None:
     ]
     direct = CliRunner().invoke(app, ["config", "show", "--server", "nats://h:1"], env={"PATH": path})
     assert "way           nats: straight to nats://h:1" in direct.stdout
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "socket", "fly", "apps", "way"),
+    [
+        ({"servers": ("nats://mine:4222",)}, {}, True, True, ("shop",), "nats"),  # a server given
+        ({}, {"FLY_MACHINE_ID": "148e"}, True, True, ("shop",), "nats"),  # inside a Fly Machine
+        ({}, {}, True, False, ("shop",), "agent"),  # the agent is there
+        ({}, {}, False, True, ("shop",), "agent"),  # fly can start it
+        ({}, {"FLYLOGS_TOKEN": "fm2_t"}, False, False, ("shop",), "api"),  # a token and apps
+        ({}, {"FLYLOGS_TOKEN": "fm2_t"}, False, False, (), "nats"),  # no app: the API cannot help
+        ({"transport": "api"}, {}, True, True, (), "api"),  # asked for
+    ],
+)
+def test_every_rung_of_the_auto_ladder(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flags: dict[str, object],
+    env: dict[str, str],
+    socket: bool,
+    fly: bool,
+    apps: tuple[str, ...],
+    way: str,
+) -> None:
+    from flylogs.cli import transport
+    from flylogs.settings.choices import Transport
+    from flylogs.settings.resolve import Flags, resolve
+
+    sock = tmp_path / "a.sock"
+    if socket:
+        sock.touch()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if fly:
+        (bin_dir / "fly").write_text("#!/bin/sh\n")
+        (bin_dir / "fly").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    values = {k: (Transport(v) if k == "transport" else v) for k, v in flags.items()}
+    settings = resolve(Flags(**values), env, tmp_path)
+    assert transport.choose(
+        settings, {**env, "FLY_AGENT_SOCKET_PATH": str(sock)}, tmp_path, apps
+    ) == Transport(way)

@@ -102,3 +102,24 @@ def test_a_refusing_nats_server_through_the_agent_is_named(auth_server: NatsServ
     assert checks["probe"]["ok"] and not checks["nats via agent"]["ok"]
     assert "refused the credentials" in str(checks["nats via agent"]["detail"])
     assert code == 4 and "fm2_wrong" not in text
+
+
+def test_a_tunnel_that_never_passes_traffic_is_named_at_probe(
+    nats_server: NatsServer, short_dir: Path
+) -> None:
+    with FakeAgent(short_dir / "a.sock", nats_server.port, failing_probes=1000) as agent:
+        code, checks, _ = doctor({"FLY_AGENT_SOCKET_PATH": str(agent.path)})
+    assert checks["establish"]["ok"] and not checks["probe"]["ok"]
+    assert "probe failed" in str(checks["probe"]["detail"]) and checks["probe"]["hint"]
+    assert code == 5
+
+
+def test_an_app_the_machines_api_does_not_know_is_named(short_dir: Path) -> None:
+    with FakeMachinesApi({}, TOKEN) as machines, FakeLogsApi() as logs:
+        env = {
+            "FLYLOGS_TOKEN": TOKEN,
+            "FLY_FLAPS_BASE_URL": machines.url,
+            "FLY_AGENT_SOCKET_PATH": str(short_dir / "x"),
+        }
+        _, checks, _ = doctor(env, "nope", "--api-url", logs.url)
+    assert not checks["machines api"]["ok"] and "no app 'nope'" in str(checks["machines api"]["detail"])

@@ -180,7 +180,6 @@ async def _agent_checks(report: Doctor, settings: Any, network: str, fly: str | 
 
     if not await report.run("agent ping", ping_step, "restart it: `fly agent stop; fly agent start`"):
         return
-    relay = Relay(agent, settings.org, network)
     tunnel: list[Any] = []
 
     async def establish_step() -> str:
@@ -196,6 +195,7 @@ async def _agent_checks(report: Doctor, settings: Any, network: str, fly: str | 
 
     if not await report.run("probe", probe_step, "the tunnel does not pass traffic yet: try again"):
         return
+    relay = Relay(agent, settings.org, network)
     await relay.start()
     try:
         await _nats_check(

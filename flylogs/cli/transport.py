@@ -126,12 +126,16 @@ def through_agent(
     via = f"flyctl's agent (org {settings.org})"
 
     async def start() -> None:
-        if not await ensure_running(path, fly_binary()):
-            raise UnreachableError(f"flyctl's agent is not running ({path}: no socket)", AGENT_HINT)
         try:
+            if not await ensure_running(path, fly_binary()):
+                raise UnreachableError(f"flyctl's agent is not running ({path}: no socket)", AGENT_HINT)
             tunnel = await relay.start()
         except AgentError as exc:
+            await relay.close()
             raise UnreachableError(f"cannot reach the log stream through {via}: {exc}", AGENT_HINT) from None
+        except BaseException:
+            await relay.close()
+            raise
         say(f"flylogs: via flyctl's agent (org {settings.org}, nats://{tunnel.nats})")
 
     async def keep(done: Any) -> None:

@@ -17,11 +17,12 @@ from flylogs.core.backoff import backoff_delay
 from flylogs.errors import AuthError, FlylogsError, UnreachableError
 
 UNREACHABLE_HINT = (
-    "Fly's log stream is only reachable inside Fly's private network: run flylogs in a Fly Machine "
-    "(server nats://[fdaa::3]:4223), or through a WireGuard tunnel (`fly wireguard create`), where the "
-    "server is your peer address's first three groups and ::3 (peer fdaa:0:1234:a7b:8c:1::2 gives "
-    "--server nats://[fdaa:0:1234::3]:4223); for your own server pass --server nats://HOST:PORT; "
-    "to see flylogs work without Fly, run `flylogs demo`"
+    "there are three ways to Fly's log stream: through flyctl's agent on a laptop (install flyctl, "
+    "`fly auth login`, then `flylogs tail APP` finds it: --transport agent), by polling Fly's logs API "
+    "with a token (--transport api, apps named), or straight to NATS inside Fly's network (in a Fly "
+    "Machine, nats://[fdaa::3]:4223; over your own WireGuard tunnel, your peer address's first three "
+    "groups and ::3, e.g. --server nats://[fdaa:0:1234::3]:4223); for your own server pass --server "
+    "nats://HOST:PORT; `flylogs doctor APP` checks each way; `flylogs demo` works without Fly"
 )
 TLS_HINT = (
     "flylogs never falls back to plaintext for a tls:// server: enable TLS on the server, or use "
