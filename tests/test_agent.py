@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -279,7 +280,7 @@ def test_every_rung_of_the_auto_ladder(
         (bin_dir / "fly").write_text("#!/bin/sh\n")
         (bin_dir / "fly").chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
-    values = {k: (Transport(v) if k == "transport" else v) for k, v in flags.items()}
+    values: dict[str, Any] = {k: (Transport(str(v)) if k == "transport" else v) for k, v in flags.items()}
     settings = resolve(Flags(**values), env, tmp_path)
     assert transport.choose(
         settings, {**env, "FLY_AGENT_SOCKET_PATH": str(sock)}, tmp_path, apps
