@@ -182,6 +182,11 @@ def test_a_polling_source_behind_now_changes_the_status_and_only_when_it_changes
     assert core.feed(Behind(3.2), T0) == []  # the same second: nothing to say
     [changed] = core.feed(Behind(7.0), T0)
     assert isinstance(changed, StatusChanged) and changed.status.behind_s == 7
+    said = core.feed(Behind(12.0), T0)  # past 10 s: said on stderr too, once
+    assert [o.text for o in said if isinstance(o, Notice)] == ["nats://a:4222 is 12s behind the newest line"]
+    assert not [o for o in core.feed(Behind(15.0), T0) if isinstance(o, Notice)]
+    caught = core.feed(Behind(1.0), T0)
+    assert [o.text for o in caught if isinstance(o, Notice)] == ["nats://a:4222 has caught up (1s behind)"]
     core.feed(Lost(GapReason.DISCONNECTED, "nats://a:4222"), T0 + S)
     assert core.feed(Behind(9.0), T0 + S) == []  # down: the gap speaks, not the lag
 

@@ -78,3 +78,31 @@ async def test_the_hand_over_from_the_api_to_nats_has_no_hole_and_no_duplicate(
     assert (
         first < min(s for s in sent if sent[s] >= 0) + 400
     )  # started on the API within ~2 s of the first line
+
+
+async def test_when_nats_cannot_be_had_the_api_stays_the_way() -> None:
+    from flylogs.errors import UnreachableError
+    from flylogs.session.plan import StopReason
+    from flylogs.session.run import run_tail
+    from tests.helpers import Collect, free_port
+
+    async def agent_gone() -> None:  # what the agent route raises when flyctl's agent is not there
+        raise UnreachableError("flyctl's agent is not running", "fly agent start")
+
+    with FakeLogsApi() as api:
+        bridge = PollSpec(ApiSpec((APP,), "fm2_tok", api.url, timeout=2.0))
+        plan = TailPlan(ConnectOptions((f"nats://127.0.0.1:{free_port()}",)), [SUBJECT], bridge=bridge)
+        sink = Collect()
+        stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(run_tail(plan, sink, sink, stop, prepare=agent_gone))
+        deadline = time.monotonic() + 15
+        while not any("staying on Fly's logs API" in n.text for n in sink.notices):
+            assert time.monotonic() < deadline and not task.done(), sink.notices
+            await asyncio.sleep(0.02)
+        api.entries.append(entry(time.time_ns() + 60 * 10**9, "still polled", instance=INSTANCE))
+        while not sink.events:
+            assert time.monotonic() < deadline and not task.done()
+            await asyncio.sleep(0.02)
+        stop.set_result(StopReason.INTERRUPTED)
+        await asyncio.wait_for(task, 10)
+    assert [e.message for e in sink.events] == ["still polled"]

@@ -51,6 +51,9 @@ CREDENTIALS_REFUSED = (
 )
 
 
+BEHIND_SAY = 10  # seconds behind from which a polled stream's lag is said on stderr too
+
+
 class TailCore:
     """Events in, outputs out. `history`: the name of a source that can replay windows (or None)."""
 
@@ -168,10 +171,7 @@ class TailCore:
         if isinstance(event, Refused):
             return self._refused(event, now_ns)
         if isinstance(event, Behind):
-            if not self.status.state.up or self.status.behind_s == round(event.seconds):
-                return []
-            self.status = replace(self.status, behind_s=round(event.seconds))
-            return [StatusChanged(self.status)]
+            return self._behind(round(event.seconds))
         if isinstance(event, Problem):
             text, server = event.description, event.server
             if server and server not in text:  # "timed out" alone does not say what did
@@ -191,6 +191,20 @@ class TailCore:
         if isinstance(event, Backfilled):
             return self._backfilled(event)
         raise TypeError(f"not an event: {event!r}")
+
+    def _behind(self, seconds: int) -> list[Output]:
+        """A polled stream's lag: in the status; on stderr too when it passes 10 s, and once caught up."""
+        before = self.status.behind_s
+        if not self.status.state.up or before == seconds:
+            return []
+        self.status = replace(self.status, behind_s=seconds)
+        out: list[Output] = [StatusChanged(self.status)]
+        server = self.status.server
+        if seconds >= BEHIND_SAY and (before or 0) < BEHIND_SAY:
+            out.append(Notice(NoticeKind.ERROR, f"{server} is {seconds}s behind the newest line", server))
+        elif seconds < BEHIND_SAY / 2 and (before or 0) >= BEHIND_SAY:
+            out.append(Notice(NoticeKind.ERROR, f"{server} has caught up ({seconds}s behind)", server))
+        return out
 
     def _general_line(self, event: Line, now_ns: int) -> list[Output]:
         self.received += 1
