@@ -20,7 +20,6 @@ from flylogs.settings.origin import Origin, Source
 from flylogs.settings.resolve import Settings
 from flylogs.source.agent import Agent, AgentError, Relay, ensure_running, socket_path
 from flylogs.source.flyapi import ApiSpec
-from flylogs.source.machines import DEFAULT_MACHINES_URL, AppInfo, MachinesApiError, lookup_app
 from flylogs.source.nats import ConnectOptions
 
 AGENT_HINT = (
@@ -90,6 +89,8 @@ def org_from_apps(
         return settings, ""
     if settings.origins["servers"].source is not Source.DEFAULT:  # a server of one's own: no Fly lookup
         return settings, ""
+    from flylogs.source.machines import DEFAULT_MACHINES_URL, AppInfo, MachinesApiError, lookup_app
+
     base = env.get("FLY_FLAPS_BASE_URL") or DEFAULT_MACHINES_URL
     found: list[AppInfo] = []
     for app in apps:

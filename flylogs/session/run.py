@@ -12,20 +12,21 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flylogs.core.events import HistoryRead, Problem, Started
 from flylogs.core.tail import TailCore
 from flylogs.errors import FlylogsError
 from flylogs.session.backfill import Backfills
 from flylogs.session.driver import Driver
-from flylogs.session.handover import Bridge
 from flylogs.session.plan import Outcome, StopReason, TailPlan
 from flylogs.session.ports import Backlog, HistorySource, NoticeSink, Sink
-from flylogs.source.api_poll import ApiPollSource
 from flylogs.source.flyapi import ApiError, FlyApiHistory
 from flylogs.source.jetstream import JetStreamHistory
 from flylogs.source.nats import NatsSource
+
+if TYPE_CHECKING:
+    from flylogs.source.api_poll import ApiPollSource
 
 TICK = 0.25  # seconds between checks of the output (closed pipe, caught up)
 PROGRESS_EVERY = 4  # ticks between updates of the status line
@@ -55,6 +56,8 @@ async def run_tail(
     )
     source: NatsSource | ApiPollSource
     if plan.poll is not None:
+        from flylogs.source.api_poll import ApiPollSource  # httpx costs 0.2 s to import: only if polling
+
         poll = plan.poll
         source = ApiPollSource(
             poll.api, poll.regions, poll.instances, driver.on_line, driver.feed, clock_ns=clock_ns
@@ -87,7 +90,11 @@ async def run_tail(
     def handed(subject: str, data: bytes) -> None:
         (checked if bridge is not None and bridge.running else driver.on_line)(subject, data)
 
-    bridge = Bridge(plan.bridge, checked, driver.feed, clock_ns) if plan.bridge else None
+    bridge = None
+    if plan.bridge is not None:
+        from flylogs.session.handover import Bridge
+
+        bridge = Bridge(plan.bridge, checked, driver.feed, clock_ns)
 
     async def bridged() -> None:
         # Lines from the logs API at once, while the way to NATS is prepared and subscribed; then
