@@ -22,7 +22,7 @@ import httpx
 
 from flylogs.core.backoff import backoff_delay
 from flylogs.core.events import Alive, Behind, Connected, Event, Problem
-from flylogs.source.flyapi import ApiError, ApiSpec, authorization, entry_to_message
+from flylogs.source.flyapi import ApiError, ApiSpec, authorization, entry_to_message, fetch_page
 from flylogs.timestamps import parse_rfc3339
 
 NAME = "Fly's logs API (polling)"
@@ -91,25 +91,9 @@ class ApiPollSource:
             await self._client.aclose()
 
     async def _page(self, app: str, token: str) -> dict[str, Any]:
-        assert self._client is not None
         params: list[tuple[str, str | int | float | bool | None]] = [("next_token", token), *self._filters]
         url = f"{self._spec.base_url.rstrip('/')}/api/v1/apps/{quote(app)}/logs"
-        try:
-            response = await self._client.get(url, params=params)
-        except httpx.HTTPError as exc:
-            raise ApiError(f"the logs API is unreachable: {type(exc).__name__}", final=False) from None
-        if response.status_code != 200:
-            final = response.status_code in (401, 403, 404)
-            raise ApiError(
-                f"the logs API answered {response.status_code}", final=final, status=response.status_code
-            )
-        try:
-            document = response.json()
-        except ValueError:
-            raise ApiError("the logs API sent something that is not JSON", final=False) from None
-        if not isinstance(document, dict):
-            raise ApiError("the logs API sent an unexpected document", final=False)
-        return document
+        return await fetch_page(self._client, url, params)
 
     def _say_behind(self, seconds: float) -> None:
         """How far behind the newest line is: said when it changes by a second, every 2 s at most."""

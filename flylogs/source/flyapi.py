@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,18 +108,24 @@ class FlyApiHistory:
         self, start_ns: int, end_ns: int | None, *, fresh: bool = False
     ) -> list[tuple[str, bytes]]:
         """Lines from `start_ns` to `end_ns`; `fresh`: the window just closed, so let the index catch up."""
+        import httpx  # imported when a window is read: it costs start-up time a tail may never need
+
         if fresh and self.spec.index_lag > 0:
             await asyncio.sleep(self.spec.index_lag)
         found: list[tuple[str, bytes]] = []
-        for app in self.spec.apps:
-            found.extend(await self._replay_app(app, start_ns, end_ns))
+        headers = {"Authorization": authorization(self.spec.token), "Accept": "application/json"}
+        async with httpx.AsyncClient(headers=headers, timeout=self.spec.timeout) as client:  # one connection
+            for app in self.spec.apps:
+                found.extend(await self._replay_app(client, app, start_ns, end_ns))
         return found
 
-    async def _replay_app(self, app: str, start_ns: int, end_ns: int | None) -> list[tuple[str, bytes]]:
+    async def _replay_app(
+        self, client: Any, app: str, start_ns: int, end_ns: int | None
+    ) -> list[tuple[str, bytes]]:
         found: list[tuple[str, bytes]] = []
         token = str(start_ns)
         for _page in range(MAX_PAGES):
-            document = await self._get(app, token)
+            document = await self._get(client, app, token)
             entries = document.get("data") or []
             past_end = False
             for entry in entries:
@@ -143,40 +147,49 @@ class FlyApiHistory:
             token = next_token
         return found
 
-    async def _get(self, app: str, next_token: str) -> dict[str, Any]:
-        query = urllib.parse.urlencode({"next_token": next_token})
-        url = f"{self.spec.base_url.rstrip('/')}/api/v1/apps/{urllib.parse.quote(app)}/logs?{query}"
+    async def _get(self, client: Any, app: str, next_token: str) -> dict[str, Any]:
+        url = f"{self.spec.base_url.rstrip('/')}/api/v1/apps/{urllib.parse.quote(app)}/logs"
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await asyncio.to_thread(self._fetch, url)
+                return await fetch_page(client, url, {"next_token": next_token})
             except ApiError as exc:
                 if exc.final or attempt > self.spec.retries:
                     raise
             await asyncio.sleep(max(0.2, backoff_delay(attempt + 1, self._rng)))
 
-    def _fetch(self, url: str) -> dict[str, Any]:
-        request = urllib.request.Request(  # noqa: S310  (the URL is the configured API base)
-            url, headers={"Authorization": authorization(self.spec.token), "Accept": "application/json"}
+
+async def fetch_page(client: Any, url: str, params: Any) -> dict[str, Any]:
+    """One page of the logs API through an httpx client; ApiError for anything but a JSON object."""
+    import httpx
+
+    try:
+        response = await client.get(url, params=params)
+    except httpx.HTTPError as exc:
+        raise ApiError(f"the logs API is unreachable: {_why(exc)}", final=False) from None
+    if response.status_code != 200:
+        final = response.status_code in (401, 403, 404)
+        reason = response.reason_phrase or ""
+        raise ApiError(
+            f"the logs API answered {response.status_code} {reason}".rstrip(),
+            final=final,
+            status=response.status_code,
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self.spec.timeout) as response:  # noqa: S310
-                document = json.load(response)
-        except urllib.error.HTTPError as exc:
-            exc.close()  # it holds the response's socket
-            final = exc.code in (401, 403, 404)
-            raise ApiError(
-                f"the logs API answered {exc.code} {exc.reason}", final=final, status=exc.code
-            ) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ApiError(f"the logs API is unreachable: {reason}", final=False) from None
-        except ValueError:
-            raise ApiError("the logs API sent something that is not JSON", final=False) from None
-        if not isinstance(document, dict):
-            raise ApiError("the logs API sent an unexpected document", final=False)
-        return document
+    try:
+        document = response.json()
+    except ValueError:
+        raise ApiError("the logs API sent something that is not JSON", final=False) from None
+    if not isinstance(document, dict):
+        raise ApiError("the logs API sent an unexpected document", final=False)
+    return document
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if "timed out" in text.lower() or type(exc).__name__.endswith("Timeout"):
+        return "timed out"
+    return text or type(exc).__name__
 
 
 __all__: Sequence[str] = ["DEFAULT_API_URL", "ApiError", "ApiSpec", "FlyApiHistory", "entry_to_message"]
