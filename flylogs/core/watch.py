@@ -1,0 +1,226 @@
+"""Watching the sources: is every instance still logging? (`flylogs watch`, `flylogs check`.)
+
+Owns, sans I/O and fed with a clock's readings: per instance (and per app) the last line, rates, the
+last heartbeat, the Machine's state when known, a verdict (`ok`, `quiet`, `silent`, `stopped`), and
+alerts that open once and close once (`resumed`), never repeated while open. Silence while the
+connection itself is down is not the instance's fault: the gap says so, and each instance gets a
+fresh window once the stream is back. Must not: do I/O, read a clock, or format for a terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from flylogs.levels import level_rank
+from flylogs.model import LogEvent
+
+NS = 1_000_000_000
+MINUTE = 60 * NS
+STOPPED_STATES = frozenset({"stopped", "suspended", "destroyed", "destroying", "stopping"})
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    QUIET = "quiet"  # no line for half the silence threshold
+    SILENT = "silent"
+    STOPPED = "stopped"
+
+
+class AlertKind(StrEnum):
+    SILENT = "silent"
+    HEARTBEAT_MISSED = "heartbeat_missed"
+    ERROR_BURST = "error_burst"
+    RESUMED = "resumed"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One transition: `kind` opens (or, `resumed`, closes `closes`) for `app`/`instance` at `at_ns`."""
+
+    kind: AlertKind
+    app: str
+    instance: str | None
+    since_ns: int
+    at_ns: int
+    text: str
+    closes: AlertKind | None = None
+
+
+@dataclass(slots=True)
+class Instance:
+    app: str
+    instance: str
+    region: str | None = None
+    last_ns: int | None = None  # the last line (None: known from the Machines API only)
+    counted_from: int = 0  # silence is measured from here (the last line, or the stream's return)
+    last_beat_ns: int | None = None
+    beat_from: int = 0  # a beat is due a period after this (the last beat, first sight, the stream's return)
+    machine: str | None = None  # the Machines API's state, when known
+    recent: deque[int] = field(default_factory=deque)  # line times of the last minute
+    troubled: deque[int] = field(default_factory=deque)  # warn+ line times of the last minute
+    errors: deque[int] = field(default_factory=deque)  # error+ line times of the last minute
+    open: set[AlertKind] = field(default_factory=set)
+
+
+class Watcher:
+    def __init__(
+        self,
+        *,
+        start_ns: int,
+        silent_after_s: float = 300.0,
+        heartbeat: re.Pattern[str] | None = None,
+        every_s: float = 1800.0,
+        errors_over: int | None = None,
+    ) -> None:
+        self.instances: dict[tuple[str, str], Instance] = {}
+        self._start_ns = start_ns
+        self._silent_ns = int(silent_after_s * NS)
+        self._heartbeat = heartbeat
+        self._beat_ns = int(every_s * 1.1 * NS)  # the period plus a grace of a tenth
+        self._errors_over = errors_over
+        self._up = True
+        self._apps_open: set[str] = set()
+
+    # --- what comes in -------------------------------------------------------------------------
+
+    def line(self, event: LogEvent, now_ns: int) -> list[Alert]:
+        if event.app is None or event.instance is None:
+            return []
+        item = self._instance(event.app, event.instance, now_ns)
+        item.region = event.region or item.region
+        item.last_ns = item.counted_from = now_ns
+        item.recent.append(now_ns)
+        rank = level_rank(event.shown_level())
+        if rank is not None and rank >= 30:
+            item.troubled.append(now_ns)
+        if rank is not None and rank >= 40:
+            item.errors.append(now_ns)
+        alerts: list[Alert] = []
+        if self._heartbeat is not None and self._heartbeat.search(event.message):
+            item.last_beat_ns = item.beat_from = now_ns
+            alerts += self._close(item, AlertKind.HEARTBEAT_MISSED, now_ns, "its heartbeat is back")
+        alerts += self._close(item, AlertKind.SILENT, now_ns, "logging again")
+        if item.app in self._apps_open:
+            self._apps_open.discard(item.app)
+            text = f"{item.app} is logging again"
+            alerts.append(Alert(AlertKind.RESUMED, item.app, None, now_ns, now_ns, text, AlertKind.SILENT))
+        return alerts
+
+    def connection(self, up: bool, now_ns: int) -> None:
+        """The stream went down (`up` False) or came back: silence is counted afresh from its return."""
+        if up and not self._up:
+            for item in self.instances.values():
+                item.counted_from = max(item.counted_from, now_ns)
+                item.beat_from = max(item.beat_from, now_ns)
+        self._up = up
+
+    def machines(self, states: dict[tuple[str, str], str], now_ns: int) -> list[Alert]:
+        """The Machines API's view: every Machine it lists is known, `started` or not."""
+        alerts: list[Alert] = []
+        for (app, instance), state in states.items():
+            item = self._instance(app, instance, now_ns)
+            item.machine = state
+            if state in STOPPED_STATES:
+                alerts += self._close(item, AlertKind.SILENT, now_ns, f"the Machine is {state}")
+        return alerts
+
+    def tick(self, now_ns: int) -> list[Alert]:
+        """Whatever has become true by `now_ns`: silences, missed beats, error bursts."""
+        alerts: list[Alert] = []
+        for item in self.instances.values():
+            self._trim(item, now_ns)
+            if not self._up or self._stopped(item):
+                continue
+            if now_ns - item.counted_from >= self._silent_ns and (item.last_ns is not None or item.machine):
+                since = item.last_ns or item.counted_from
+                alerts += self._open(
+                    item, AlertKind.SILENT, since, now_ns, f"no line for {_ago(now_ns - since)}"
+                )
+            if self._heartbeat is not None and now_ns - item.beat_from >= self._beat_ns:
+                alerts += self._open(
+                    item, AlertKind.HEARTBEAT_MISSED, item.beat_from, now_ns, "missed its heartbeat"
+                )
+            if self._errors_over is not None:
+                if len(item.errors) > self._errors_over:
+                    text = f"{len(item.errors)} errors in the last minute"
+                    alerts += self._open(item, AlertKind.ERROR_BURST, item.errors[0], now_ns, text)
+                else:
+                    alerts += self._close(item, AlertKind.ERROR_BURST, now_ns, "errors back under the limit")
+        alerts += self._app_silences(now_ns)
+        return alerts
+
+    # --- what goes out --------------------------------------------------------------------------
+
+    def verdict(self, item: Instance, now_ns: int) -> Verdict:
+        if self._stopped(item):
+            return Verdict.STOPPED
+        if AlertKind.SILENT in item.open:
+            return Verdict.SILENT
+        if now_ns - item.counted_from >= self._silent_ns // 2:
+            return Verdict.QUIET
+        return Verdict.OK
+
+    def rows(self, now_ns: int) -> list[tuple[Verdict, Instance]]:
+        """Every instance with its verdict, trouble first (silent, quiet, stopped, ok)."""
+        order = {Verdict.SILENT: 0, Verdict.QUIET: 1, Verdict.STOPPED: 2, Verdict.OK: 3}
+        rows = [(self.verdict(item, now_ns), item) for item in self.instances.values()]
+        return sorted(rows, key=lambda r: (order[r[0]], bool(not r[1].open), r[1].app, r[1].instance))
+
+    # --- inside ---------------------------------------------------------------------------------
+
+    def _instance(self, app: str, instance: str, now_ns: int) -> Instance:
+        item = self.instances.get((app, instance))
+        if item is None:
+            item = self.instances[(app, instance)] = Instance(
+                app, instance, counted_from=now_ns, beat_from=now_ns
+            )
+        return item
+
+    @staticmethod
+    def _stopped(item: Instance) -> bool:
+        return item.machine in STOPPED_STATES
+
+    @staticmethod
+    def _trim(item: Instance, now_ns: int) -> None:
+        for times in (item.recent, item.troubled, item.errors):
+            while times and now_ns - times[0] > MINUTE:
+                times.popleft()
+
+    def _open(self, item: Instance, kind: AlertKind, since: int, now: int, text: str) -> list[Alert]:
+        if kind in item.open:
+            return []
+        item.open.add(kind)
+        return [Alert(kind, item.app, item.instance, since, now, f"{item.app} {item.instance}: {text}")]
+
+    def _close(self, item: Instance, kind: AlertKind, now: int, text: str) -> list[Alert]:
+        if kind not in item.open:
+            return []
+        item.open.discard(kind)
+        text = f"{item.app} {item.instance}: {text}"
+        return [Alert(AlertKind.RESUMED, item.app, item.instance, now, now, text, kind)]
+
+    def _app_silences(self, now_ns: int) -> list[Alert]:
+        """An app none of whose (unstopped) instances logged for the window is silent as a whole."""
+        alerts = []
+        apps: dict[str, list[Instance]] = {}
+        for item in self.instances.values():
+            apps.setdefault(item.app, []).append(item)
+        for app, items in apps.items():
+            live = [i for i in items if not self._stopped(i)]
+            if (
+                len(live) >= 2  # one instance alone: its own alert says it all
+                and self._up
+                and all(AlertKind.SILENT in i.open for i in live)
+                and app not in self._apps_open
+            ):
+                self._apps_open.add(app)
+                alerts.append(Alert(AlertKind.SILENT, app, None, now_ns, now_ns, f"{app}: no instance logs"))
+        return alerts
+
+
+def _ago(ns: int) -> str:
+    seconds = ns / NS
+    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}m"

@@ -1,0 +1,93 @@
+"""The watcher's decisions, fed with lines and a fake clock: silence, heartbeats, bursts, stopped
+Machines, connection gaps, and alerts that open once and close once."""
+
+from __future__ import annotations
+
+import re
+
+from flylogs.core.watch import Verdict, Watcher
+from flylogs.model import LogEvent
+
+S = 1_000_000_000
+T0 = 1_800_000_000 * S
+
+
+def ev(instance: str, message: str = "hello", level: str = "info", app: str = "shop") -> LogEvent:
+    return LogEvent(f"logs.{app}.iad.{instance}", b"", message, None, app, "iad", instance, level)
+
+
+def kinds(alerts: list) -> list[tuple[str, str | None, str | None]]:  # type: ignore[type-arg]
+    return [(a.kind.value, a.instance, a.closes.value if a.closes else None) for a in alerts]
+
+
+def test_an_instance_that_stops_logging_is_silent_once_and_resumed_once() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    for i in ("a", "b", "c"):
+        w.line(ev(i), T0)
+    for t in range(1, 10):  # a and b keep logging, c has stopped
+        w.line(ev("a"), T0 + t * S)
+        w.line(ev("b"), T0 + t * S)
+        alerts = w.tick(T0 + t * S)
+        assert kinds(alerts) == ([("silent", "c", None)] if t == 5 else []), t
+    assert w.verdict(w.instances[("shop", "c")], T0 + 9 * S) is Verdict.SILENT
+    assert w.rows(T0 + 9 * S)[0][1].instance == "c"  # trouble on top
+    assert kinds(w.line(ev("c"), T0 + 10 * S)) == [("resumed", "c", "silent")]
+    assert kinds(w.tick(T0 + 10 * S)) == []
+
+
+def test_no_silence_is_blamed_on_an_instance_while_the_stream_is_down() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    w.line(ev("a"), T0)
+    w.connection(False, T0 + 1 * S)
+    assert w.tick(T0 + 20 * S) == []  # down for 19 s: the gap says so, not a silence
+    w.connection(True, T0 + 20 * S)
+    assert w.tick(T0 + 24 * S) == []  # a fresh window from the stream's return
+    assert kinds(w.tick(T0 + 25 * S)) == [("silent", "a", None)]
+
+
+def test_a_stopped_machine_is_stopped_not_silent() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    w.line(ev("a"), T0)
+    w.line(ev("b"), T0)
+    w.machines({("shop", "b"): "stopped", ("shop", "a"): "started"}, T0)
+    for t in range(1, 8):
+        w.line(ev("a"), T0 + t * S)
+        assert w.tick(T0 + t * S) == []
+    assert w.verdict(w.instances[("shop", "b")], T0 + 7 * S) is Verdict.STOPPED
+
+
+def test_a_started_machine_that_never_logged_is_silent_after_the_window() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    w.machines({("shop", "z"): "started"}, T0)
+    assert w.tick(T0 + 4 * S) == []
+    assert ("silent", "z", None) in kinds(w.tick(T0 + 5 * S))
+
+
+def test_a_missed_heartbeat_is_an_alert_even_when_other_lines_flow() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=600, heartbeat=re.compile(r"HEARTBEAT"), every_s=10)
+    w.line(ev("a", "HEARTBEAT a iad"), T0)
+    for t in range(1, 11):
+        w.line(ev("a", "busy"), T0 + t * S)
+        assert w.tick(T0 + t * S) == []
+    assert kinds(w.tick(T0 + 11 * S)) == [("heartbeat_missed", "a", None)]  # 10 s + a tenth of grace
+    assert kinds(w.tick(T0 + 12 * S)) == []  # open: never repeated
+    assert kinds(w.line(ev("a", "HEARTBEAT a iad"), T0 + 13 * S)) == [("resumed", "a", "heartbeat_missed")]
+
+
+def test_an_error_burst_opens_over_the_limit_and_closes_under_it() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=600, errors_over=3)
+    for i in range(4):
+        w.line(ev("a", f"boom {i}", "error"), T0 + i * S)
+    assert kinds(w.tick(T0 + 4 * S)) == [("error_burst", "a", None)]
+    assert kinds(w.tick(T0 + 70 * S)) == [("resumed", "a", "error_burst")]  # the minute has passed
+
+
+def test_an_app_all_of_whose_instances_are_silent_is_silent_as_a_whole() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    w.line(ev("a"), T0)
+    w.line(ev("b"), T0)
+    alerts = w.tick(T0 + 5 * S)
+    assert sorted(kinds(alerts), key=str) == sorted(
+        [("silent", "a", None), ("silent", "b", None), ("silent", None, None)], key=str
+    )
+    assert ("resumed", None, "silent") in kinds(w.line(ev("a"), T0 + 6 * S))
