@@ -14,7 +14,8 @@ from tests.helpers import MemoryKeyring
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No FLYLOGS_*/FLY_*/colour variables from the developer's shell; HOME is an empty folder."""
+    """No FLYLOGS_*/FLY_*/colour variables from the developer's shell; HOME is an empty folder; no
+    real flyctl on PATH."""
     import os
 
     for name in list(os.environ):
@@ -32,6 +33,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("TERM", "xterm")
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    # A developer's real flyctl must never be started (`fly agent start`) or used by a test: the
+    # PATH keeps no folder that holds one. Tests that need a `fly` put a fake of their own first.
+    folders = os.environ.get("PATH", "").split(os.pathsep)
+    kept = [f for f in folders if not any(os.path.exists(os.path.join(f, n)) for n in ("fly", "flyctl"))]
+    monkeypatch.setenv("PATH", os.pathsep.join(kept))
     monkeypatch.chdir(tmp_path)
     return home
 
