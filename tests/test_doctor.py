@@ -123,3 +123,13 @@ def test_an_app_the_machines_api_does_not_know_is_named(short_dir: Path) -> None
         }
         _, checks, _ = doctor(env, "nope", "--api-url", logs.url)
     assert not checks["machines api"]["ok"] and "no app 'nope'" in str(checks["machines api"]["detail"])
+
+
+def test_the_report_for_a_person_marks_each_step_and_gives_hints(short_dir: Path) -> None:
+    env = {"FLY_AGENT_SOCKET_PATH": str(short_dir / "gone.sock"), "PATH": os.path.dirname(sys.executable)}
+    result = CliRunner().invoke(app, ["doctor", "shop"], env=env)
+    assert result.exit_code == 5
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("✗ token ") and lines[1].startswith("  hint: log in with flyctl")
+    assert any(line.startswith("✗ agent socket ") for line in lines)
+    assert any(line.startswith("- establish ") and "skipped: no agent" in line for line in lines)
