@@ -86,7 +86,9 @@ async def test_when_nats_cannot_be_had_the_api_stays_the_way() -> None:
     from flylogs.session.run import run_tail
     from tests.helpers import Collect, free_port
 
-    async def agent_gone() -> None:  # what the agent route raises when flyctl's agent is not there
+    async def agent_gone(
+        _say: object,
+    ) -> None:  # what the agent route raises when flyctl's agent is not there
         raise UnreachableError("flyctl's agent is not running", "fly agent start")
 
     with FakeLogsApi() as api:

@@ -103,7 +103,7 @@ def demo(options: TailOptions) -> None:
             note += ", and the server restarts every few seconds" if chaos else ""
             follow(
                 boundary, plan, settings, options.filters, apps=apps, notes=[note + "; Ctrl-C to stop"],
-                fail_on_gap=options.fail_on_gap, before=lambda: prepare_stream(server.url),
+                fail_on_gap=options.fail_on_gap, before=lambda _say: prepare_stream(server.url),
                 beside=lambda stop: run_demo(server.url, rate, stop, seed=seed, restart=restart),
             )  # fmt: skip
         finally:

@@ -30,11 +30,12 @@ def follow(
     apps: Sequence[str],
     notes: Sequence[str] = (),
     fail_on_gap: bool = False,
-    before: Callable[[], Coroutine[Any, Any, object]] | None = None,
+    before: Callable[[Callable[[str], None]], Coroutine[Any, Any, object]] | None = None,
     beside: Companion | None = None,
 ) -> NoReturn:
-    """Follow `plan` until it ends, say how it went, and exit with its code. `before`: a coroutine to
-    await first (on the same loop); `beside`: a task that runs alongside until the session ends."""
+    """Follow `plan` until it ends, say how it went, and exit with its code. `before(say)`: a
+    coroutine the session awaits first (on the same loop; what it says goes through the notices);
+    `beside`: a task that runs alongside until the session ends."""
     from flylogs.filters import compile_patterns
     from flylogs.render.console import Environment
     from flylogs.render.output import open_output

@@ -78,7 +78,7 @@ def tail(options: TailOptions) -> None:
         route, poll = None, None
         way = transport.choose(settings, os.environ, Path.home(), apps)
         if way is Transport.AGENT:
-            route = transport.through_agent(settings, os.environ, Path.home(), boundary.say, network)
+            route = transport.through_agent(settings, os.environ, Path.home(), network)
             connect = route.connect
         elif way is Transport.API:
             selection = options.selection

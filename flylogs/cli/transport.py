@@ -1,8 +1,10 @@
 """Which way to the log stream (`--transport`), and the way through flyctl's agent.
 
 `auto`, like `fly logs`: a server given (flag, env, config) or a Fly Machine (`FLY_MACHINE_ID`) means
-straight to NATS; else flyctl's agent when its socket is there or `fly` can start it; else straight
-to NATS (whose failure then says what else to try).
+straight to NATS; else flyctl's agent when its socket is there or `fly` can start it; else polling
+Fly's logs API when apps are named and a token is known; else straight to NATS (whose failure then
+names the other ways). Also: the org from the app (Machines API), and whether to start on the API
+and hand over to NATS.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class AgentRoute:
     """The connection options through a relay, and the coroutines that open and close it."""
 
     connect: ConnectOptions
-    start: Callable[[], Coroutine[Any, Any, object]]
+    start: Callable[[Callable[[str], None]], Coroutine[Any, Any, object]]
     keep: Callable[[Any], Coroutine[Any, Any, object]]
 
 
@@ -118,15 +120,13 @@ def org_from_apps(
 _REFUSED_HINT = "create a read-only token with `fly tokens create readonly <org>`, or log in with flyctl"
 
 
-def through_agent(
-    settings: Settings, env: Mapping[str, str], home: Path, say: Callable[[str], None], network: str = ""
-) -> AgentRoute:
+def through_agent(settings: Settings, env: Mapping[str, str], home: Path, network: str = "") -> AgentRoute:
     path = socket_path(env, home)
     agent = Agent(path, token=settings.token)
     relay = Relay(agent, settings.org, network)
     via = f"flyctl's agent (org {settings.org})"
 
-    async def start() -> None:
+    async def start(say: Callable[[str], None]) -> None:
         try:
             if not await ensure_running(path, fly_binary()):
                 raise UnreachableError(f"flyctl's agent is not running ({path}: no socket)", AGENT_HINT)
@@ -137,7 +137,7 @@ def through_agent(
         except BaseException:
             await relay.close()
             raise
-        say(f"flylogs: via flyctl's agent (org {settings.org}, nats://{tunnel.nats})")
+        say(f"via flyctl's agent (org {settings.org}, nats://{tunnel.nats})")
 
     async def keep(done: Any) -> None:
         await done.wait()

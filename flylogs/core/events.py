@@ -170,6 +170,7 @@ class NoticeKind(StrEnum):
     ERROR = "error"
     GAP = "gap"
     BACKFILL = "backfill"
+    INFO = "info"  # a plain word to the person watching (which way the logs come)
 
 
 @dataclass(frozen=True, slots=True)

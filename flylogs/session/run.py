@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from flylogs.core.events import HistoryRead, Problem, Started
+from flylogs.core.events import HistoryRead, Notice, NoticeKind, Problem, Started
 from flylogs.core.tail import TailCore
 from flylogs.errors import FlylogsError
 from flylogs.session.backfill import Backfills
@@ -26,6 +26,7 @@ from flylogs.source.jetstream import JetStreamHistory
 from flylogs.source.nats import NatsSource
 
 if TYPE_CHECKING:
+    from flylogs.session.handover import Bridge
     from flylogs.source.api_poll import ApiPollSource
 
 TICK = 0.25  # seconds between checks of the output (closed pipe, caught up)
@@ -40,9 +41,12 @@ async def run_tail(
     clock: Callable[[], float] = time.monotonic,
     clock_ns: Callable[[], int] = time.time_ns,
     backlog: Backlog | None = None,
-    prepare: Callable[[], Awaitable[object]] | None = None,
+    prepare: Callable[[Callable[[str], None]], Awaitable[object]] | None = None,
 ) -> Outcome:
-    """Follow the stream until `stop` resolves (or the driver resolves it). Raises on a failed start."""
+    """Follow the stream until `stop` resolves (or the driver resolves it). Raises on a failed start.
+
+    `prepare(say)` runs first (the way to the stream: flyctl's agent's tunnel); what it says goes
+    through the notices, in order with the output."""
     started = clock()
 
     def request_stop(reason: StopReason) -> None:
@@ -54,6 +58,17 @@ async def run_tail(
     driver = Driver(
         core, sink, notices, on_stop=request_stop, count=plan.count, backlog=backlog, clock_ns=clock_ns
     )
+
+    def say(text: str) -> None:
+        notices.notice(Notice(NoticeKind.INFO, text))
+
+    def checked(subject: str, data: bytes) -> None:
+        # Through the seam's memory: a line the other way already showed is not shown again.
+        driver.feed(HistoryRead(((subject, data),)))
+
+    def handed(subject: str, data: bytes) -> None:
+        (checked if bridge is not None and bridge.running else driver.on_line)(subject, data)
+
     source: NatsSource | ApiPollSource
     if plan.poll is not None:
         from flylogs.source.api_poll import ApiPollSource  # httpx costs 0.2 s to import: only if polling
@@ -63,7 +78,7 @@ async def run_tail(
             poll.api, poll.regions, poll.instances, driver.on_line, driver.feed, clock_ns=clock_ns
         )
     else:
-        on_line = driver.on_line if plan.bridge is None else (lambda s, d: handed(s, d))
+        on_line = driver.on_line if plan.bridge is None else handed
         source = NatsSource(plan.connect, plan.subjects, on_line, driver.feed, clock_ns=clock_ns)
     history: HistorySource | None = None
     if plan.history_stream and isinstance(source, NatsSource):
@@ -83,14 +98,7 @@ async def run_tail(
             if ticks % PROGRESS_EVERY == 0:
                 driver.progress()
 
-    def checked(subject: str, data: bytes) -> None:
-        # Through the seam's memory: a line the other way already showed is not shown again.
-        driver.feed(HistoryRead(((subject, data),)))
-
-    def handed(subject: str, data: bytes) -> None:
-        (checked if bridge is not None and bridge.running else driver.on_line)(subject, data)
-
-    bridge = None
+    bridge: Bridge | None = None
     if plan.bridge is not None:
         from flylogs.session.handover import Bridge
 
@@ -106,7 +114,7 @@ async def run_tail(
         driver.progress()
         try:
             if prepare is not None:
-                await prepare()
+                await prepare(say)
             await source.start()
         except FlylogsError as exc:
             if not bridge.running:
@@ -120,7 +128,7 @@ async def run_tail(
             await bridged()
             return
         if prepare is not None:
-            await prepare()
+            await prepare(say)
         # Lines that arrive while we start wait (bounded) in the core until the header, and any
         # history, is out: nothing before the header, no live line before older history, no hole,
         # no line twice.
