@@ -233,9 +233,9 @@ async def _nats_check(
 async def _api_checks(report: Doctor, settings: Any, app_name: str) -> None:
     import httpx
 
-    from flylogs.source.flyapi import authorization
+    from flylogs.source.flyapi import authorization, logs_url
 
-    url = f"{settings.api_url.rstrip('/')}/api/v1/apps/{app_name}/logs"
+    url = logs_url(settings.api_url, app_name)
     dates: list[str] = []
 
     async def step() -> str:

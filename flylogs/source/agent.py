@@ -186,7 +186,7 @@ class Relay:
         self, agent: Agent, org: str, network: str = "", on_problem: Callable[[str], None] = lambda _: None
     ) -> None:
         self.agent = agent
-        self.org, self.network = org, "" if network == "default" else network
+        self.org, self.network = org, network  # `establish` sends `default` as the empty string
         self.tunnel: Tunnel | None = None
         self._on_problem = on_problem
         # Bound now, so the URL nats-py is given is known before the loop runs.

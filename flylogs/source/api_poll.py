@@ -16,13 +16,10 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote
-
-import httpx
 
 from flylogs.core.backoff import backoff_delay
 from flylogs.core.events import Alive, Behind, Connected, Event, Problem
-from flylogs.source.flyapi import ApiError, ApiSpec, authorization, entry_to_message, fetch_page
+from flylogs.source.flyapi import ApiError, ApiSpec, entry_to_message, fetch_page, logs_url, open_client
 from flylogs.timestamps import parse_rfc3339
 
 NAME = "Fly's logs API (polling)"
@@ -54,7 +51,7 @@ class ApiPollSource:
         self._clock_ns = clock_ns
         self._idle = idle
         self._rng = random.Random()  # noqa: S311 - jitter, not secrets
-        self._client: httpx.AsyncClient | None = None
+        self._client: Any = None  # an httpx.AsyncClient once started
         self._tasks: list[asyncio.Task[None]] = []
         self.client = None  # no NATS client: no JetStream history through this source
         self.reached: dict[str, int] = {}  # per app, the newest timestamp (ns) the API has given
@@ -67,19 +64,21 @@ class ApiPollSource:
     async def start(self, *, subscribe: bool = True) -> None:
         """A first poll of every app (raising the typed error of a refusal or an unreachable API),
         then a poller per app from now on."""
-        headers = {"Authorization": authorization(self._spec.token), "Accept": "application/json"}
-        self._client = httpx.AsyncClient(headers=headers, timeout=self._spec.timeout)
+        self._client = open_client(self._spec)
         started = str(self._clock_ns())
+        first: dict[str, dict[str, Any]] = {}
         try:
             for app in self._spec.apps:
-                await self._page(app, started)
+                first[app] = await self._page(app, started)
         except ApiError as exc:
             await self.close()
             raise exc.at_start() from None
         self._emit(Alive(int(started)))
         self._emit(Connected(NAME, tuple(f"{app} (polling)" for app in self._spec.apps)))
-        if subscribe:
-            self._tasks = [asyncio.create_task(self._poll(app, started)) for app in self._spec.apps]
+        if subscribe:  # each poller goes on from its first page: nothing asked for twice
+            self._tasks = [
+                asyncio.create_task(self._poll(app, started, first[app])) for app in self._spec.apps
+            ]
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -92,8 +91,7 @@ class ApiPollSource:
 
     async def _page(self, app: str, token: str) -> dict[str, Any]:
         params: list[tuple[str, str | int | float | bool | None]] = [("next_token", token), *self._filters]
-        url = f"{self._spec.base_url.rstrip('/')}/api/v1/apps/{quote(app)}/logs"
-        return await fetch_page(self._client, url, params)
+        return await fetch_page(self._client, logs_url(self._spec.base_url, app), params)
 
     def _say_behind(self, seconds: float) -> None:
         """How far behind the newest line is: said when it changes by a second, every 2 s at most."""
@@ -102,12 +100,14 @@ class ApiPollSource:
             self._behind, self._behind_at = round(seconds), now
             self._emit(Behind(seconds))
 
-    async def _poll(self, app: str, token: str) -> None:
+    async def _poll(self, app: str, token: str, first: dict[str, Any] | None = None) -> None:
         failures, down_since = 0, None
+        ready = first  # a page already in hand (the one `start` asked for)
         while True:
-            sent = self._clock_ns()
+            sent = self._clock_ns() if ready is None else int(token)  # when the page was asked for
             try:
-                document = await self._page(app, token)
+                document = ready if ready is not None else await self._page(app, token)
+                ready = None
             except ApiError as exc:
                 failures += 1
                 if down_since is None:

@@ -66,6 +66,19 @@ def authorization(token: str) -> str:
     return f"FlyV1 {token}" if token.startswith(MACAROON_PREFIXES) else f"Bearer {token}"
 
 
+def logs_url(base_url: str, app: str) -> str:
+    """The logs API's endpoint for `app`."""
+    return f"{base_url.rstrip('/')}/api/v1/apps/{urllib.parse.quote(app)}/logs"
+
+
+def open_client(spec: ApiSpec) -> Any:
+    """One kept-alive httpx client with the token's header, for as many pages as are asked."""
+    import httpx  # imported when the API is first used: it costs start-up time a tail may never need
+
+    headers = {"Authorization": authorization(spec.token), "Accept": "application/json"}
+    return httpx.AsyncClient(headers=headers, timeout=spec.timeout)
+
+
 def entry_to_message(app: str, entry: dict[str, Any]) -> tuple[str, bytes] | None:
     """One JSON:API entry as (subject, payload) in the NATS stream's own shape."""
     attrs = entry.get("attributes")
@@ -108,13 +121,10 @@ class FlyApiHistory:
         self, start_ns: int, end_ns: int | None, *, fresh: bool = False
     ) -> list[tuple[str, bytes]]:
         """Lines from `start_ns` to `end_ns`; `fresh`: the window just closed, so let the index catch up."""
-        import httpx  # imported when a window is read: it costs start-up time a tail may never need
-
         if fresh and self.spec.index_lag > 0:
             await asyncio.sleep(self.spec.index_lag)
         found: list[tuple[str, bytes]] = []
-        headers = {"Authorization": authorization(self.spec.token), "Accept": "application/json"}
-        async with httpx.AsyncClient(headers=headers, timeout=self.spec.timeout) as client:  # one connection
+        async with open_client(self.spec) as client:  # one connection for every page of the window
             for app in self.spec.apps:
                 found.extend(await self._replay_app(client, app, start_ns, end_ns))
         return found
@@ -148,7 +158,7 @@ class FlyApiHistory:
         return found
 
     async def _get(self, client: Any, app: str, next_token: str) -> dict[str, Any]:
-        url = f"{self.spec.base_url.rstrip('/')}/api/v1/apps/{urllib.parse.quote(app)}/logs"
+        url = logs_url(self.spec.base_url, app)
         attempt = 0
         while True:
             attempt += 1
