@@ -99,8 +99,12 @@ class ThreadedOutput:
 
     def __init__(self, out: BinaryIO, limit: int = DEFAULT_LIMIT) -> None:
         self._out = out
-        self._limit = limit
-        self._largest = 0  # the largest single write: one huge line must not make the next drop
+        self._bound = limit
+        # The backlog past which lines are dropped: the bound plus the largest line seen, so a single
+        # line bigger than the bound is written, not taken for a stuck reader. An attribute, not a
+        # property: the driver reads it for every line.
+        self.limit = limit
+        self._largest = 0
         self._buffer = bytearray()
         self._inflight: bytes | memoryview = b""  # what the writer thread has still to write
         self._chunks: deque[bytes] = deque()
@@ -116,12 +120,6 @@ class ThreadedOutput:
         """Bytes written but not yet accepted by stdout."""
         return self._backlog + len(self._buffer)
 
-    @property
-    def limit(self) -> int:
-        """The backlog past which lines are dropped: the configured bound plus the largest line
-        seen, so a single line bigger than the bound is written, not taken for a stuck reader."""
-        return self._limit + self._largest
-
     def unwritten(self) -> tuple[int, int]:
         """After `close`: the bytes, and the lines (newlines), that stdout never took."""
         with self._cond:
@@ -133,6 +131,7 @@ class ThreadedOutput:
             raise BrokenPipeError
         if len(data) > self._largest:
             self._largest = len(data)
+            self.limit = self._bound + self._largest
         self._buffer += data
         if len(self._buffer) >= HANDOFF:
             self.flush()  # a long burst: let the writer thread start on it now
