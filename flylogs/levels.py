@@ -113,8 +113,15 @@ def effective_level(fly_level: str | None, message: str) -> str | None:
     """Fly's level unless it is `info` (or missing), else the app's own; canonical when known."""
     if fly_level is not None and fly_level != "info" and fly_level.lower() != "info":
         return canonical(fly_level)
-    if message[:1] == "{" or "=" in message:
-        own = app_level(message_fields(message))
+    # Parse only a message that can hold a level key: a substring test is C-speed, a parse is not,
+    # and this runs for every line shown. (A JSON key may be written with \u escapes: then parse.)
+    if message[:1] == "{":
+        if '"level"' in message or '"severity"' in message or '"lvl"' in message or "\\u" in message:
+            own = app_level(message_object(message))
+            if own is not None:
+                return canonical(own)
+    elif "level=" in message or "lvl=" in message or "severity=" in message:
+        own = app_level(logfmt(message))
         if own is not None:
             return canonical(own)
     return canonical(fly_level)

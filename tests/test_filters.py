@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flylogs.errors import UsageError
 from flylogs.filters import build_filter
@@ -137,3 +139,42 @@ def test_level_and_field_filters_read_logfmt_like_json() -> None:
     assert not build_filter(fields=["msg~^Idle"])(ev(warn))
     assert build_filter(fields=["http.status=200"])(ev(LOGFMT))
     assert not build_filter(fields=["level=INFO"])(ev("level is INFO here"))  # plain text has no fields
+
+
+def _effective_level_in_full(fly_level: str | None, message: str) -> str | None:
+    """The plain path: parse every message that could be structured, no substring shortcut."""
+    from flylogs.levels import app_level, canonical, message_fields
+
+    if fly_level is not None and fly_level.lower() != "info":
+        return canonical(fly_level)
+    return canonical(app_level(message_fields(message)) or fly_level)
+
+
+_PIECES = st.sampled_from(
+    [
+        '{"level":"error"}',
+        '{"lvl": "WARN", "x": 1}',
+        '{"severity":"debug"}',
+        '{"le\\u0076el":"error"}',
+        "level=warning msg=x",
+        "a=1 lvl=ERR",
+        "ts=1 severity=fatal b=2",
+        "x=1",
+        "level is error",
+        '{"msg":"level=error"}',
+        "plain",
+        "{",
+        " ",
+        "=",
+        '"level"',
+    ]
+)
+
+
+@given(st.sampled_from([None, "info", "INFO", "warn"]), st.lists(_PIECES, max_size=3).map("".join))
+def test_the_effective_level_shortcut_gives_what_the_full_parse_gives(
+    fly_level: str | None, message: str
+) -> None:
+    from flylogs.levels import effective_level
+
+    assert effective_level(fly_level, message) == _effective_level_in_full(fly_level, message)
