@@ -38,9 +38,12 @@ def test_an_instance_that_stops_logging_is_silent_once_and_resumed_once() -> Non
 def test_no_silence_is_blamed_on_an_instance_while_the_stream_is_down() -> None:
     w = Watcher(start_ns=T0, silent_after_s=5)
     w.line(ev("a"), T0)
-    w.connection(False, T0 + 1 * S)
+    assert kinds(w.connection(False, T0 + 1 * S, "connection refused")) == [("disconnected", None, None)]
+    assert w.connection(False, T0 + 2 * S) == []  # already down: not said twice
     assert w.tick(T0 + 20 * S) == []  # down for 19 s: the gap says so, not a silence
-    w.connection(True, T0 + 20 * S)
+    back = w.connection(True, T0 + 20 * S)
+    assert kinds(back) == [("resumed", None, "disconnected")]
+    assert back[0].text == "the stream is back after 19s"
     assert w.tick(T0 + 24 * S) == []  # a fresh window from the stream's return
     assert kinds(w.tick(T0 + 25 * S)) == [("silent", "a", None)]
 
@@ -91,3 +94,22 @@ def test_an_app_all_of_whose_instances_are_silent_is_silent_as_a_whole() -> None
         [("silent", "a", None), ("silent", "b", None), ("silent", None, None)], key=str
     )
     assert ("resumed", None, "silent") in kinds(w.line(ev("a"), T0 + 6 * S))
+
+
+def test_the_first_connection_is_no_disconnection_and_a_gap_is_reported_once() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5, up=False)  # connecting
+    assert w.connection(True, T0) == []
+    alerts = w.gap(T0 + 1 * S, T0 + 4 * S, T0 + 5 * S, filled=True)
+    assert kinds(alerts) == [("gap", None, None)]
+    assert alerts[0].text == "lines from a 3.0s window may be missing (filled from history)"
+    assert alerts[0].since_ns == T0 + 1 * S
+
+
+def test_open_alerts_are_counted_for_the_header() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    w.line(ev("a"), T0)
+    w.line(ev("b"), T0)
+    w.tick(T0 + 5 * S)  # a, b and the app
+    assert w.open_count() == 3
+    w.connection(False, T0 + 6 * S)
+    assert w.open_count() == 4

@@ -33,6 +33,8 @@ class AlertKind(StrEnum):
     SILENT = "silent"
     HEARTBEAT_MISSED = "heartbeat_missed"
     ERROR_BURST = "error_burst"
+    DISCONNECTED = "disconnected"  # the stream itself is down (no app, no instance)
+    GAP = "gap"  # a window that may hold missed lines, reported once it is known (nothing to resume)
     RESUMED = "resumed"
 
 
@@ -41,7 +43,7 @@ class Alert:
     """One transition: `kind` opens (or, `resumed`, closes `closes`) for `app`/`instance` at `at_ns`."""
 
     kind: AlertKind
-    app: str
+    app: str | None  # None: the stream itself (disconnected, gap)
     instance: str | None
     since_ns: int
     at_ns: int
@@ -74,6 +76,7 @@ class Watcher:
         heartbeat: re.Pattern[str] | None = None,
         every_s: float = 1800.0,
         errors_over: int | None = None,
+        up: bool = True,  # False: still connecting (the first connection is no return)
     ) -> None:
         self.instances: dict[tuple[str, str], Instance] = {}
         self._start_ns = start_ns
@@ -81,7 +84,8 @@ class Watcher:
         self._heartbeat = heartbeat
         self._beat_ns = int(every_s * 1.1 * NS)  # the period plus a grace of a tenth
         self._errors_over = errors_over
-        self._up = True
+        self._up = up
+        self._down_since: int | None = None  # an open `disconnected` alert
         self._apps_open: set[str] = set()
 
     # --- what comes in -------------------------------------------------------------------------
@@ -109,13 +113,36 @@ class Watcher:
             alerts.append(Alert(AlertKind.RESUMED, item.app, None, now_ns, now_ns, text, AlertKind.SILENT))
         return alerts
 
-    def connection(self, up: bool, now_ns: int) -> None:
-        """The stream went down (`up` False) or came back: silence is counted afresh from its return."""
+    @property
+    def up(self) -> bool:
+        return self._up
+
+    def connection(self, up: bool, now_ns: int, why: str | None = None) -> list[Alert]:
+        """The stream went down (`up` False) or came back: silence is counted afresh from its return.
+        Going down after having been up opens `disconnected`; coming back closes it."""
+        alerts: list[Alert] = []
         if up and not self._up:
             for item in self.instances.values():
                 item.counted_from = max(item.counted_from, now_ns)
                 item.beat_from = max(item.beat_from, now_ns)
+            if self._down_since is not None:
+                text = f"the stream is back after {_ago(now_ns - self._down_since)}"
+                alerts.append(
+                    Alert(AlertKind.RESUMED, None, None, now_ns, now_ns, text, AlertKind.DISCONNECTED)
+                )
+                self._down_since = None
+        elif not up and self._up:
+            self._down_since = now_ns
+            text = "the stream is down" + (f": {why}" if why else "") + "; silences are not counted"
+            alerts.append(Alert(AlertKind.DISCONNECTED, None, None, now_ns, now_ns, text))
         self._up = up
+        return alerts
+
+    def gap(self, start_ns: int, end_ns: int, now_ns: int, filled: bool = False) -> list[Alert]:
+        """A window that may hold missed lines (the stream was down, stalled, or lines were dropped)."""
+        text = f"lines from a {_ago(end_ns - start_ns)} window may be missing"
+        text += " (filled from history)" if filled else ""
+        return [Alert(AlertKind.GAP, None, None, start_ns, now_ns, text)]
 
     def machines(self, states: dict[tuple[str, str], str], now_ns: int) -> list[Alert]:
         """The Machines API's view: every Machine it lists is known, `started` or not."""
@@ -189,6 +216,11 @@ class Watcher:
             while times and now_ns - times[0] > MINUTE:
                 times.popleft()
 
+    def open_count(self) -> int:
+        """Alerts open now: per instance, per app, and the stream's own."""
+        instances = sum(len(item.open) for item in self.instances.values())
+        return instances + len(self._apps_open) + (self._down_since is not None)
+
     def _open(self, item: Instance, kind: AlertKind, since: int, now: int, text: str) -> list[Alert]:
         if kind in item.open:
             return []
@@ -222,5 +254,9 @@ class Watcher:
 
 
 def _ago(ns: int) -> str:
-    seconds = ns / NS
-    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}m"
+    seconds = max(0.0, ns / NS)
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    return f"{seconds / 60:.0f}m" if seconds < 7200 else f"{seconds / 3600:.1f}h"
