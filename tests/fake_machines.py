@@ -1,5 +1,6 @@
 """A fake of Fly's Machines API on loopback, from ../shared/docs/fly-log-stream.md: `GET /v1/apps/<app>`
-answers the app's org slug and network; unknown apps are 404; a wrong token is 401."""
+answers the app's org slug and network; `GET /v1/apps/<app>/machines` lists its Machines (id, name,
+region, state, config.metadata.fly_process_group); unknown apps are 404; a wrong token is 401."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from types import TracebackType
 
 
 class FakeMachinesApi:
-    def __init__(self, apps: dict[str, tuple[str, str]], token: str) -> None:
+    def __init__(
+        self,
+        apps: dict[str, tuple[str, str]],
+        token: str,
+        machines: dict[str, dict[str, tuple[str, str]]] | None = None,
+    ) -> None:
         self.apps = apps  # name -> (org slug, network)
+        # app -> Machine id -> (region, state); change it while running: the next GET sees it
+        self.machines = machines or {}
+        self.failing = 0  # answer this many next requests with 503
         self.requests: list[tuple[str, str]] = []  # (path, Authorization)
         api = self
 
@@ -20,8 +29,19 @@ class FakeMachinesApi:
                 auth = self.headers.get("Authorization", "")
                 api.requests.append((self.path, auth))
                 name = self.path.removeprefix("/v1/apps/")
-                if auth not in (f"FlyV1 {token}", f"Bearer {token}"):
+                listing = name.endswith("/machines")
+                name = name.removesuffix("/machines")
+                if api.failing > 0:
+                    api.failing -= 1
+                    self._send(503, {"error": "unavailable"})
+                elif auth not in (f"FlyV1 {token}", f"Bearer {token}"):
                     self._send(401, {"error": "unauthorized"})
+                elif listing and name in api.machines:
+                    self._send(200, [
+                        {"id": mid, "name": f"m-{mid}", "region": region, "state": state,
+                         "config": {"metadata": {"fly_process_group": "app"}}}
+                        for mid, (region, state) in list(api.machines[name].items())
+                    ])  # fmt: skip
                 elif name not in api.apps:
                     self._send(404, {"error": "app not found"})
                 else:

@@ -113,3 +113,45 @@ def test_open_alerts_are_counted_for_the_header() -> None:
     assert w.open_count() == 3
     w.connection(False, T0 + 6 * S)
     assert w.open_count() == 4
+
+
+def test_machines_bring_region_and_group_and_a_vanished_machine_is_destroyed() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    details = {("shop", "a"): ("iad", "app"), ("shop", "b"): ("ams", "worker")}
+    w.machines({("shop", "a"): "started", ("shop", "b"): "started"}, T0, details)
+    rows = {r.instance: r for r in w.snapshot(T0)}
+    assert (rows["b"].region, rows["b"].group, rows["b"].machine) == ("ams", "worker", "started")
+    w.machines({("shop", "a"): "started"}, T0 + S)
+    assert w.instances[("shop", "b")].machine == "destroyed"
+    assert w.verdict(w.instances[("shop", "b")], T0 + 9 * S) is Verdict.STOPPED
+
+
+def test_a_machine_started_again_gets_a_fresh_window_and_stopping_closes_its_alerts() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    w.line(ev("a"), T0)
+    assert kinds(w.tick(T0 + 5 * S)) == [("silent", "a", None)]
+    assert kinds(w.machines({("shop", "a"): "stopped"}, T0 + 6 * S)) == [("resumed", "a", "silent")]
+    assert w.tick(T0 + 30 * S) == []
+    w.machines({("shop", "a"): "started"}, T0 + 30 * S)
+    assert w.tick(T0 + 34 * S) == []  # counted from its start, not from its last line
+    assert kinds(w.tick(T0 + 35 * S)) == [("silent", "a", None)]
+
+
+def test_the_snapshot_counts_the_last_minute() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=600)
+    for t in range(90):
+        w.line(ev("a", level="error" if t % 10 == 0 else "info"), T0 + t * S)
+    row = w.snapshot(T0 + 89 * S)[0]
+    assert (row.per_min, row.errors_per_min, row.last_ns) == (61, 6, T0 + 89 * S)
+    assert w.per_minute(T0 + 89 * S) == 61
+
+
+def test_an_alert_record_names_its_source_and_window() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    w.line(ev("a"), T0)
+    (alert,) = w.tick(T0 + 5 * S)
+    assert alert.record() == {
+        "type": "alert", "kind": "silent", "app": "shop", "region": "iad", "instance": "a",
+        "since": "2027-01-15T08:00:00.000Z", "at": "2027-01-15T08:00:05.000Z", "closes": None,
+        "text": "shop a: no line for 5.0s",
+    }  # fmt: skip

@@ -11,44 +11,18 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from flylogs.core.alerts import Alert, AlertKind, Row, Verdict
 from flylogs.levels import level_rank
 from flylogs.model import LogEvent
+
+__all__ = ["STOPPED_STATES", "Alert", "AlertKind", "Instance", "Row", "Verdict", "Watcher"]
 
 NS = 1_000_000_000
 MINUTE = 60 * NS
 STOPPED_STATES = frozenset({"stopped", "suspended", "destroyed", "destroying", "stopping"})
-
-
-class Verdict(StrEnum):
-    OK = "ok"
-    QUIET = "quiet"  # no line for half the silence threshold
-    SILENT = "silent"
-    STOPPED = "stopped"
-
-
-class AlertKind(StrEnum):
-    SILENT = "silent"
-    HEARTBEAT_MISSED = "heartbeat_missed"
-    ERROR_BURST = "error_burst"
-    DISCONNECTED = "disconnected"  # the stream itself is down (no app, no instance)
-    GAP = "gap"  # a window that may hold missed lines, reported once it is known (nothing to resume)
-    RESUMED = "resumed"
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """One transition: `kind` opens (or, `resumed`, closes `closes`) for `app`/`instance` at `at_ns`."""
-
-    kind: AlertKind
-    app: str | None  # None: the stream itself (disconnected, gap)
-    instance: str | None
-    since_ns: int
-    at_ns: int
-    text: str
-    closes: AlertKind | None = None
 
 
 @dataclass(slots=True)
@@ -56,6 +30,7 @@ class Instance:
     app: str
     instance: str
     region: str | None = None
+    group: str | None = None  # the process group, from the Machines API
     last_ns: int | None = None  # the last line (None: known from the Machines API only)
     counted_from: int = 0  # silence is measured from here (the last line, or the stream's return)
     last_beat_ns: int | None = None
@@ -65,6 +40,7 @@ class Instance:
     troubled: deque[int] = field(default_factory=deque)  # warn+ line times of the last minute
     errors: deque[int] = field(default_factory=deque)  # error+ line times of the last minute
     open: set[AlertKind] = field(default_factory=set)
+    machine_was_stopped: bool = False
 
 
 class Watcher:
@@ -144,14 +120,30 @@ class Watcher:
         text += " (filled from history)" if filled else ""
         return [Alert(AlertKind.GAP, None, None, start_ns, now_ns, text)]
 
-    def machines(self, states: dict[tuple[str, str], str], now_ns: int) -> list[Alert]:
-        """The Machines API's view: every Machine it lists is known, `started` or not."""
+    def machines(
+        self,
+        states: dict[tuple[str, str], str],
+        now_ns: int,
+        details: Mapping[tuple[str, str], tuple[str | None, str | None]] | None = None,
+    ) -> list[Alert]:
+        """The Machines API's view (`details`: region and process group): every Machine it lists is
+        known, `started` or not; one it listed before and lists no more is destroyed."""
         alerts: list[Alert] = []
+        listed_apps = {app for app, _ in states}
+        for key, item in self.instances.items():
+            if item.app in listed_apps and item.machine is not None and key not in states:
+                states = {**states, key: "destroyed"}
         for (app, instance), state in states.items():
             item = self._instance(app, instance, now_ns)
             item.machine = state
+            region, group = (details or {}).get((app, instance), (None, None))
+            item.region, item.group = item.region or region, group or item.group
             if state in STOPPED_STATES:
                 alerts += self._close(item, AlertKind.SILENT, now_ns, f"the Machine is {state}")
+                alerts += self._close(item, AlertKind.HEARTBEAT_MISSED, now_ns, f"the Machine is {state}")
+            elif item.machine_was_stopped:
+                item.counted_from = item.beat_from = now_ns  # started again: a fresh window
+            item.machine_was_stopped = state in STOPPED_STATES
         return alerts
 
     def tick(self, now_ns: int) -> list[Alert]:
@@ -196,6 +188,28 @@ class Watcher:
         rows = [(self.verdict(item, now_ns), item) for item in self.instances.values()]
         return sorted(rows, key=lambda r: (order[r[0]], bool(not r[1].open), r[1].app, r[1].instance))
 
+    def snapshot(self, now_ns: int) -> list[Row]:
+        """The rows as a view shows them now (trouble first), immutable."""
+        rows = []
+        for verdict, item in self.rows(now_ns):
+            self._trim(item, now_ns)
+            rows.append(
+                Row(
+                    item.app, item.instance, verdict, item.region, item.group, item.machine,
+                    item.last_ns, len(item.recent), len(item.troubled), len(item.errors),
+                    item.last_beat_ns, frozenset(item.open),
+                )
+            )  # fmt: skip
+        return rows
+
+    def per_minute(self, now_ns: int) -> int:
+        """Lines of every instance in the last minute."""
+        total = 0
+        for item in self.instances.values():
+            self._trim(item, now_ns)
+            total += len(item.recent)
+        return total
+
     # --- inside ---------------------------------------------------------------------------------
 
     def _instance(self, app: str, instance: str, now_ns: int) -> Instance:
@@ -225,14 +239,15 @@ class Watcher:
         if kind in item.open:
             return []
         item.open.add(kind)
-        return [Alert(kind, item.app, item.instance, since, now, f"{item.app} {item.instance}: {text}")]
+        text = f"{item.app} {item.instance}: {text}"
+        return [Alert(kind, item.app, item.instance, since, now, text, region=item.region)]
 
     def _close(self, item: Instance, kind: AlertKind, now: int, text: str) -> list[Alert]:
         if kind not in item.open:
             return []
         item.open.discard(kind)
         text = f"{item.app} {item.instance}: {text}"
-        return [Alert(AlertKind.RESUMED, item.app, item.instance, now, now, text, kind)]
+        return [Alert(AlertKind.RESUMED, item.app, item.instance, now, now, text, kind, item.region)]
 
     def _app_silences(self, now_ns: int) -> list[Alert]:
         """An app none of whose (unstopped) instances logged for the window is silent as a whole."""

@@ -56,3 +56,77 @@ def lookup_app(app: str, token: str, base_url: str = DEFAULT_MACHINES_URL, timeo
     network = document.get("network")
     network = "" if not isinstance(network, str) or network == "default" else network
     return AppInfo(app, org, network)
+
+
+@dataclass(frozen=True, slots=True)
+class MachineInfo:
+    """One Machine as `GET /v1/apps/<app>/machines` lists it."""
+
+    app: str
+    id: str
+    state: str
+    region: str | None = None
+    group: str | None = None  # config.metadata.fly_process_group
+
+
+def parse_machines(app: str, document: object) -> list[MachineInfo]:
+    """The Machines of `app` from the API's list; entries without an id or a state are skipped."""
+    if not isinstance(document, list):
+        raise MachinesApiError("the Machines API sent an unexpected document")
+    found = []
+    for item in document:
+        if not isinstance(item, dict):
+            continue
+        mid, state = item.get("id"), item.get("state")
+        if not isinstance(mid, str) or not mid or not isinstance(state, str):
+            continue
+        region = item.get("region")
+        config = item.get("config")
+        metadata = config.get("metadata") if isinstance(config, dict) else None
+        group = metadata.get("fly_process_group") if isinstance(metadata, dict) else None
+        found.append(
+            MachineInfo(
+                app,
+                mid,
+                state,
+                region if isinstance(region, str) else None,
+                group if isinstance(group, str) else None,
+            )
+        )
+    return found
+
+
+class MachineStates:
+    """The state of every Machine of some apps, asked again and again over one kept connection."""
+
+    def __init__(
+        self, apps: tuple[str, ...], token: str, base_url: str = DEFAULT_MACHINES_URL, timeout: float = 10.0
+    ) -> None:
+        self.apps = apps
+        self._token = token
+        self._base = base_url.rstrip("/")
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    async def fetch(self) -> list[MachineInfo]:
+        """Every Machine of every app; MachinesApiError (naming no token) when the API cannot say."""
+        headers = {"Authorization": authorization(self._token), "Accept": "application/json"}
+        found: list[MachineInfo] = []
+        for app in self.apps:
+            url = f"{self._base}/v1/apps/{quote(app)}/machines"
+            try:
+                response = await self._client.get(url, headers=headers)
+            except httpx.HTTPError as exc:
+                raise MachinesApiError(f"the Machines API is unreachable: {type(exc).__name__}") from None
+            if response.status_code != 200:
+                raise MachinesApiError(
+                    f"the Machines API answered {response.status_code} for app {app!r}", response.status_code
+                )
+            try:
+                document = response.json()
+            except ValueError:
+                raise MachinesApiError("the Machines API sent an unexpected document") from None
+            found += parse_machines(app, document)
+        return found
+
+    async def close(self) -> None:
+        await self._client.aclose()
