@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     AUTH = 4
     UNREACHABLE = 5
     GAPS = 6
+    SILENT = 7  # `flylogs check`: an instance that should be logging did not
     INTERRUPTED = 130
     TERMINATED = 143
 

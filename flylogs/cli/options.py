@@ -266,6 +266,13 @@ CONNECTION_SETTINGS = (
 )
 
 
+def reflow(doc: str) -> str:
+    """A docstring's paragraphs each as one line, so the help wraps them at the terminal's width
+    (Rich keeps a docstring's line breaks); a paragraph after a `\\b` line is kept as written."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else " ".join(p.split("\n")) for p in paragraphs)
+
+
 def command(
     group: typer.Typer, name: str, params: Sequence[Param]
 ) -> Callable[[Callable[[TailOptions], None]], Callable[..., None]]:
@@ -287,7 +294,7 @@ def command(
             ]
         )
         invoked.__annotations__ = {p.name: p.annotation for p in params}
-        invoked.__doc__ = body.__doc__
+        invoked.__doc__ = reflow(body.__doc__ or "")
         invoked.__name__ = name
         return group.command(name)(invoked)
 

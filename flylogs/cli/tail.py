@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
-from dataclasses import replace
-from pathlib import Path
-
 from flylogs.cli.app import app
 from flylogs.cli.boundary import Boundary
 from flylogs.cli.options import (
@@ -53,47 +48,13 @@ def tail(options: TailOptions) -> None:
       flylogs tail myapp --json | jq -r 'select(.type=="log") | .message'
       flylogs tail -a api -a worker --level warn --count 100 --output plain
     """
-    from flylogs.cli import transport
     from flylogs.cli.follow import follow
-    from flylogs.cli.plan import followed_apps, tail_plan
-    from flylogs.settings.choices import Transport
-    from flylogs.source.flyapi import ApiSpec
-    from flylogs.source.nats import ConnectOptions
+    from flylogs.cli.reach import reach
 
     with Boundary() as boundary:
-        settings = boundary.settings(options.flags)
-        apps, note = followed_apps(options.selection, Path.cwd(), os.environ.get("FLY_APP"))
-        settings, network = transport.org_from_apps(apps, settings, os.environ, boundary.say)
-        stream = settings.stream
-        api = None
-        if settings.backfill and not stream and settings.token and apps:
-            api = ApiSpec(apps, settings.token, settings.api_url)
-        connect = ConnectOptions(
-            settings.servers,
-            settings.org,
-            settings.token,
-            settings.wait,
-            stall_timeout=settings.stall_timeout,
-        )
-        route, poll = None, None
-        way = transport.choose(settings, os.environ, Path.home(), apps)
-        if way is Transport.AGENT:
-            route = transport.through_agent(settings, os.environ, Path.home(), network)
-            connect = route.connect
-        elif way is Transport.API:
-            selection = options.selection
-            poll = transport.polling(settings, apps, selection.regions, selection.instances)
-            boundary.say(f"flylogs: via Fly's logs API, polling (org {settings.org}); slower than NATS")
-        plan = tail_plan(
-            options, settings, connect, apps, stream=stream, api=api, now_ns=time.time_ns(), poll=poll
-        )
-        if transport.bridges(settings, way, apps, plan):
-            selection = options.selection
-            plan = replace(
-                plan, bridge=transport.polling(settings, apps, selection.regions, selection.instances)
-            )
+        way = reach(boundary, options)
         follow(
-            boundary, plan, settings, options.filters, apps=apps, notes=[note] if note else [],
-            fail_on_gap=options.fail_on_gap,
-            before=route.start if route else None, beside=route.keep if route else None,
+            boundary, way.plan, way.settings, options.filters, apps=way.apps,
+            notes=[way.note] if way.note else [], fail_on_gap=options.fail_on_gap,
+            before=way.before, beside=way.beside,
         )  # fmt: skip

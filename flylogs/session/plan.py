@@ -18,6 +18,7 @@ from flylogs.source.nats import ConnectOptions
 class StopReason(StrEnum):
     COUNT = "count reached"
     END_OF_HISTORY = "end of history"
+    WINDOW = "end of the window"  # `check` listened for its window
     PIPE_CLOSED = "output closed"
     INTERRUPTED = "interrupted"
     TERMINATED = "terminated"

@@ -1,0 +1,217 @@
+"""Running `watch` and `check` to their end: views, hooks, the session, the verdict, the exit code.
+
+Must not: declare options (cli/watch.py does), or start a loop but through the boundary's `run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from typing import Any, NoReturn
+
+import typer
+
+from flylogs.cli.boundary import Boundary
+from flylogs.cli.values import TailOptions
+from flylogs.errors import ExitCode, UsageError
+from flylogs.session.plan import StopReason
+
+
+def run(
+    boundary: Boundary,
+    options: TailOptions,
+    *,
+    silent_after: float,
+    every: float,
+    heartbeat: re.Pattern[str] | None,
+) -> NoReturn:
+    from flylogs.cli.reach import reach
+    from flylogs.cli.watch import machine_states
+    from flylogs.core.watch import Watcher
+    from flylogs.hooks.command import AlertCommand
+    from flylogs.hooks.webhook import Webhook
+    from flylogs.render.console import Environment, Styler
+    from flylogs.render.notices import NoticeWriter
+    from flylogs.render.sinks import effective_mode
+    from flylogs.render.watch import AlertLines, StderrAlerts, WatchJson, WatchScreen
+    from flylogs.session.watch import AlertHook, WatchSpec, WatchView, run_watch
+    from flylogs.settings.choices import OutputMode
+
+    way = reach(boundary, options, history=False)
+    settings = way.settings
+    env = Environment.from_process()
+    mode = effective_mode(settings.output, env)
+    if mode is OutputMode.RAW:
+        raise UsageError(
+            "watch shows instances, not lines: --output raw has nothing to show",
+            hint="use --output table (a terminal), plain (one line per alert) or json",
+        )
+    color = env.use_color(settings.color, stream_isatty=env.stderr_isatty)
+    view: WatchView
+    alerts_on_stderr = False
+    if mode is OutputMode.TABLE and env.stdout_isatty:
+        screen = WatchScreen(
+            env.stdout, env.stderr, color=env.use_color(settings.color), color_system=_system(env)
+        )
+        view = screen
+        notices = NoticeWriter(env.stderr, Styler(False), via=screen.note if env.shared_terminal else None)
+    else:
+        view = WatchJson(env.stdout) if mode is OutputMode.JSON else AlertLines(env.stdout)
+        notices = NoticeWriter(env.stderr, Styler(color, env.color_system()))
+        alerts_on_stderr = mode is OutputMode.JSON
+    if way.note:
+        notices.line(f"flylogs: {way.note}")
+    watcher = Watcher(
+        start_ns=time.time_ns(),
+        silent_after_s=silent_after,
+        heartbeat=heartbeat,
+        every_s=every,
+        errors_over=options.get("errors_over"),
+        up=False,
+    )
+    spec = WatchSpec(way.way, heartbeat=heartbeat is not None)
+    said: list[str] = []
+
+    def say(text: str) -> None:
+        said.append(text)
+        notices.line(f"flylogs: {boundary.redact(text)}")
+
+    async def session(stop: asyncio.Future[StopReason]) -> Any:
+        hooks: list[AlertHook] = []
+        if alerts_on_stderr:
+            hooks.append(StderrAlerts(notices.line))
+        if options.get("on_alert"):
+            hooks.append(AlertCommand(options.get("on_alert"), say, env=os.environ))
+        if options.get("webhook"):
+            boundary.hide(options.get("webhook"))
+            hooks.append(Webhook(options.get("webhook"), say))
+        machines = machine_states(boundary, way.apps, settings, options.get("machines"))
+        done = asyncio.Event()
+        companion = asyncio.create_task(way.beside(done)) if way.beside is not None else None
+        try:
+            return await run_watch(
+                way.plan, watcher, view, hooks, notices, stop, spec, machines=machines,
+                redact=boundary.redact, prepare=way.before,
+            )  # fmt: skip
+        finally:
+            done.set()
+            if companion is not None:
+                await companion
+
+    outcome = boundary.run(session)  # (the session's end tidies the view)
+    minutes, seconds = divmod(int(outcome.elapsed), 60)
+    hours, minutes = divmod(minutes, 60)
+    notices.final(
+        f"flylogs: {outcome.reason} after {hours}:{minutes:02d}:{seconds:02d}: watched "
+        f"{len(watcher.instances)} instance(s), {outcome.stats.received:,} lines, "
+        f"{len(outcome.gaps)} gap(s); {watcher.open_count()} alert(s) open at exit"
+    )
+    codes = {StopReason.INTERRUPTED: ExitCode.INTERRUPTED, StopReason.TERMINATED: ExitCode.TERMINATED}
+    raise typer.Exit(codes.get(outcome.reason, ExitCode.OK))
+
+
+def _system(env: Any) -> str:
+    from rich.color import ColorSystem
+
+    names = {ColorSystem.EIGHT_BIT: "256", ColorSystem.TRUECOLOR: "truecolor", ColorSystem.WINDOWS: "windows"}
+    return names.get(env.color_system(), "standard")
+
+
+def check_run(
+    boundary: Boundary, options: TailOptions, *, within: float, heartbeat: re.Pattern[str] | None
+) -> NoReturn:
+    from flylogs.cli.reach import reach
+    from flylogs.cli.watch import machine_states
+    from flylogs.core.check import judge
+    from flylogs.render.console import Environment, Styler
+    from flylogs.render.notices import NoticeWriter
+    from flylogs.session.check import machine_states as read_states
+    from flylogs.session.check import read_window
+
+    way = reach(boundary, options, history=True, bridge=False)
+    if not way.apps:
+        raise UsageError("check needs the apps to check", hint="name them: flylogs check APP...")
+    env = Environment.from_process()
+    color = env.use_color(way.settings.color, stream_isatty=env.stderr_isatty)
+    notices = NoticeWriter(env.stderr, Styler(color, env.color_system()))
+    now = time.time_ns()
+    window_ns = int(within * 1e9)
+    listen = way.plan.api is None and way.plan.history_stream is None
+    start = now if listen else now - window_ns
+    lookback = start - window_ns  # instances seen before the window are expected in it
+
+    async def main(stop: asyncio.Future[StopReason]) -> Any:
+        machines = machine_states(boundary, way.apps, way.settings, options.get("machines"))
+        states = await read_states(machines, notices)
+        done = asyncio.Event()
+        companion = asyncio.create_task(way.beside(done)) if way.beside is not None else None
+        try:
+            lines, source, reason = await read_window(
+                way.plan, notices, stop, start_ns=lookback, listen_s=within, prepare=way.before
+            )
+        finally:
+            done.set()
+            if companion is not None:
+                await companion
+        return lines, source, reason, states
+
+    lines, source, reason, states = boundary.run(main)
+    if reason in (StopReason.INTERRUPTED, StopReason.TERMINATED):
+        notices.final("flylogs: check interrupted before its window was read: no verdict")
+        raise typer.Exit(ExitCode.INTERRUPTED if reason is StopReason.INTERRUPTED else ExitCode.TERMINATED)
+    end = time.time_ns()
+    report = judge(
+        lines, apps=way.apps, start_ns=end - window_ns if not listen else start, end_ns=end,
+        machines=states, heartbeat=heartbeat,
+    )  # fmt: skip
+    if options.get("json_"):
+        typer.echo(json.dumps(_document(report, source, within, states is not None)))
+    else:
+        _print(report, source, within, end)
+    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.SILENT)
+
+
+def _document(report: Any, source: str, within: float, machines: bool) -> dict[str, object]:
+    from flylogs.timestamps import format_rfc3339
+
+    def when(ns: int | None) -> str | None:
+        return format_rfc3339(ns, 3) if ns is not None else None
+
+    rows = [
+        {"app": r.app, "region": r.region, "instance": r.instance, "verdict": r.verdict.value,
+         "machine": r.machine, "last": when(r.last_ns), "last_heartbeat": when(r.last_beat_ns), "why": r.why}
+        for r in report.rows
+    ]  # fmt: skip
+    return {
+        "ok": report.ok,
+        "within_s": within,
+        "from": when(report.start_ns),
+        "to": when(report.end_ns),
+        "source": source,
+        "machines_api": machines,
+        "silent": [r for r in rows if r["verdict"] == "silent"],
+        "instances": rows,
+    }
+
+
+def _print(report: Any, source: str, within: float, now: int) -> None:
+    from flylogs.render.sanitize import escape_controls
+    from flylogs.render.watch import age
+
+    instances = [r for r in report.rows if r.instance is not None]
+    silent = report.silent
+    window = f"{within / 60:g}m" if within >= 60 else f"{within:g}s"
+    verdict = "all logging" if report.ok else f"{len(silent)} silent"
+    typer.echo(f"flylogs check: {verdict} within {window} ({len(instances)} instance(s); read from {source})")
+    for r in report.rows:
+        cells = [
+            f"{r.verdict.value:<8}",
+            f"{escape_controls(r.app):<14}",
+            f"{escape_controls(r.region or '-'):<6}",
+            f"{escape_controls(r.instance or '(the app)'):<15}",
+            f"last line {age(now, r.last_ns) if r.last_ns else 'never':<6}",
+        ]
+        typer.echo("  ".join(cells) + (f"  {r.why}" if r.why else ""))

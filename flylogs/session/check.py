@@ -1,0 +1,122 @@
+"""`flylogs check`'s reading: the lines of a window, with the time each was written (history) or
+arrived (listening), and the Machines' states once.
+
+Owns: where the window comes from, in order of preference: Fly's logs API read directly (no stream
+needed), a JetStream stream (through a tail session that reads history and stops), or listening to
+the stream for the window. Must not: judge (the core does), parse flags, or print.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from flylogs.core.events import Backfill, Notice, NoticeKind
+from flylogs.core.gaps import Gap
+from flylogs.core.status import Status
+from flylogs.decode import decode
+from flylogs.model import LogEvent
+from flylogs.session.plan import StopReason, TailPlan
+from flylogs.session.ports import NoticeSink
+from flylogs.session.run import run_tail
+from flylogs.source.flyapi import ApiError, FlyApiHistory
+from flylogs.source.machines import MachinesApiError, MachineStates
+from flylogs.timestamps import parse_rfc3339
+
+Lines = list[tuple[LogEvent, int]]
+
+
+class Collecting:
+    """The sink a check's tail session writes to: every line with its time (written, else arrived)."""
+
+    def __init__(self, clock_ns: Callable[[], int], written: bool) -> None:
+        self.lines: Lines = []
+        self._clock_ns = clock_ns
+        self._written = written
+
+    def event(self, event: LogEvent) -> None:
+        at = _written(event) if self._written else None
+        self.lines.append((event, at if at is not None else self._clock_ns()))
+
+    def recovered(self, event: LogEvent) -> None:
+        self.event(event)
+
+    def gap(self, gap: Gap, pending: str | None = None) -> bool:
+        return False  # said on stderr: a check that listened through a gap may have missed a line
+
+    def backfill(self, backfill: Backfill) -> bool:
+        return False
+
+    def header(self) -> None: ...
+    def separator(self) -> None: ...
+    def status(self, status: Status) -> None: ...
+    def progress(self, shown: int, gaps: int, now_ns: int, received: int = 0) -> None: ...
+    def flush(self) -> None: ...
+    def finish(self) -> None: ...
+
+
+def _written(event: LogEvent) -> int | None:
+    return parse_rfc3339(event.timestamp) if event.timestamp else None
+
+
+async def read_window(
+    plan: TailPlan,
+    notices: NoticeSink,
+    stop: asyncio.Future[StopReason],
+    *,
+    start_ns: int,
+    listen_s: float,
+    prepare: Callable[[Callable[[str], None]], Awaitable[object]] | None = None,
+    clock_ns: Callable[[], int] = time.time_ns,
+) -> tuple[Lines, str, StopReason]:
+    """The lines from `start_ns` to now, where they came from (for a person), and how the reading
+    ended (`WINDOW` or `END_OF_HISTORY`: whole; interrupted: no verdict can be had)."""
+    if plan.api is not None and plan.history_stream is None:
+        history = FlyApiHistory(plan.api)
+        try:
+            messages = await history.replay(start_ns, clock_ns())
+        except ApiError as exc:
+            raise exc.at_start() from None
+        lines = []
+        for subject, data in messages:
+            event = decode(subject, data)
+            at = _written(event)
+            if at is not None:
+                lines.append((event, at))
+        return lines, FlyApiHistory.NAME, StopReason.END_OF_HISTORY
+    if plan.history_stream is not None:
+        sink = Collecting(clock_ns, written=True)
+        reading = replace(plan, since_ns=start_ns, follow=False)
+        outcome = await run_tail(reading, sink, notices, stop, clock_ns=clock_ns, prepare=prepare)
+        return sink.lines, f"the stream {plan.history_stream}", outcome.reason
+    sink = Collecting(clock_ns, written=False)
+    notices.notice(Notice(NoticeKind.INFO, f"no history source: listening for {listen_s:g} s"))
+    timer = asyncio.get_running_loop().call_later(listen_s, _resolve, stop, StopReason.WINDOW)
+    try:
+        outcome = await run_tail(plan, sink, notices, stop, clock_ns=clock_ns, prepare=prepare)
+    finally:
+        timer.cancel()
+    return sink.lines, "listening", outcome.reason
+
+
+def _resolve(stop: asyncio.Future[StopReason], reason: StopReason) -> None:
+    if not stop.done():
+        stop.set_result(reason)
+
+
+async def machine_states(
+    states: MachineStates | None, notices: NoticeSink
+) -> dict[tuple[str, str], str] | None:
+    """Each Machine's state, once; None (the instances seen will do) when the API cannot say."""
+    if states is None:
+        return None
+    try:
+        found = await states.fetch()
+    except MachinesApiError as exc:
+        notices.notice(Notice(NoticeKind.ERROR, f"{exc}; checking the instances seen instead"))
+        return None
+    finally:
+        await states.close()
+    return {(m.app, m.id): m.state for m in found}
