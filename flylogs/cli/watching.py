@@ -54,8 +54,9 @@ def run(
     alerts_on_stderr = False
     if mode is OutputMode.TABLE and env.stdout_isatty:
         screen = WatchScreen(
-            env.stdout, env.stderr, color=env.use_color(settings.color), color_system=_system(env)
-        )
+            env.stdout, env.stderr, color=env.use_color(settings.color), color_system=_system(env),
+            width=env.current_width,
+        )  # fmt: skip
         view = screen
         notices = NoticeWriter(env.stderr, Styler(False), via=screen.note if env.shared_terminal else None)
     else:

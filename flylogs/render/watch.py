@@ -129,7 +129,16 @@ class WatchScreen:
     """The full-screen view on a terminal: redrawn about once a second, alerts in a banner and at the
     foot; when it ends, the screen is given back and every alert said since is written to stderr."""
 
-    def __init__(self, stdout: BinaryIO, stderr: TextIO, *, color: bool, color_system: str | None) -> None:
+    def __init__(
+        self,
+        stdout: BinaryIO,
+        stderr: TextIO,
+        *,
+        color: bool,
+        color_system: str | None,
+        width: Callable[[], int] = lambda: 0,  # the terminal's width now (0: unknown)
+    ) -> None:
+        self._width = width
         self._text = io.TextIOWrapper(stdout, encoding="utf-8", errors="replace", write_through=True)
         self._console = Console(
             file=self._text,
@@ -151,6 +160,9 @@ class WatchScreen:
         if not self._started:
             self._live.start()
             self._started = True
+        width = self._width()
+        if width > 0 and width != self._console.width:
+            self._console.width = width  # resized: laid out afresh for the new width
         view = frame_view(frame, self._console.width, list(self._foot), list(self._open.values()))
         self._live.update(view, refresh=True)
 

@@ -1,0 +1,211 @@
+"""`flylogs watch` and `flylogs check` as a user runs them: a real process, a real nats-server that
+is killed and restarted, a fleet of three instances one of which stops logging, a real shell hook,
+and a fake Machines API (from the shared doc). Thresholds are seconds, not minutes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flylogs.demo.server import NatsServer
+from tests.fake_machines import FakeMachinesApi
+from tests.helpers import wait_for
+
+TOKEN = "fm2_watch-token"
+
+
+def line(app: str, region: str, instance: str, text: str) -> tuple[str, bytes]:
+    payload = {
+        "event": {"provider": "app"},
+        "fly": {"app": {"instance": instance, "name": app}, "region": region},
+        "log": {"level": "info"},
+        "message": text,
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime()),
+    }
+    return f"logs.{app}.{region}.{instance}", json.dumps(payload).encode()
+
+
+class Fleet:
+    """Instances writing a line every 0.2 s from a thread; `quiet` ones write nothing. Reconnects
+    by itself when the server comes back."""
+
+    def __init__(self, server: NatsServer, instances: list[str], app: str = "shop") -> None:
+        self.quiet: set[str] = set()
+        self.last: dict[str, float] = {}
+        self._server, self._instances, self._app = server, instances, app
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+        self._thread.start()
+
+    async def _run(self) -> None:
+        import nats
+
+        nc = await nats.connect(
+            self._server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1, allow_reconnect=True
+        )
+        n = 0
+        while not self._stop.is_set():
+            for instance in self._instances:
+                if instance not in self.quiet and nc.is_connected:
+                    subject, data = line(self._app, "iad", instance, f"HEARTBEAT {instance} iad {n}")
+                    await nc.publish(subject, data)
+                    self.last[instance] = time.monotonic()
+            n += 1
+            await asyncio.sleep(0.2)
+        await nc.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "flylogs", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def kinds(path: Path) -> list[tuple[str, str | None, str | None]]:
+    return [(r["kind"], r["instance"], r["closes"]) for r in records(path)]
+
+
+@pytest.mark.integration
+def test_one_silent_instance_one_alert_one_resume_and_none_for_a_disconnect(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    alerts = tmp_path / "alerts.ndjson"
+    proc = spawn(
+        "watch", "shop", "--server", nats_server.url, "--silent-after", "3s", "--output", "json",
+        "--on-alert", f"cat >> {alerts}",
+    )  # fmt: skip
+    fleet = Fleet(nats_server, ["a1", "b2", "c3"])
+    try:
+        wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
+        wait_for(lambda: len(fleet.last) == 3, what="three instances logging")
+        time.sleep(0.5)  # (a few lines from each, so each is known to the watcher)
+        fleet.quiet.add("c3")
+        stopped = time.monotonic()
+        wait_for(lambda: kinds(alerts), timeout=15, what="an alert")
+        detected = time.monotonic() - stopped
+        assert kinds(alerts) == [("silent", "c3", None)]
+        silent = records(alerts)[0]
+        assert silent["app"] == "shop" and silent["region"] == "iad"
+        assert silent["text"].startswith("shop c3: no line for 3.")
+        assert 3.0 <= detected <= 5.0, detected
+        fleet.quiet.discard("c3")
+        wait_for(lambda: len(kinds(alerts)) == 2, what="the resume")
+        assert kinds(alerts)[1] == ("resumed", "c3", "silent")
+
+        # The stream goes down for longer than --silent-after: that is the gap's to say, not a silence.
+        nats_server.kill()
+        wait_for(lambda: len(kinds(alerts)) == 3, what="the disconnection")
+        assert kinds(alerts)[2] == ("disconnected", None, None)
+        time.sleep(4)  # down for longer than --silent-after: the point of the test, not a guess
+        nats_server.start()
+        wait_for(lambda: ("gap", None, None) in kinds(alerts), timeout=20, what="the gap")
+        wait_for(lambda: len(fleet.last) == 3 and time.monotonic() - min(fleet.last.values()) < 1)
+        time.sleep(1)  # (a second of lines after the return: still no silence)
+        assert sorted(kinds(alerts)[3:], key=str) == [("gap", None, None), ("resumed", None, "disconnected")]
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        fleet.stop()
+        proc.kill()
+    assert proc.returncode == 130, err
+    stdout_alerts = [r for r in map(json.loads, out.decode().splitlines()) if r["type"] == "alert"]
+    assert [(r["kind"], r["instance"]) for r in stdout_alerts] == [
+        (r["kind"], r["instance"]) for r in records(alerts)
+    ]
+    assert b"flylogs: alert " in err and b"Traceback" not in err
+    assert err.decode().strip().splitlines()[-1].endswith("0 alert(s) open at exit")
+
+
+@pytest.mark.integration
+def test_a_stopped_machine_is_not_flagged_and_a_started_one_that_never_logs_is(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    machines = {"shop": {"a1": ("iad", "started"), "s9": ("iad", "stopped"), "z0": ("ams", "started")}}
+    with FakeMachinesApi({"shop": ("personal", "")}, TOKEN, machines) as api:
+        env = {"FLY_FLAPS_BASE_URL": api.url, "FLY_API_TOKEN": TOKEN}
+        proc = spawn("watch", "shop", "--server", nats_server.url, "--silent-after", "2s", "--json", env=env)
+        fleet = Fleet(nats_server, ["a1"])
+        try:
+            assert proc.stdout is not None
+            seen: list[dict[str, Any]] = []
+            deadline = time.monotonic() + 20
+            while not any(r.get("kind") == "silent" for r in seen):
+                assert time.monotonic() < deadline, seen
+                seen.append(json.loads(proc.stdout.readline()))
+            time.sleep(1)  # (a second more: the stopped one stays unflagged)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            fleet.stop()
+            proc.kill()
+    seen += [json.loads(x) for x in out.decode().splitlines()]
+    flagged = [(r["kind"], r["instance"]) for r in seen if r["type"] == "alert"]
+    assert flagged == [("silent", "z0")], err
+    (last,) = [r for r in seen if r["type"] == "instances"][-1:]
+    rows = {r["instance"]: (r["machine"], r["verdict"], r["region"]) for r in last["instances"]}
+    assert rows == {
+        "a1": ("started", "ok", "iad"),
+        "s9": ("stopped", "stopped", "iad"),
+        "z0": ("started", "silent", "ams"),
+    }
+    assert any(path.endswith("/machines") for path, _ in api.requests)
+    assert TOKEN.encode() not in out + err
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("term", ["xterm", "xterm-256color"])
+def test_the_live_view_in_a_real_terminal_at_80_then_200_columns(nats_server: NatsServer, term: str) -> None:
+    from tests.test_terminal import SGR, Terminal
+
+    screen = Terminal("watch", "shop", "--server", nats_server.url, "--silent-after", "2s", term=term)
+    fleet = Fleet(nats_server, ["a1", "b2"])
+    try:
+        screen.until(rb"\x1b\[\?1049h")  # the alternate screen: the user's scrollback is left alone
+        screen.until(rb"flylogs watch  NATS connected  0 alerts open  2 instances")
+        fleet.quiet.add("b2")
+        screen.until(rb"1 alert open")
+        view = SGR.sub(b"", screen.seen).decode(errors="replace")
+        frame = view.rsplit("flylogs watch", 1)[1]
+        assert "VERDICT  APP   REGION  INSTANCE  LAST  /MIN  WARN  ERR" in frame
+        assert re.search(r"silent\s+shop\s+iad\s+b2\s+\d+s", frame), frame
+        assert "! " in frame and "shop b2: no line for 2." in frame  # the banner
+        assert "GROUP" not in frame  # 80 columns: the essentials only
+        screen.resize(200)
+        screen.until(rb"VERDICT  APP   REGION  INSTANCE  GROUP  MACHINE  LAST  LINES/M  WARN/M  ERR/M")
+        fleet.quiet.discard("b2")
+        screen.until(rb"resumed \(silent\) +shop b2: logging again")  # at the foot of the view
+        assert b"\x1b[" in screen.seen  # coloured
+        if term == "xterm":
+            assert b"38;5;" not in screen.seen  # 16 colours where the terminal says no more
+        screen.proc.send_signal(signal.SIGINT)
+        screen.until(rb"alert\(s\) open at exit")
+    finally:
+        fleet.stop()
+        code = screen.close()
+    assert code == 130
+    tail = SGR.sub(b"", screen.seen.rsplit(b"\x1b[?1049l", 1)[1]).decode(errors="replace")
+    assert re.search(r"flylogs: alert \d\d:\d\d:\d\d silent +shop b2: no line for 2\.", tail), tail
+    assert re.search(r"flylogs: alert \d\d:\d\d:\d\d resumed \(silent\) +shop b2: logging again", tail)
+    assert "interrupted after" in tail and "Traceback" not in tail
