@@ -31,8 +31,16 @@ class Reach:
     beside: Callable[[Any], Coroutine[Any, Any, object]] | None = None
 
 
-def reach(boundary: Boundary, options: TailOptions, *, history: bool = True, bridge: bool = True) -> Reach:
-    """The plan for `options`; `history` False: no history source (nothing to read back or fill)."""
+def reach(
+    boundary: Boundary,
+    options: TailOptions,
+    *,
+    history: bool = True,
+    bridge: bool = True,
+    say_way: bool = True,
+) -> Reach:
+    """The plan for `options`; `history` False: no history source (nothing to read back or fill);
+    `say_way` False: polling is not announced (a check reads history and may never poll)."""
     from flylogs.cli import transport
     from flylogs.cli.plan import followed_apps, tail_plan
     from flylogs.settings.choices import Transport
@@ -59,7 +67,8 @@ def reach(boundary: Boundary, options: TailOptions, *, history: bool = True, bri
     elif way is Transport.API:
         poll = transport.polling(settings, apps, selection.regions, selection.instances)
         label = "Fly's logs API"
-        boundary.say(f"flylogs: via Fly's logs API, polling (org {settings.org}); slower than NATS")
+        if say_way:
+            boundary.say(f"flylogs: via Fly's logs API, polling (org {settings.org}); slower than NATS")
     plan = tail_plan(
         options, settings, connect, apps, stream=stream, api=api, now_ns=time.time_ns(), poll=poll
     )

@@ -140,7 +140,11 @@ CHECK_PARAMS = (
     ),
     HEARTBEAT,
     MACHINES,
-    _param("json_", bool, "--json", "-j", default=False, help="The verdicts as one JSON document."),
+    _param(
+        "listen", bool, "--listen", default=False,
+        help="Listen to the stream for the window (and wait that long) even when history could be read.",
+    ),
+    _param("as_json", bool, "--json", "-j", default=False, help="The verdicts as one JSON document."),
     *settings_params(*REACH, "stream"),
     CONFIG,
 )  # fmt: skip

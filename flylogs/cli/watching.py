@@ -132,7 +132,8 @@ def check_run(
     from flylogs.session.check import machine_states as read_states
     from flylogs.session.check import read_window
 
-    way = reach(boundary, options, history=True, bridge=False)
+    listen = options.get("listen")
+    way = reach(boundary, options, history=not listen, bridge=False, say_way=False)
     if not way.apps:
         raise UsageError("check needs the apps to check", hint="name them: flylogs check APP...")
     env = Environment.from_process()
@@ -166,9 +167,10 @@ def check_run(
     end = time.time_ns()
     report = judge(
         lines, apps=way.apps, start_ns=end - window_ns if not listen else start, end_ns=end,
-        machines=states, heartbeat=heartbeat,
+        machines=states[0] if states else None, regions=states[1] if states else None,
+        heartbeat=heartbeat,
     )  # fmt: skip
-    if options.get("json_"):
+    if options.get("as_json"):
         typer.echo(json.dumps(_document(report, source, within, states is not None)))
     else:
         _print(report, source, within, end)

@@ -54,11 +54,13 @@ def judge(
     end_ns: int,
     machines: dict[tuple[str, str], str] | None = None,
     heartbeat: re.Pattern[str] | None = None,
+    regions: dict[tuple[str, str], str | None] | None = None,
 ) -> Report:
-    """`lines`: (event, when) pairs, any order; `machines`: (app, id) → state, None when unknown."""
+    """`lines`: (event, when) pairs, any order; `machines`: (app, id) → state, None when unknown;
+    `regions`: where the Machines API says each Machine is."""
     last: dict[tuple[str, str], int] = {}
     beat: dict[tuple[str, str], int] = {}
-    region: dict[tuple[str, str], str | None] = {}
+    region: dict[tuple[str, str], str | None] = dict(regions or {})
     for event, at in lines:
         if event.app is None or event.instance is None:
             continue

@@ -108,8 +108,9 @@ def _resolve(stop: asyncio.Future[StopReason], reason: StopReason) -> None:
 
 async def machine_states(
     states: MachineStates | None, notices: NoticeSink
-) -> dict[tuple[str, str], str] | None:
-    """Each Machine's state, once; None (the instances seen will do) when the API cannot say."""
+) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str | None]] | None:
+    """Each Machine's state and region, once; None (the instances seen will do) when the API
+    cannot say."""
     if states is None:
         return None
     try:
@@ -119,4 +120,4 @@ async def machine_states(
         return None
     finally:
         await states.close()
-    return {(m.app, m.id): m.state for m in found}
+    return {(m.app, m.id): m.state for m in found}, {(m.app, m.id): m.region for m in found}
