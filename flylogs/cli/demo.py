@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -50,6 +50,18 @@ PARAMS = (
     ),
     Param("seed", Annotated[int | None, typer.Option("--seed", help="Seed for a repeatable fleet.")]),
     Param(
+        "watch",
+        Annotated[
+            bool,
+            typer.Option(
+                "--watch",
+                help="`flylogs watch` instead of the tail: each minute an instance goes quiet and one "
+                "misses its heartbeats; alerts open and close within a minute.",
+            ),
+        ],
+        False,
+    ),
+    Param(
         "chaos",
         Annotated[
             bool,
@@ -77,6 +89,7 @@ def demo(options: TailOptions) -> None:
       flylogs demo shop-api --region iad --grep 'ERROR|5\\d\\d '
       flylogs demo --json --count 5 | jq -r 'select(.type=="log") | .message'
       flylogs demo --chaos        # the server restarts every few seconds; gaps are filled
+      flylogs demo --watch        # the fleet watched: an instance goes quiet, one misses its beat
       flylogs demo --serve        # then: flylogs tail --server <URL printed> --all --stream LOGS
     """
     from flylogs.cli.follow import follow
@@ -101,6 +114,8 @@ def demo(options: TailOptions) -> None:
             restart = server.restart if chaos else None
             note = f"demo: a synthetic fleet writes {rate:g} lines/s to {server.url}"
             note += ", and the server restarts every few seconds" if chaos else ""
+            if options.get("watch"):
+                watch_demo(boundary, options, plan, settings, note, server.url, rate, seed, restart)
             follow(
                 boundary, plan, settings, options.filters, apps=apps, notes=[note + "; Ctrl-C to stop"],
                 fail_on_gap=options.fail_on_gap, before=lambda _say: prepare_stream(server.url),
@@ -130,3 +145,24 @@ def serve(boundary: Boundary, url: str, rate: float, seed: int | None) -> NoRetu
 
     boundary.run(main)
     raise typer.Exit(ExitCode.OK)
+
+
+def watch_demo(
+    boundary: Boundary, options: TailOptions, plan: Any, settings: Any, note: str, url: str,
+    rate: float, seed: int | None, restart: Any,
+) -> NoReturn:  # fmt: skip
+    """`demo --watch`: the watch view over the demo's fleet, quick thresholds so alerts show soon."""
+    import re
+    from dataclasses import replace
+
+    from flylogs.cli.reach import Reach
+    from flylogs.cli.watching import run
+    from flylogs.demo.fleet import prepare_stream, run_demo
+
+    way = Reach(
+        replace(plan, history_stream=None, since_ns=None), settings, options.selection.apps, "NATS (demo)",
+        note + "; silent after 10s, a heartbeat due every 20s; Ctrl-C to stop",
+        before=lambda _say: prepare_stream(url),
+        beside=lambda stop: run_demo(url, rate, stop, seed=seed, restart=restart),
+    )  # fmt: skip
+    run(boundary, options, silent_after=10, every=20, heartbeat=re.compile("HEARTBEAT"), way=way)

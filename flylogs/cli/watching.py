@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import typer
 
 from flylogs.cli.boundary import Boundary
+from flylogs.cli.reach import Reach
 from flylogs.cli.values import TailOptions
 from flylogs.errors import ExitCode, UsageError
 from flylogs.session.plan import StopReason
@@ -27,7 +28,9 @@ def run(
     silent_after: float,
     every: float,
     heartbeat: re.Pattern[str] | None,
+    way: Reach | None = None,
 ) -> NoReturn:
+    """Watch until interrupted. `way`: the stream already reached (the demo's), else from `options`."""
     from flylogs.cli.reach import reach
     from flylogs.cli.watch import machine_states
     from flylogs.core.watch import Watcher
@@ -40,8 +43,9 @@ def run(
     from flylogs.session.watch import AlertHook, WatchSpec, WatchView, run_watch
     from flylogs.settings.choices import OutputMode
 
-    way = reach(boundary, options, history=False)
+    way = way or reach(boundary, options, history=False)
     settings = way.settings
+    opt = dict(options.extra).get
     env = Environment.from_process()
     mode = effective_mode(settings.output, env)
     if mode is OutputMode.RAW:
@@ -70,7 +74,7 @@ def run(
         silent_after_s=silent_after,
         heartbeat=heartbeat,
         every_s=every,
-        errors_over=options.get("errors_over"),
+        errors_over=opt("errors_over"),
         up=False,
     )
     spec = WatchSpec(way.way, heartbeat=heartbeat is not None)
@@ -84,12 +88,13 @@ def run(
         hooks: list[AlertHook] = []
         if alerts_on_stderr:
             hooks.append(StderrAlerts(notices.line))
-        if options.get("on_alert"):
-            hooks.append(AlertCommand(options.get("on_alert"), say, env=os.environ))
-        if options.get("webhook"):
-            boundary.hide(options.get("webhook"))
-            hooks.append(Webhook(options.get("webhook"), say))
-        machines = machine_states(boundary, way.apps, settings, options.get("machines"))
+        command, url = opt("on_alert"), opt("webhook")
+        if command:
+            hooks.append(AlertCommand(command, say, env=os.environ))
+        if url:
+            boundary.hide(url)
+            hooks.append(Webhook(url, say))
+        machines = machine_states(boundary, way.apps, settings, opt("machines", False))
         done = asyncio.Event()
         companion = asyncio.create_task(way.beside(done)) if way.beside is not None else None
         try:

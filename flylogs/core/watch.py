@@ -158,7 +158,8 @@ class Watcher:
                 alerts += self._open(
                     item, AlertKind.SILENT, since, now_ns, f"no line for {_ago(now_ns - since)}"
                 )
-            if self._heartbeat is not None and now_ns - item.beat_from >= self._beat_ns:
+            beat_due = self._heartbeat is not None and now_ns - item.beat_from >= self._beat_ns
+            if beat_due and AlertKind.SILENT not in item.open:  # silent says more, and said it first
                 alerts += self._open(
                     item, AlertKind.HEARTBEAT_MISSED, item.beat_from, now_ns, "missed its heartbeat"
                 )

@@ -46,18 +46,58 @@ _PATHS = ("/", "/health", "/api/products", "/api/products/{n}", "/api/cart", "/a
 _METHODS = ("GET", "GET", "GET", "GET", "POST", "PUT", "DELETE")
 
 
-class Fleet:
-    """Generates one Fly-shaped log message at a time."""
+# The scripted fleet's troubles, so `flylogs demo --watch` shows alerts open and close within a
+# minute: each minute, one instance goes quiet from 0:15 to 0:40, and one skips its heartbeats from
+# 0:20 to 0:45 (while logging the rest); every other instance beats every 10 seconds.
+CYCLE_S = 60
+QUIET = ("shop-api", "148e272b1d5389", 15, 40)  # app, instance, from, to (seconds into the minute)
+SKIPS_BEAT = ("auth-svc", "1781953c1e0389", 20, 45)
+BEAT_EVERY_S = 10
 
-    def __init__(self, rng: random.Random, clock_ns: Callable[[], int] = time.time_ns) -> None:
+
+class Fleet:
+    """Generates one Fly-shaped log message at a time; `scripted`: with quiet spells and heartbeats."""
+
+    def __init__(
+        self, rng: random.Random, clock_ns: Callable[[], int] = time.time_ns, *, scripted: bool = False
+    ) -> None:
         self._rng = rng
         self._clock_ns = clock_ns
         self._job = 8800
+        self._scripted = scripted
+        self._started = clock_ns()
+        self._beats = 0  # heartbeat rounds sent
+
+    def _into_minute(self) -> float:
+        return ((self._clock_ns() - self._started) / 1e9) % CYCLE_S
+
+    def _spell(self, machine: Machine, spell: tuple[str, str, int, int]) -> bool:
+        app, instance, start, end = spell
+        return (machine.app, machine.instance) == (app, instance) and start <= self._into_minute() < end
 
     def next(self) -> tuple[str, bytes]:
         rng = self._rng
         machine = rng.choice(FLEET)
+        if self._scripted:
+            while self._spell(machine, QUIET):
+                machine = rng.choice(FLEET)
         provider, level, message = self._line(machine)
+        return self._message(machine, provider, level, message)
+
+    def heartbeats(self) -> list[tuple[str, bytes]]:
+        """The heartbeat lines due now (`HEARTBEAT $FLY_MACHINE_ID $FLY_REGION`), scripted only."""
+        if not self._scripted:
+            return []
+        due = int((self._clock_ns() - self._started) / 1e9 // BEAT_EVERY_S)  # the first at 0:10
+        beats = []
+        while self._beats < due:
+            self._beats += 1
+            for m in FLEET:
+                if not self._spell(m, QUIET) and not self._spell(m, SKIPS_BEAT):
+                    beats.append(self._message(m, "app", "info", f"HEARTBEAT {m.instance} {m.region}"))
+        return beats
+
+    def _message(self, machine: Machine, provider: str, level: str, message: str) -> tuple[str, bytes]:
         payload = {
             "event": {"provider": provider},
             "fly": {
@@ -185,7 +225,7 @@ async def run_chaos(restart: Callable[[], object], stop: asyncio.Event, seed: in
 
 async def run_fleet(server: str, rate: float, stop: asyncio.Event, seed: int | None = None) -> int:
     """Publish at about `rate` lines per second until `stop` is set; returns how many were sent."""
-    fleet = Fleet(random.Random(seed))  # noqa: S311  (synthetic logs, not secrets)
+    fleet = Fleet(random.Random(seed), scripted=True)  # noqa: S311  (synthetic logs, not secrets)
     publisher = Publisher()
     await publisher.connect(server)
     sent = 0
@@ -198,6 +238,8 @@ async def run_fleet(server: str, rate: float, stop: asyncio.Event, seed: int | N
                 subject, payload = fleet.next()
                 await publisher.publish(subject, payload)
                 sent += 1
+            for subject, payload in fleet.heartbeats():
+                await publisher.publish(subject, payload)
             await publisher.flush()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=tick)
