@@ -60,8 +60,11 @@ def alert_line(alert: Alert) -> str:
     return f"{when} {kind:<18} {escape_controls(alert.text)}"
 
 
-def frame_view(frame: Frame, width: int, foot: list[Text], banner: list[Alert]) -> RenderableType:
-    """The whole screen for `frame` at `width` columns."""
+def frame_view(
+    frame: Frame, width: int, foot: list[Text], banner: list[Alert], height: int | None = None
+) -> RenderableType:
+    """The whole screen for `frame` at `width` columns; with `height`, only the rows that fit (the
+    trouble is on top), and a line saying how many more there are."""
     header = Text(no_wrap=True, overflow="ellipsis")
     header.append("flylogs watch", "bold")
     header.append(f"  {frame.way} ")
@@ -75,14 +78,24 @@ def frame_view(frame: Frame, width: int, foot: list[Text], banner: list[Alert]) 
     parts: list[RenderableType] = [header]
     for alert in banner[-3:]:
         parts.append(Text(f" ! {alert_line(alert)}", "bold white on red", no_wrap=True, overflow="ellipsis"))
-    parts.append(_table(frame, width))
+    banner = banner[-3:]
+    rows = frame.rows
+    if height is not None:
+        room = max(1, height - 1 - len(banner) - 1 - (len(foot) + 1 if foot else 0) - 1)
+        if len(rows) > room:
+            rows = rows[: max(1, room - 1)]
+    parts.append(_table(frame, width, rows))
+    if len(rows) < len(frame.rows):
+        hidden = frame.rows[len(rows) :]
+        fine = sum(r.verdict is Verdict.OK for r in hidden)
+        parts.append(Text(f"… {len(hidden)} more ({fine} ok); a taller terminal shows them", "dim"))
     if foot:
         parts.append(Text("latest alerts and notices (UTC)", "dim"))
         parts.extend(foot)
     return Group(*parts)
 
 
-def _table(frame: Frame, width: int) -> Table:
+def _table(frame: Frame, width: int, rows: tuple[Row, ...]) -> Table:
     wide = width >= WIDE
     table = Table(box=None, padding=(0, 1), header_style="bold", expand=False, pad_edge=False)
     columns: list[tuple[str, Callable[[Row], str], str]] = [
@@ -113,7 +126,7 @@ def _table(frame: Frame, width: int) -> Table:
             overflow="ellipsis",
             max_width=(24 if wide else 14) if narrow else None,
         )
-    for row in frame.rows:
+    for row in rows:
         cells = [Text(cell(row)) for _, cell, _ in columns]
         cells[0].stylize(VERDICT_STYLES[row.verdict])
         style = "bold" if row.open else ""
@@ -163,7 +176,8 @@ class WatchScreen:
         width = self._width()
         if width > 0 and width != self._console.width:
             self._console.width = width  # resized: laid out afresh for the new width
-        view = frame_view(frame, self._console.width, list(self._foot), list(self._open.values()))
+        foot, banner = list(self._foot), list(self._open.values())
+        view = frame_view(frame, self._console.width, foot, banner, self._console.height)
         self._live.update(view, refresh=True)
 
     def alert(self, alert: Alert) -> None:
