@@ -40,7 +40,9 @@ def screen(width: int, height: int | None = None, rows: tuple[Row, ...] = ROWS, 
     frame = Frame(NOW, "NATS", State.CONNECTED, 168, 1, 1, rows, heartbeat=True)
     console = Console(width=width, file=io.StringIO(), color_system=None, **kw)  # type: ignore[arg-type]
     console.print(frame_view(frame, width, [Text("09:58:20 silent shop-api …")], [ALERT], height))
-    return console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    output = console.file
+    assert isinstance(output, io.StringIO)
+    return output.getvalue().splitlines()
 
 
 def test_at_80_columns_the_essentials_fit_and_trouble_is_on_top() -> None:

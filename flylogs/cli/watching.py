@@ -58,7 +58,7 @@ def run(
     alerts_on_stderr = False
     if mode is OutputMode.TABLE and env.stdout_isatty:
         screen = WatchScreen(
-            env.stdout, env.stderr, color=env.use_color(settings.color), color_system=_system(env),
+            env.stdout, env.stderr, color=env.use_color(settings.color), color_system=env.color_system(),
             width=env.current_width,
         )  # fmt: skip
         view = screen
@@ -117,13 +117,6 @@ def run(
     )
     codes = {StopReason.INTERRUPTED: ExitCode.INTERRUPTED, StopReason.TERMINATED: ExitCode.TERMINATED}
     raise typer.Exit(codes.get(outcome.reason, ExitCode.OK))
-
-
-def _system(env: Any) -> str:
-    from rich.color import ColorSystem
-
-    names = {ColorSystem.EIGHT_BIT: "256", ColorSystem.TRUECOLOR: "truecolor", ColorSystem.WINDOWS: "windows"}
-    return names.get(env.color_system(), "standard")
 
 
 def check_run(

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import BinaryIO, TextIO
 
+from rich.color import ColorSystem
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
@@ -138,6 +139,13 @@ def _table(frame: Frame, width: int, rows: tuple[Row, ...]) -> Table:
     return table
 
 
+_SYSTEM_NAMES = {
+    ColorSystem.EIGHT_BIT: "256",
+    ColorSystem.TRUECOLOR: "truecolor",
+    ColorSystem.WINDOWS: "windows",
+}
+
+
 class WatchScreen:
     """The full-screen view on a terminal: redrawn about once a second, alerts in a banner and at the
     foot; when it ends, the screen is given back and every alert said since is written to stderr."""
@@ -148,7 +156,7 @@ class WatchScreen:
         stderr: TextIO,
         *,
         color: bool,
-        color_system: str | None,
+        color_system: ColorSystem = ColorSystem.STANDARD,
         width: Callable[[], int] = lambda: 0,  # the terminal's width now (0: unknown)
     ) -> None:
         self._width = width
@@ -156,7 +164,7 @@ class WatchScreen:
         self._console = Console(
             file=self._text,
             force_terminal=True,
-            color_system=color_system if color else None,  # type: ignore[arg-type]
+            color_system=_SYSTEM_NAMES.get(color_system, "standard") if color else None,  # type: ignore[arg-type]
             no_color=not color,
             highlight=False,
         )
