@@ -155,3 +155,10 @@ def test_an_alert_record_names_its_source_and_window() -> None:
         "since": "2027-01-15T08:00:00.000Z", "at": "2027-01-15T08:00:05.000Z", "closes": None,
         "text": "shop a: no line for 5.0s",
     }  # fmt: skip
+
+
+def test_the_process_group_comes_from_the_lines_too() -> None:
+    w = Watcher(start_ns=T0)
+    event = LogEvent("logs.shop.iad.a", b"", "hi", None, "shop", "iad", "a", "info", process_group="worker")
+    w.line(event, T0)
+    assert w.snapshot(T0)[0].group == "worker"

@@ -42,6 +42,7 @@ class Fleet:
 
     def __init__(self, server: NatsServer, instances: list[str], app: str = "shop") -> None:
         self.quiet: set[str] = set()
+        self.busy: set[str] = set()  # logging, but no heartbeat
         self.last: dict[str, float] = {}
         self._server, self._instances, self._app = server, instances, app
         self._stop = threading.Event()
@@ -58,7 +59,8 @@ class Fleet:
         while not self._stop.is_set():
             for instance in self._instances:
                 if instance not in self.quiet and nc.is_connected:
-                    subject, data = line(self._app, "iad", instance, f"HEARTBEAT {instance} iad {n}")
+                    text = f"busy {n}" if instance in self.busy else f"HEARTBEAT {instance} iad {n}"
+                    subject, data = line(self._app, "iad", instance, text)
                     await nc.publish(subject, data)
                     self.last[instance] = time.monotonic()
             n += 1
@@ -209,3 +211,28 @@ def test_the_live_view_in_a_real_terminal_at_80_then_200_columns(nats_server: Na
     assert re.search(r"flylogs: alert \d\d:\d\d:\d\d silent +shop b2: no line for 2\.", tail), tail
     assert re.search(r"flylogs: alert \d\d:\d\d:\d\d resumed \(silent\) +shop b2: logging again", tail)
     assert "interrupted after" in tail and "Traceback" not in tail
+
+
+@pytest.mark.integration
+def test_a_missed_heartbeat_alerts_while_other_lines_flow_and_resumes_with_the_beat(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    alerts = tmp_path / "alerts.ndjson"
+    proc = spawn(
+        "watch", "shop", "--server", nats_server.url, "--heartbeat", "^HEARTBEAT ", "--every", "2s",
+        "--on-alert", f"cat >> {alerts}",
+    )  # fmt: skip
+    fleet = Fleet(nats_server, ["a1", "b2"])
+    try:
+        wait_for(lambda: len(fleet.last) == 2, what="two instances logging")
+        fleet.busy.add("b2")
+        wait_for(lambda: kinds(alerts), timeout=15, what="an alert")
+        assert kinds(alerts) == [("heartbeat_missed", "b2", None)]
+        fleet.busy.discard("b2")
+        wait_for(lambda: len(kinds(alerts)) == 2, what="the beat again")
+        assert kinds(alerts)[1] == ("resumed", "b2", "heartbeat_missed")
+        assert records(alerts)[1]["text"] == "shop b2: its heartbeat is back"
+    finally:
+        fleet.stop()
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)

@@ -71,6 +71,7 @@ class Watcher:
             return []
         item = self._instance(event.app, event.instance, now_ns)
         item.region = event.region or item.region
+        item.group = event.process_group or item.group
         item.last_ns = item.counted_from = now_ns
         item.recent.append(now_ns)
         rank = level_rank(event.shown_level())
