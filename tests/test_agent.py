@@ -285,3 +285,34 @@ def test_every_rung_of_the_auto_ladder(
     assert transport.choose(
         settings, {**env, "FLY_AGENT_SOCKET_PATH": str(sock)}, tmp_path, apps
     ) == Transport(way)
+
+
+async def test_a_freshly_started_agent_is_waited_for_until_it_listens_not_only_until_its_socket_exists(
+    agent_dir: Path,
+) -> None:
+    """The socket file appears when it is bound, a moment before it listens: under load, connecting in
+    between was refused ("nobody listening") and the tail failed at start (seen in the suite)."""
+    from flylogs.source.agent import ensure_running
+
+    sock, pidfile = agent_dir / "a.sock", agent_dir / "pid"
+    agent = (
+        "import socket, sys, time\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        f"s.bind({str(sock)!r})\n"
+        "time.sleep(0.5)\n"  # bound, not yet listening
+        "s.listen()\n"
+        "while True: s.accept()[0].close()\n"
+    )
+    (agent_dir / "agent.py").write_text(agent)
+    fly = agent_dir / "fly"
+    fly.write_text(
+        f"#!/bin/sh\n{sys.executable} {agent_dir / 'agent.py'} >/dev/null 2>&1 &\necho $! > {pidfile}\n"
+    )
+    fly.chmod(0o755)
+    try:
+        assert await ensure_running(sock, str(fly), wait=10)
+        _, writer = await asyncio.open_unix_connection(str(sock))  # refused before the fix
+        writer.close()
+    finally:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), 15)

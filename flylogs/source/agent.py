@@ -268,6 +268,11 @@ async def ensure_running(path: Path, fly: str | None, wait: float = 15.0) -> boo
             await asyncio.wait_for(process.wait(), wait)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    while not path.exists() and loop.time() < deadline:
+    while loop.time() < deadline:
+        # The socket file appears when it is bound, a moment before it listens: wait for both.
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_unix_connection(str(path))
+            writer.close()
+            return True
         await asyncio.sleep(0.05)
     return path.exists()
