@@ -9,6 +9,7 @@ honours it. Must not: print, cache anything on disk, or put the token in an erro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -41,13 +42,9 @@ def lookup_app(app: str, token: str, base_url: str = DEFAULT_MACHINES_URL, timeo
         with httpx.Client(timeout=timeout) as client:
             response = client.get(url, headers=headers)
     except httpx.HTTPError as exc:
-        raise MachinesApiError(f"the Machines API is unreachable: {type(exc).__name__}") from None
-    if response.status_code != 200:
-        raise MachinesApiError(
-            f"the Machines API answered {response.status_code} for app {app!r}", response.status_code
-        )
+        raise _unreachable(exc) from None
+    document = _document(response, app)
     try:
-        document = response.json()
         org = document["organization"]["slug"]
     except (ValueError, KeyError, TypeError):
         raise MachinesApiError("the Machines API sent an unexpected document") from None
@@ -56,6 +53,22 @@ def lookup_app(app: str, token: str, base_url: str = DEFAULT_MACHINES_URL, timeo
     network = document.get("network")
     network = "" if not isinstance(network, str) or network == "default" else network
     return AppInfo(app, org, network)
+
+
+def _unreachable(exc: httpx.HTTPError) -> MachinesApiError:
+    return MachinesApiError(f"the Machines API is unreachable: {type(exc).__name__}")
+
+
+def _document(response: httpx.Response, app: str) -> Any:
+    """The JSON of a 200 answer; MachinesApiError (with the status) for anything else."""
+    if response.status_code != 200:
+        raise MachinesApiError(
+            f"the Machines API answered {response.status_code} for app {app!r}", response.status_code
+        )
+    try:
+        return response.json()
+    except ValueError:
+        raise MachinesApiError("the Machines API sent an unexpected document") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +129,8 @@ class MachineStates:
             try:
                 response = await self._client.get(url, headers=headers)
             except httpx.HTTPError as exc:
-                raise MachinesApiError(f"the Machines API is unreachable: {type(exc).__name__}") from None
-            if response.status_code != 200:
-                raise MachinesApiError(
-                    f"the Machines API answered {response.status_code} for app {app!r}", response.status_code
-                )
-            try:
-                document = response.json()
-            except ValueError:
-                raise MachinesApiError("the Machines API sent an unexpected document") from None
-            found += parse_machines(app, document)
+                raise _unreachable(exc) from None
+            found += parse_machines(app, _document(response, app))
         return found
 
     async def close(self) -> None:
