@@ -103,3 +103,22 @@ def test_plain_gives_one_line_per_alert_and_json_gives_records() -> None:
 def test_ages_read_like_a_person_says_them() -> None:
     assert [age(NOW, NOW - s * S) for s in (4, 59, 60, 3600, 86400 * 2)] == ["4s", "59s", "1m", "1h", "2d"]
     assert age(NOW, None) == "-"
+
+
+def test_the_screen_says_notices_with_their_time_and_leaves_the_alerts_on_stderr() -> None:
+    from flylogs.render.watch import WatchScreen
+
+    out, err = io.BytesIO(), io.StringIO()
+    view = WatchScreen(out, err, color=False, width=lambda: 100)
+    view.show(Frame(NOW, "NATS", State.CONNECTED, 168, 0, 0, ROWS))
+    view.note("flylogs: disconnected from nats://127.0.0.1:4222: connection refused")
+    view.alert(ALERT)
+    view.finish()
+    shown = out.getvalue().decode()
+    assert "\x1b[?1049h" in shown and "\x1b[?1049l" in shown  # the alternate screen, entered and left
+    assert "08:00:00 disconnected from nats://127.0.0.1:4222: connection refused" in shown
+    assert "flylogs: disconnected" not in shown
+    assert (
+        err.getvalue()
+        == "flylogs: alert 07:58:20 silent             shop-api 4d891d77b05118: no line for 5m\n"
+    )

@@ -201,7 +201,10 @@ class WatchScreen:
             self.show(self._frame)
 
     def note(self, text: str) -> None:
-        self._foot.append(Text(escape_controls(text), "dim", no_wrap=True, overflow="ellipsis"))
+        text = escape_controls(text.removeprefix("flylogs: "))
+        if self._frame is not None:  # the time of the frame on screen: a second at most behind
+            text = f"{format_rfc3339(self._frame.now_ns, 0)[11:19]} {text}"
+        self._foot.append(Text(text, "dim", no_wrap=True, overflow="ellipsis"))
 
     def finish(self) -> None:
         if self._started:
