@@ -115,15 +115,19 @@ def test_open_alerts_are_counted_for_the_header() -> None:
     assert w.open_count() == 4
 
 
-def test_machines_bring_region_and_group_and_a_vanished_machine_is_destroyed() -> None:
+def test_machines_bring_region_and_group_and_a_vanished_machine_is_forgotten() -> None:
     w = Watcher(start_ns=T0, silent_after_s=5)
     details = {("shop", "a"): ("iad", "app"), ("shop", "b"): ("ams", "worker")}
     w.machines({("shop", "a"): "started", ("shop", "b"): "started"}, T0, details)
     rows = {r.instance: r for r in w.snapshot(T0)}
     assert (rows["b"].region, rows["b"].group, rows["b"].machine) == ("ams", "worker", "started")
-    w.machines({("shop", "a"): "started"}, T0 + S)
-    assert w.instances[("shop", "b")].machine == "destroyed"
-    assert w.verdict(w.instances[("shop", "b")], T0 + 9 * S) is Verdict.STOPPED
+    w.line(ev("b"), T0 + S)
+    w.line(ev("a"), T0 + 5 * S)
+    assert kinds(w.tick(T0 + 6 * S)) == [("silent", "b", None)]
+    alerts = w.machines({("shop", "a"): "started"}, T0 + 7 * S)  # b is gone from the list: destroyed
+    assert kinds(alerts) == [("resumed", "b", "silent")] and alerts[0].text == "shop b: the Machine is gone"
+    assert ("shop", "b") not in w.instances  # its row goes: deploys do not pile up rows
+    assert w.machines({}, T0 + 8 * S, apps=["shop"]) == [] and w.instances == {}  # no Machine left
 
 
 def test_a_machine_started_again_gets_a_fresh_window_and_stopping_closes_its_alerts() -> None:

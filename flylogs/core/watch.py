@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from flylogs.core.alerts import Alert, AlertKind, Row, Verdict
@@ -126,14 +126,22 @@ class Watcher:
         states: dict[tuple[str, str], str],
         now_ns: int,
         details: Mapping[tuple[str, str], tuple[str | None, str | None]] | None = None,
+        apps: Iterable[str] | None = None,
     ) -> list[Alert]:
-        """The Machines API's view (`details`: region and process group): every Machine it lists is
-        known, `started` or not; one it listed before and lists no more is destroyed."""
+        """The Machines API's view of `apps` (default: those in `states`; `details`: region and
+        process group): every Machine it lists is known, `started` or not; one it listed before and
+        lists no more is gone (destroyed): its alerts close and its row goes."""
         alerts: list[Alert] = []
-        listed_apps = {app for app, _ in states}
-        for key, item in self.instances.items():
-            if item.app in listed_apps and item.machine is not None and key not in states:
-                states = {**states, key: "destroyed"}
+        listed = set(apps) if apps is not None else {app for app, _ in states}
+        gone = [
+            key
+            for key, item in self.instances.items()
+            if item.app in listed and item.machine is not None and key not in states
+        ]
+        for key in gone:
+            item = self.instances.pop(key)
+            for kind in sorted(item.open):
+                alerts += self._close(item, kind, now_ns, "the Machine is gone")
         for (app, instance), state in states.items():
             item = self._instance(app, instance, now_ns)
             item.machine = state

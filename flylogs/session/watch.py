@@ -143,7 +143,7 @@ async def run_watch(
                 failing = False
                 listed = {(m.app, m.id): m.state for m in found}
                 details = {(m.app, m.id): (m.region, m.group) for m in found}
-                emit(watcher.machines(listed, clock_ns(), details))
+                emit(watcher.machines(listed, clock_ns(), details, states.apps))
             await asyncio.sleep(spec.machines_every)
 
     tasks = [asyncio.create_task(ticking())]
