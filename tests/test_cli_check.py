@@ -109,3 +109,10 @@ def test_check_needs_the_apps() -> None:
     code, _, err = invoke("--within", "10m")
     assert code == 2
     assert "check needs the apps to check" in err
+
+
+def test_an_unreachable_logs_api_is_exit_5_with_a_way_out() -> None:
+    code, out, err = invoke("shop", "--within", "10m", "--api-url", "http://127.0.0.1:9")
+    assert code == 5 and out == ""
+    assert "flylogs: error: cannot read the history: the logs API is unreachable" in err
+    assert "--listen to listen to the stream for the window instead" in err

@@ -78,7 +78,7 @@ async def read_window(
         try:
             messages = await history.replay(start_ns, clock_ns())
         except ApiError as exc:
-            raise exc.at_start() from None
+            raise exc.at_start("or --listen to listen to the stream for the window instead") from None
         lines = []
         for subject, data in messages:
             event = decode(subject, data)

@@ -34,9 +34,10 @@ class ApiError(Exception):
         self.final = final
         self.status = status
 
-    def at_start(self) -> FlylogsError:
+    def at_start(self, instead: str | None = None) -> FlylogsError:
         """The error to end with when the history asked for at start (`--since`, `--no-follow`,
-        `--tail`) cannot be read: refused (exit 4), no such app (exit 2), else unreachable (exit 5)."""
+        `--tail`) cannot be read: refused (exit 4), no such app (exit 2), else unreachable (exit 5).
+        `instead`: what the command can do without history (the hint's last words)."""
         if self.status in (401, 403):
             return AuthError(
                 f"{self} when reading the history",
@@ -47,7 +48,8 @@ class ApiError(Exception):
         return UnreachableError(
             f"cannot read the history: {self}",
             hint="check the network, or --api-url; a JetStream stream with the log subjects can give "
-            "the history instead (--stream NAME); without --since/--no-follow/--tail flylogs only follows",
+            "the history instead (--stream NAME); "
+            + (instead or "without --since/--no-follow/--tail flylogs only follows"),
         )
 
 
