@@ -187,9 +187,11 @@ def test_the_live_view_in_a_real_terminal_at_80_then_200_columns(nats_server: Na
         screen.until(rb"\x1b\[\?1049h")  # the alternate screen: the user's scrollback is left alone
         screen.until(rb"flylogs watch  NATS connected  0 alerts open  2 instances")
         fleet.quiet.add("b2")
-        screen.until(rb"1 alert open")
-        view = SGR.sub(b"", screen.seen).decode(errors="replace")
-        frame = view.rsplit("flylogs watch", 1)[1]
+        # One whole frame with the alert: a frame may be read half written, so wait for its rows.
+        whole = rb"(?s)flylogs watch  NATS connected  1 alert open.*?silent\s+shop\s+iad\s+b2\s+\d+s"
+        screen.until(whole)
+        found = re.findall(whole, SGR.sub(b"", screen.seen))
+        frame = found[-1].decode(errors="replace")
         assert "VERDICT  APP   REGION  INSTANCE  LAST  /MIN  WARN  ERR" in frame
         assert re.search(r"silent\s+shop\s+iad\s+b2\s+\d+s", frame), frame
         assert "! " in frame and "shop b2: no line for 2." in frame  # the banner
