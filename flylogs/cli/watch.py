@@ -92,7 +92,7 @@ def heartbeat_pattern(text: str | None) -> re.Pattern[str] | None:
     return compile_patterns([text], False, "--heartbeat")[0] if text else None
 
 
-def machine_states(boundary: Boundary, apps: tuple[str, ...], settings: Any, wanted: bool) -> Any:
+def machine_states(apps: tuple[str, ...], settings: Any, wanted: bool) -> Any:
     """The Machines API's poller: apps named, a token, and Fly's API (its own base, or Fly's stream)."""
     from flylogs.settings.origin import Source
 

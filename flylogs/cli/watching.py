@@ -78,10 +78,8 @@ def run(
         up=False,
     )
     spec = WatchSpec(way.way, heartbeat=heartbeat is not None)
-    said: list[str] = []
 
     def say(text: str) -> None:
-        said.append(text)
         notices.line(f"flylogs: {boundary.redact(text)}")
 
     async def session(stop: asyncio.Future[StopReason]) -> Any:
@@ -94,7 +92,7 @@ def run(
         if url:
             boundary.hide(url)
             hooks.append(Webhook(url, say))
-        machines = machine_states(boundary, way.apps, settings, opt("machines", False))
+        machines = machine_states(way.apps, settings, opt("machines", False))
         done = asyncio.Event()
         companion = asyncio.create_task(way.beside(done)) if way.beside is not None else None
         try:
@@ -144,7 +142,7 @@ def check_run(
     lookback = start - window_ns  # instances seen before the window are expected in it
 
     async def main(stop: asyncio.Future[StopReason]) -> Any:
-        machines = machine_states(boundary, way.apps, way.settings, options.get("machines"))
+        machines = machine_states(way.apps, way.settings, options.get("machines"))
         states = await read_states(machines, notices)
         done = asyncio.Event()
         companion = asyncio.create_task(way.beside(done)) if way.beside is not None else None
