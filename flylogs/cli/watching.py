@@ -128,8 +128,7 @@ def check_run(
     from flylogs.session.check import machine_states as read_states
     from flylogs.session.check import read_window
 
-    listen = options.get("listen")
-    way = reach(boundary, options, history=not listen, bridge=False, say_way=False)
+    way = reach(boundary, options, history=not options.get("listen"), bridge=False, say_way=False)
     if not way.apps:
         raise UsageError("check needs the apps to check", hint="name them: flylogs check APP...")
     env = Environment.from_process()

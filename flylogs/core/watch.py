@@ -90,10 +90,6 @@ class Watcher:
             alerts.append(Alert(AlertKind.RESUMED, item.app, None, now_ns, now_ns, text, AlertKind.SILENT))
         return alerts
 
-    @property
-    def up(self) -> bool:
-        return self._up
-
     def connection(self, up: bool, now_ns: int, why: str | None = None) -> list[Alert]:
         """The stream went down (`up` False) or came back: silence is counted afresh from its return.
         Going down after having been up opens `disconnected`; coming back closes it."""

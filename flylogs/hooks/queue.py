@@ -25,7 +25,6 @@ class Deliveries:
         limit: int = QUEUE_LIMIT,
     ) -> None:
         self.name = name  # for a person: "--on-alert", "--webhook"
-        self.delivered = 0
         self.dropped = 0
         self._deliver = deliver
         self._say = say
@@ -43,10 +42,6 @@ class Deliveries:
                 self._say(f"{self.name} is not keeping up: {self.dropped} alert(s) dropped, oldest first")
         self._waiting.append(alert)
         self._wake.set()
-
-    @property
-    def pending(self) -> int:
-        return len(self._waiting)
 
     async def close(self, timeout: float) -> None:
         """Deliver what waits for up to `timeout` seconds, then give up on the rest (and say so)."""
@@ -75,7 +70,5 @@ class Deliveries:
                 raise
             except Exception as exc:  # a receiver's failure is reported, never the stream's end
                 self._say(f"{self.name} failed: {exc}")
-            else:
-                self.delivered += 1
             if self._waiting and self._waiting[0] is alert:
                 self._waiting.popleft()

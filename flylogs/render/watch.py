@@ -77,9 +77,9 @@ def frame_view(
     )
     header.append(f"  {len(frame.rows)} instances  {frame.per_min:,} lines/min  {frame.gaps} gaps")
     parts: list[RenderableType] = [header]
-    for alert in banner[-3:]:
-        parts.append(Text(f" ! {alert_line(alert)}", "bold white on red", no_wrap=True, overflow="ellipsis"))
     banner = banner[-3:]
+    for alert in banner:
+        parts.append(Text(f" ! {alert_line(alert)}", "bold white on red", no_wrap=True, overflow="ellipsis"))
     rows = frame.rows
     if height is not None:
         room = max(1, height - 1 - len(banner) - 1 - (len(foot) + 1 if foot else 0) - 1)

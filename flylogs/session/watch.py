@@ -1,4 +1,4 @@
-"""A watch session and a check's reading: the tail session's lines fed to the watcher, not shown.
+"""A watch session: the tail session's lines fed to the watcher, not shown.
 
 Owns the wiring of `flylogs watch`: the tail session (same sources, same reconnects, same gaps)
 writes into `Watching`, a sink that hands lines, state changes and gaps to the watcher; a ticker asks
