@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
 
@@ -19,6 +19,20 @@ from flylogs.session.plan import Outcome, StopReason, TailPlan
 from flylogs.settings.resolve import Settings
 
 Companion = Callable[[asyncio.Event], Coroutine[Any, Any, object]]
+T = TypeVar("T")
+
+
+async def accompanied(beside: Companion | None, work: Coroutine[Any, Any, T]) -> T:
+    """`work`, with `beside(done)` running alongside until it ends (the agent's relay, the demo's
+    fleet); `done` is set when `work` ends, however it ends, and the companion is awaited."""
+    done = asyncio.Event()
+    companion = asyncio.create_task(beside(done)) if beside is not None else None
+    try:
+        return await work
+    finally:
+        done.set()
+        if companion is not None:
+            await companion
 
 
 def follow(
@@ -62,14 +76,7 @@ def follow(
         notices.line(f"flylogs: {note}")
 
     async def session(stop: asyncio.Future[StopReason]) -> Outcome:
-        done = asyncio.Event()
-        companion = asyncio.create_task(beside(done)) if beside is not None else None
-        try:
-            return await run_tail(plan, sink, notices, stop, backlog=out, prepare=before)
-        finally:
-            done.set()
-            if companion is not None:
-                await companion
+        return await accompanied(beside, run_tail(plan, sink, notices, stop, backlog=out, prepare=before))
 
     outcome: Outcome | None = None
     try:

@@ -6,6 +6,22 @@ from flylogs.errors import ExitCode
 from flylogs.session.plan import Outcome, StopReason
 
 
+def elapsed(seconds: float) -> str:
+    """`1:02:03`: a session's length for its closing line."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def stop_code(reason: StopReason) -> ExitCode:
+    """Interrupted (130) or terminated (143); any other end is 0 as far as the signal goes."""
+    if reason is StopReason.INTERRUPTED:
+        return ExitCode.INTERRUPTED
+    if reason is StopReason.TERMINATED:
+        return ExitCode.TERMINATED
+    return ExitCode.OK
+
+
 def closing(outcome: Outcome, fail_on_gap: bool, unwritten: int = 0) -> tuple[str | None, ExitCode]:
     """What to say at the end (None: nothing) and the exit code. `unwritten`: lines rendered but
     never taken by stdout (it was not reading when the session ended): shown is what was written."""
@@ -15,25 +31,21 @@ def closing(outcome: Outcome, fail_on_gap: bool, unwritten: int = 0) -> tuple[st
     if outcome.reason is not StopReason.PIPE_CLOSED and (
         outcome.reason is not StopReason.COUNT or (fail_on_gap and unfilled)
     ):
-        minutes, seconds = divmod(int(outcome.elapsed), 60)
-        hours, minutes = divmod(minutes, 60)
         gaps = ""
         if outcome.gaps:
             missing = sum(g.duration_s for g in outcome.gaps)
             gaps = f", {len(outcome.gaps)} gap(s) totalling {missing:.1f}s ({len(unfilled)} not filled)"
-        elapsed = f"{hours}:{minutes:02d}:{seconds:02d}"
         shown = f"{max(stats.shown - unwritten, 0):,} lines shown, "
         if unwritten:
             shown += f"{unwritten:,} discarded at exit (stdout was not reading), "
         text = (
-            f"flylogs: {outcome.reason} after {elapsed}: {shown}"
+            f"flylogs: {outcome.reason} after {elapsed(outcome.elapsed)}: {shown}"
             + (f"{stats.malformed:,} malformed, " if stats.decoded else "")
             + f"{stats.received:,} received"
             + (" live (the rest from history)" if stats.received < stats.shown else "")
             + gaps
         )
-    if outcome.reason is StopReason.INTERRUPTED:
-        return text, ExitCode.INTERRUPTED
-    if outcome.reason is StopReason.TERMINATED:
-        return text, ExitCode.TERMINATED
+    code = stop_code(outcome.reason)
+    if code is not ExitCode.OK:
+        return text, code
     return text, ExitCode.GAPS if fail_on_gap and unfilled else ExitCode.OK

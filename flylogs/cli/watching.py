@@ -15,7 +15,9 @@ from typing import Any, NoReturn
 import typer
 
 from flylogs.cli.boundary import Boundary
+from flylogs.cli.follow import accompanied
 from flylogs.cli.reach import Reach
+from flylogs.cli.summary import elapsed, stop_code
 from flylogs.cli.values import TailOptions
 from flylogs.errors import ExitCode, UsageError
 from flylogs.session.plan import StopReason
@@ -93,28 +95,19 @@ def run(
             boundary.hide(url)
             hooks.append(Webhook(url, say))
         machines = machine_states(way.apps, settings, opt("machines", False))
-        done = asyncio.Event()
-        companion = asyncio.create_task(way.beside(done)) if way.beside is not None else None
-        try:
-            return await run_watch(
-                way.plan, watcher, view, hooks, notices, stop, spec, machines=machines,
-                redact=boundary.redact, prepare=way.before,
-            )  # fmt: skip
-        finally:
-            done.set()
-            if companion is not None:
-                await companion
+        watching = run_watch(
+            way.plan, watcher, view, hooks, notices, stop, spec, machines=machines,
+            redact=boundary.redact, prepare=way.before,
+        )  # fmt: skip
+        return await accompanied(way.beside, watching)
 
     outcome = boundary.run(session)  # (the session's end tidies the view)
-    minutes, seconds = divmod(int(outcome.elapsed), 60)
-    hours, minutes = divmod(minutes, 60)
     notices.final(
-        f"flylogs: {outcome.reason} after {hours}:{minutes:02d}:{seconds:02d}: watched "
+        f"flylogs: {outcome.reason} after {elapsed(outcome.elapsed)}: watched "
         f"{len(watcher.instances)} instance(s), {outcome.stats.received:,} lines, "
         f"{len(outcome.gaps)} gap(s); {watcher.open_count()} alert(s) open at exit"
     )
-    codes = {StopReason.INTERRUPTED: ExitCode.INTERRUPTED, StopReason.TERMINATED: ExitCode.TERMINATED}
-    raise typer.Exit(codes.get(outcome.reason, ExitCode.OK))
+    raise typer.Exit(stop_code(outcome.reason))
 
 
 def check_run(
@@ -143,22 +136,14 @@ def check_run(
     async def main(stop: asyncio.Future[StopReason]) -> Any:
         machines = machine_states(way.apps, way.settings, options.get("machines"))
         states = await read_states(machines, notices)
-        done = asyncio.Event()
-        companion = asyncio.create_task(way.beside(done)) if way.beside is not None else None
-        try:
-            lines, source, reason = await read_window(
-                way.plan, notices, stop, start_ns=lookback, listen_s=within, prepare=way.before
-            )
-        finally:
-            done.set()
-            if companion is not None:
-                await companion
+        reading = read_window(way.plan, notices, stop, start_ns=lookback, listen_s=within, prepare=way.before)
+        lines, source, reason = await accompanied(way.beside, reading)
         return lines, source, reason, states
 
     lines, source, reason, states = boundary.run(main)
-    if reason in (StopReason.INTERRUPTED, StopReason.TERMINATED):
+    if stop_code(reason) is not ExitCode.OK:
         notices.final("flylogs: check interrupted before its window was read: no verdict")
-        raise typer.Exit(ExitCode.INTERRUPTED if reason is StopReason.INTERRUPTED else ExitCode.TERMINATED)
+        raise typer.Exit(stop_code(reason))
     end = time.time_ns()
     report = judge(
         lines, apps=way.apps, start_ns=end - window_ns if not listen else start, end_ns=end,
