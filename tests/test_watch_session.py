@@ -93,4 +93,5 @@ async def test_machine_states_come_and_go_with_the_api_and_every_alert_is_redact
     rows = {r.instance: (r.machine, r.verdict.value) for r in view.frames[-1].rows}
     assert rows == {"a1": ("started", "ok"), "s9": ("stopped", "stopped"), "z0": ("started", "silent")}
     assert view.frames[-1].state.value == "connected" and view.frames[-1].open_alerts == 1
+    assert view.frames[-1].per_min >= 5  # a1's lines of the last minute (five a second, for over a second)
     assert view.finished and hook.closed

@@ -208,14 +208,6 @@ class Watcher:
             )  # fmt: skip
         return rows
 
-    def per_minute(self, now_ns: int) -> int:
-        """Lines of every instance in the last minute."""
-        total = 0
-        for item in self.instances.values():
-            self._trim(item, now_ns)
-            total += len(item.recent)
-        return total
-
     # --- inside ---------------------------------------------------------------------------------
 
     def _instance(self, app: str, instance: str, now_ns: int) -> Instance:

@@ -115,10 +115,10 @@ async def run_watch(
 
     def frame(now: int) -> Frame:
         rows = tuple(watcher.snapshot(now))
+        per_min = sum(row.per_min for row in rows)  # (the rows have counted the minute already)
         return Frame(
-            now, spec.way, sink.state, watcher.per_minute(now), sink.gaps, watcher.open_count(), rows,
-            spec.heartbeat,
-        )  # fmt: skip
+            now, spec.way, sink.state, per_min, sink.gaps, watcher.open_count(), rows, spec.heartbeat
+        )
 
     async def ticking() -> None:
         while True:
