@@ -20,20 +20,9 @@ import pytest
 
 from flylogs.demo.server import NatsServer
 from tests.fake_machines import FakeMachinesApi
-from tests.helpers import wait_for
+from tests.helpers import msg, wait_for
 
 TOKEN = "fm2_watch-token"
-
-
-def line(app: str, region: str, instance: str, text: str) -> tuple[str, bytes]:
-    payload = {
-        "event": {"provider": "app"},
-        "fly": {"app": {"instance": instance, "name": app}, "region": region},
-        "log": {"level": "info"},
-        "message": text,
-        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime()),
-    }
-    return f"logs.{app}.{region}.{instance}", json.dumps(payload).encode()
 
 
 class Fleet:
@@ -44,6 +33,7 @@ class Fleet:
         self.quiet: set[str] = set()
         self.busy: set[str] = set()  # logging, but no heartbeat
         self.last: dict[str, float] = {}
+        self.sent: dict[str, int] = {}
         self._server, self._instances, self._app = server, instances, app
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
@@ -60,9 +50,9 @@ class Fleet:
             for instance in self._instances:
                 if instance not in self.quiet and nc.is_connected:
                     text = f"busy {n}" if instance in self.busy else f"HEARTBEAT {instance} iad {n}"
-                    subject, data = line(self._app, "iad", instance, text)
-                    await nc.publish(subject, data)
+                    await nc.publish(*msg(self._app, "iad", instance, text))  # (watch goes by arrival)
                     self.last[instance] = time.monotonic()
+                    self.sent[instance] = self.sent.get(instance, 0) + 1
             n += 1
             await asyncio.sleep(0.2)
         await nc.close()
@@ -101,8 +91,11 @@ def test_one_silent_instance_one_alert_one_resume_and_none_for_a_disconnect(
     fleet = Fleet(nats_server, ["a1", "b2", "c3"])
     try:
         wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
-        wait_for(lambda: len(fleet.last) == 3, what="three instances logging")
-        time.sleep(0.5)  # (a few lines from each, so each is known to the watcher)
+        before = dict(fleet.sent)  # (sent before the subscription: never seen)
+        wait_for(
+            lambda: all(fleet.sent.get(i, 0) >= before.get(i, 0) + 3 for i in ("a1", "b2", "c3")),
+            what="three lines from each since the subscription",
+        )
         fleet.quiet.add("c3")
         stopped = time.monotonic()
         wait_for(lambda: kinds(alerts), timeout=15, what="an alert")
@@ -124,7 +117,9 @@ def test_one_silent_instance_one_alert_one_resume_and_none_for_a_disconnect(
         nats_server.start()
         wait_for(lambda: ("gap", None, None) in kinds(alerts), timeout=20, what="the gap")
         wait_for(lambda: len(fleet.last) == 3 and time.monotonic() - min(fleet.last.values()) < 1)
-        time.sleep(1)  # (a second of lines after the return: still no silence)
+        # An absence can only be watched for: a false silence would come at the first ticks after
+        # the return (every last line is over 4 s old by then), so a second of them is watched.
+        time.sleep(1)
         assert sorted(kinds(alerts)[3:], key=str) == [("gap", None, None), ("resumed", None, "disconnected")]
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
@@ -156,7 +151,9 @@ def test_a_stopped_machine_is_not_flagged_and_a_started_one_that_never_logs_is(
             while not any(r.get("kind") == "silent" for r in seen):
                 assert time.monotonic() < deadline, seen
                 seen.append(json.loads(proc.stdout.readline()))
-            time.sleep(1)  # (a second more: the stopped one stays unflagged)
+            # An absence can only be watched for: s9 was known at the same poll as z0, so a false
+            # alert would have come with z0's; a second more of ticks is watched to be sure.
+            time.sleep(1)
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=20)
         finally:
