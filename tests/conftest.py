@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import keyring
 import pytest
 
 from flylogs.demo.server import NatsServer
+from tests.fakes.agent import PERSONAL_RAW
+from tests.fakes.flyapi import FakeFlyApi
+from tests.fakes.machines import FakeMachinesApi
 from tests.helpers import MemoryKeyring
 
 
@@ -61,6 +65,33 @@ def nats_server() -> Iterator[NatsServer]:
 def auth_server() -> Iterator[NatsServer]:
     with NatsServer(user="my-org", password="fm2_secret-token", monitor=True) as server:
         yield server
+
+
+@pytest.fixture
+def agent_dir() -> Iterator[Path]:
+    # A unix socket's path must be short (108 bytes): not under pytest's deep tmp_path.
+    with tempfile.TemporaryDirectory(dir="/tmp", prefix="fa") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture
+def personal_user(agent_dir: Path) -> Iterator[dict[str, str]]:
+    """A new user with a personal org, logged in with flyctl: config.yml holds a macaroon and a user
+    token; the Machines API gives the app's raw org slug; Fly's web API maps it to `personal`."""
+    home = Path.home()  # the test's empty HOME (conftest)
+    (home / ".fly").mkdir(exist_ok=True)
+    (home / ".fly" / "config.yml").write_text("access_token: fm2_from-flyctl,fo1_user-token\n")
+    token = "fm2_from-flyctl,fo1_user-token"
+    with (
+        FakeMachinesApi({"jane-blog": (PERSONAL_RAW, "default")}, token) as machines,
+        FakeFlyApi(token) as web,
+    ):
+        yield {
+            "FLY_FLAPS_BASE_URL": machines.url,
+            "FLY_UIEX_BASE_URL": web.url,
+            "FLY_API_BASE_URL": web.url,
+            "FLY_AGENT_SOCKET_PATH": str(agent_dir / "a.sock"),
+        }
 
 
 # Hypothesis checks what is computed, never how fast: no deadlines (a loaded CI machine is slow).

@@ -97,14 +97,16 @@ def publish_when_subscribed(
     subscriptions: int = 1,
     user: str | None = None,
     password: str | None = None,
+    timeout: float = 10.0,
 ) -> threading.Thread:
-    """In a thread: wait until the server holds `subscriptions` subscriptions, then publish `messages`."""
+    """In a thread: wait (up to `timeout` s) until the server holds `subscriptions` subscriptions,
+    then publish `messages`."""
     import asyncio
 
     import nats
 
     def run() -> None:
-        wait_for(lambda: server.subscription_count() >= subscriptions, what="the subscriber")
+        wait_for(lambda: server.subscription_count() >= subscriptions, timeout, what="the subscriber")
 
         async def publish() -> None:
             kwargs = {"user": user, "password": password} if user else {}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +14,9 @@ from flylogs.core.events import NoticeKind
 from flylogs.core.gaps import GapReason
 from flylogs.demo.server import NatsServer
 from flylogs.source.agent import Agent, AgentError, Relay, Tunnel, nats_address, socket_path
-from tests.fake_agent import NATS_IN_6PN, PEER_IP, PRIVATE_KEY, FakeAgent
+from tests.fakes.agent import NATS_IN_6PN, PEER_IP, PERSONAL_RAW, PRIVATE_KEY, FakeAgent
+from tests.fakes.machines import FakeMachinesApi
 from tests.helpers import SeqPublisher, Tail, assert_gaps_cover
-
-
-@pytest.fixture
-def agent_dir() -> Iterator[Path]:
-    # A unix socket's path must be short (108 bytes): not under pytest's deep tmp_path.
-    with tempfile.TemporaryDirectory(dir="/tmp", prefix="fa") as folder:
-        yield Path(folder)
 
 
 def test_the_stream_address_comes_from_the_peer_ip() -> None:
@@ -39,11 +31,13 @@ def test_the_socket_is_found_where_flyctl_puts_it(tmp_path: Path) -> None:
     assert socket_path({"FLY_AGENT_SOCKET_PATH": "/s.sock", "FLY_CONFIG_DIR": "/c"}, tmp_path) == Path(
         "/s.sock"
     )
+    # helpers.GetConfigDirectory: set but empty is still set (Go joins "" and the name: the cwd)
+    assert socket_path({"FLY_CONFIG_DIR": ""}, tmp_path) == Path("fly-agent.sock")
 
 
 async def test_ping_establish_probe_and_connect(nats_server: NatsServer, agent_dir: Path) -> None:
     with FakeAgent(agent_dir / "a.sock", nats_server.port, failing_probes=2) as fake:
-        agent = Agent(fake.path, token="fm2_tok")
+        agent = Agent(fake.path, tokens=lambda: ("str", "fm2_tok,fo1_user"))
         assert (await agent.ping())["Version"] == "0.3.200"
         tunnel = await agent.establish("acme", "default")
         assert tunnel == Tunnel("acme", "", PEER_IP, "iad") and PRIVATE_KEY not in repr(tunnel)
@@ -51,12 +45,77 @@ async def test_ping_establish_probe_and_connect(nats_server: NatsServer, agent_d
         reader, writer = await agent.connect(tunnel, tunnel.nats)
         assert (await reader.readline()).startswith(b"INFO ")  # the real server, through the pipe
         writer.close()
-        assert fake.tokens and set(fake.tokens) == {"fm2_tok"}
+        assert set(fake.tokens) == {("str", "fm2_tok,fo1_user")}  # every token, as `toks.All()`
         assert "establish acme " in fake.requests  # default network: an empty last argument
-        with pytest.raises(AgentError, match=r"refused connect: dial .* no route"):
+        with pytest.raises(AgentError, match=r"refused connect: dial .* connection refused"):
             await agent.connect(tunnel, "[fdaa:0:1234::9]:4223")
     with pytest.raises(AgentError, match="not running"):
         await Agent(agent_dir / "a.sock").ping()
+
+
+async def test_the_fake_agent_refuses_what_flyctls_agent_refuses(
+    nats_server: NatsServer, agent_dir: Path
+) -> None:
+    """session.go, word for word: argument counts, orgs by web slug, connect's uint32 timeout, a
+    connect without an established tunnel, and the config file stat on every connection."""
+    with FakeAgent(agent_dir / "a.sock", nats_server.port) as fake:
+        agent = Agent(fake.path)
+        for verb, args, said in [
+            ("ping", ("x",), "malformed ping command"),
+            ("establish", ("personal",), "malformed establish command"),
+            ("establish", ("jane-doe-123", ""), "no such organization"),  # the raw slug: unknown
+            ("probe", ("personal", ""), "tunnel unavailable"),
+            ("connect", ("personal", NATS_IN_6PN, "5000", ""), "tunnel unavailable"),
+            ("connect", ("personal", NATS_IN_6PN, "-1", ""), 'parsing "-1": invalid syntax'),
+            ("connect", ("personal", NATS_IN_6PN, str(2**32), ""), "value out of range"),
+            ("set-token", ("str",), "malformed set-token command"),
+            ("frobnicate", (), "unsupported command"),
+        ]:
+            with pytest.raises(AgentError, match=said):
+                await agent.call(verb, *args)
+        fake.config.unlink()  # the agent's config.yml gone: every command refused
+        with pytest.raises(AgentError, match="can't stat config file"):
+            await agent.ping()
+
+
+async def test_tokens_go_to_the_agent_as_flyctl_sends_them(nats_server: NatsServer, agent_dir: Path) -> None:
+    """agent/client.go `do`: `set-token cfg <path>` for config.yml (the agent reads the file itself,
+    and again each time), `str` otherwise; an agent that refuses set-token is used without tokens."""
+    config = agent_dir / "config.yml"
+    config.write_text("access_token: fm2_first\n")
+    with FakeAgent(agent_dir / "a.sock", nats_server.port) as fake:
+        agent = Agent(fake.path, tokens=lambda: ("cfg", str(config)))
+        await agent.ping()
+        config.write_text("access_token: fm2_rotated\n")  # flyctl rewrote it
+        await agent.ping()
+        assert fake.tokens == [("cfg", str(config))] * 2
+        assert fake.file_tokens == ["fm2_first", "fm2_rotated"]
+
+        huge = Agent(fake.path, tokens=lambda: ("str", "fm2_" + "x" * 70_000))  # longer than a frame
+        assert (await huge.ping())["PID"] == 4242 and huge.refused_tokens
+    with FakeAgent(agent_dir / "b.sock", nats_server.port, knows_set_token=False) as old:
+        agent = Agent(old.path, tokens=lambda: ("str", "fm2_tok"))
+        assert (await agent.ping())["PID"] == 4242 and agent.refused_tokens
+        await agent.ping()
+        assert old.requests == ["set-token ***", "ping", "ping"]  # refused once, then never sent again
+
+
+async def test_an_establish_reply_without_a_peer_address_is_the_agents_error(
+    nats_server: NatsServer, agent_dir: Path
+) -> None:
+    with (
+        FakeAgent(agent_dir / "a.sock", nats_server.port, peer_ip="") as fake,
+        pytest.raises(AgentError, match="without a usable peer address"),
+    ):
+        await Agent(fake.path).establish("personal")
+
+
+async def test_establish_is_waited_for_as_long_as_it_takes(nats_server: NatsServer, agent_dir: Path) -> None:
+    """ "this goes out to the API; don't time it out aggressively" (agent/client.go doEstablish)."""
+    with FakeAgent(agent_dir / "a.sock", nats_server.port, establish_delay=1.5) as fake:
+        agent = Agent(fake.path, timeout=0.5)  # every other answer is expected within 0.5 s
+        tunnel = await agent.establish("personal")
+        assert tunnel.peer_ip == PEER_IP
 
 
 async def test_a_tail_through_the_agent_survives_the_agent_being_replaced(
@@ -113,30 +172,34 @@ def test_through_a_relay_the_servers_a_cluster_advertises_are_never_tried() -> N
     }
 
 
-def test_tail_with_no_server_and_no_org_goes_through_flyctls_agent_and_says_so(
-    nats_server: NatsServer, agent_dir: Path, tmp_path: Path
+def test_a_personal_org_user_reaches_the_stream_through_the_agent_even_with_fly_org_set(
+    agent_dir: Path, personal_user: dict[str, str]
 ) -> None:
+    """The issue's user: `establish personal` to the agent, NATS user = the raw slug, password = the
+    macaroon; FLY_ORG naming another org changes nothing (`fly logs` uses the app's own org)."""
     from typer.testing import CliRunner
 
     from flylogs.cli import app
     from tests.helpers import log_records, msg, publish_when_subscribed
 
-    home = Path.home()  # the test's empty HOME (conftest), with flyctl logged in
-    (home / ".fly").mkdir(exist_ok=True)
-    (home / ".fly" / "config.yml").write_text("access_token: fm2_from-flyctl\n")
-    with FakeAgent(agent_dir / "a.sock", nats_server.port) as fake:
-        lines = [msg("shop", "iad", "m1", f"line {i}") for i in range(3)]
-        thread = publish_when_subscribed(nats_server, lines)
-        result = CliRunner().invoke(
-            app, ["tail", "shop", "--json", "--count", "3"], env={"FLY_AGENT_SOCKET_PATH": str(fake.path)}
-        )
-        thread.join(10)
+    with NatsServer(user=PERSONAL_RAW, password="fm2_from-flyctl", monitor=True) as server:
+        config = Path.home() / ".fly" / "config.yml"
+        with FakeAgent(agent_dir / "a.sock", server.port, config=config) as fake:
+            lines = [msg("jane-blog", "iad", "m1", f"line {i}") for i in range(3)]
+            thread = publish_when_subscribed(server, lines, user=PERSONAL_RAW, password="fm2_from-flyctl")
+            env = {**personal_user, "FLY_ORG": "acme"}
+            args = ["tail", "jane-blog", "--json", "--count", "3", "--transport", "agent"]
+            result = CliRunner().invoke(app, args, env=env)
+            thread.join(10)
     assert result.exit_code == 0, result.stderr
     assert [r["message"] for r in log_records(result.stdout)] == ["line 0", "line 1", "line 2"]
-    assert "flylogs: via flyctl's agent (org personal, nats://[fdaa:0:1234::3]:4223)" in result.stderr
-    assert fake.tokens == ["fm2_from-flyctl"] * len(fake.tokens) and fake.tokens
-    assert "fm2_from-flyctl" not in result.stderr and PRIVATE_KEY not in result.stdout + result.stderr
+    assert (
+        "flylogs: via flyctl's agent (agent org personal, NATS user jane-doe-123, "
+        "nats://[fdaa:0:1234::3]:4223)" in result.stderr
+    )
     assert "establish personal " in fake.requests and "probe personal " in fake.requests
+    assert fake.tokens and set(fake.tokens) == {("cfg", str(config))}  # the file, as flyctl sends it
+    assert "fm2_from-flyctl" not in result.stderr and PRIVATE_KEY not in result.stdout + result.stderr
 
 
 def test_with_the_agent_asked_for_and_not_there_the_error_says_how_to_start_it(agent_dir: Path) -> None:
@@ -168,7 +231,7 @@ def test_with_no_agent_running_fly_agent_start_is_run_once_and_waited_for(
     fly.write_text(
         "#!/bin/sh\n"
         f'echo "$@" >> {calls}\n'
-        f"(cd {root} && exec {sys.executable} -m tests.fake_agent {sock} {nats_server.port})"
+        f"(cd {root} && exec {sys.executable} -m tests.fakes.agent {sock} {nats_server.port})"
         " >/dev/null 2>&1 &\n"
         f"echo $! > {pidfile}\n"
     )
@@ -192,7 +255,6 @@ def test_the_org_and_network_come_from_the_app_through_the_machines_api(
     from typer.testing import CliRunner
 
     from flylogs.cli import app
-    from tests.fake_machines import FakeMachinesApi
     from tests.helpers import log_records, msg, publish_when_subscribed
 
     token = "fm2_machines-token"
@@ -220,11 +282,17 @@ def test_the_org_and_network_come_from_the_app_through_the_machines_api(
         assert missing.exit_code == 2 and "no app 'nope'" in missing.stderr
         refused = CliRunner().invoke(app, ["tail", "shop"], env={**env, "FLYLOGS_TOKEN": "fm2_wrong"})
         assert refused.exit_code == 4 and "fm2_wrong" not in refused.stderr
+        # FLY_ORG or --org naming another org does not move the app: `fly logs` uses its own org.
         asked = len(machines.requests)
         told = CliRunner().invoke(
             app, ["tail", "shop", "--org", "mine", "--since", "9999d", "--stream", "L"], env=env
         )
-        assert told.exit_code == 2 and len(machines.requests) == asked  # --org given: no lookup
+        assert told.exit_code == 2 and len(machines.requests) == asked + 1
+        assert "shop is in org acme: following it there (--org mine does not apply)" in told.stderr
+        mine = CliRunner().invoke(
+            app, ["tail", "shop", "--since", "9999d", "--stream", "L"], env={**env, "FLY_ORG": "mine"}
+        )
+        assert mine.exit_code == 2 and len(machines.requests) == asked + 2 and "mine" not in mine.stderr
 
 
 def test_config_show_gives_the_way_tail_would_take(agent_dir: Path) -> None:
@@ -301,7 +369,12 @@ async def test_a_freshly_started_agent_is_waited_for_until_it_listens_not_only_u
         f"s.bind({str(sock)!r})\n"
         "time.sleep(0.5)\n"  # bound, not yet listening
         "s.listen()\n"
-        "while True: s.accept()[0].close()\n"
+        "while True:\n"
+        "    c = s.accept()[0]\n"
+        "    c.recv(int.from_bytes(c.recv(2), 'little'))\n"  # the ping
+        '    body = b\'ok {"PID":1,"Version":"0.3.200","Background":true}\\n\'\n'
+        "    c.sendall(len(body).to_bytes(2, 'little') + body)\n"
+        "    c.close()\n"
     )
     (agent_dir / "agent.py").write_text(agent)
     fly = agent_dir / "fly"
@@ -310,7 +383,7 @@ async def test_a_freshly_started_agent_is_waited_for_until_it_listens_not_only_u
     )
     fly.chmod(0o755)
     try:
-        assert await ensure_running(sock, str(fly), wait=10)
+        assert await ensure_running(Agent(sock), str(fly), wait=10)
         _, writer = await asyncio.open_unix_connection(str(sock))  # refused before the fix
         writer.close()
     finally:

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from flylogs.cli import app
 from flylogs.demo.server import NatsServer
-from tests.fake_machines import FakeMachinesApi
-from tests.test_flyapi import FakeLogsApi, entry
+from tests.fakes.flyapi import FakeFlyApi, entry
+from tests.fakes.machines import FakeMachinesApi
 from tests.test_watch_e2e import Fleet
 
 TOKEN = "fm2_check-token"
@@ -28,7 +28,7 @@ def invoke(*args: str, machines: FakeMachinesApi | None = None) -> tuple[int, st
 
 def test_an_instance_quiet_for_the_window_fails_the_check_with_exit_7() -> None:
     now = time.time_ns()
-    with FakeLogsApi() as logs:
+    with FakeFlyApi(TOKEN) as logs:
         logs.entries = [
             entry(now - 900 * S, "last words", instance="m2"),  # 15 minutes ago: before the window
             entry(now - 30 * S, "still here", instance="m1"),
@@ -45,7 +45,7 @@ def test_an_instance_quiet_for_the_window_fails_the_check_with_exit_7() -> None:
 
 def test_every_instance_logging_passes_and_json_says_so() -> None:
     now = time.time_ns()
-    with FakeLogsApi() as logs:
+    with FakeFlyApi(TOKEN) as logs:
         logs.entries = [entry(now - 60 * S, "a", instance="m1"), entry(now - 5 * S, "b", instance="m2")]
         code, out, err = invoke("shop", "--within", "10m", "--api-url", logs.url, "--json")
     assert code == 0, err
@@ -58,7 +58,7 @@ def test_every_instance_logging_passes_and_json_says_so() -> None:
 def test_the_machines_api_decides_who_should_be_logging() -> None:
     now = time.time_ns()
     machines = {"shop": {"m1": ("iad", "started"), "m3": ("ams", "started"), "m4": ("iad", "stopped")}}
-    with FakeLogsApi() as logs, FakeMachinesApi({"shop": ("personal", "")}, TOKEN, machines) as api:
+    with FakeFlyApi(TOKEN) as logs, FakeMachinesApi({"shop": ("personal", "")}, TOKEN, machines) as api:
         logs.entries = [entry(now - 60 * S, "a", instance="m1")]
         code, out, err = invoke("shop", "--within", "10m", "--api-url", logs.url, "--json", machines=api)
     assert code == 7, err
@@ -71,7 +71,7 @@ def test_the_machines_api_decides_who_should_be_logging() -> None:
 
 def test_with_a_heartbeat_only_beats_count() -> None:
     now = time.time_ns()
-    with FakeLogsApi() as logs:
+    with FakeFlyApi(TOKEN) as logs:
         logs.entries = [
             entry(now - 60 * S, "HEARTBEAT m1 iad", instance="m1"),
             entry(now - 5 * S, "busy, but no beat", instance="m2"),

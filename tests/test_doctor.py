@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from flylogs.cli import app
 from flylogs.demo.server import NatsServer
-from tests.fake_agent import PRIVATE_KEY, FakeAgent
-from tests.fake_machines import FakeMachinesApi
-from tests.test_flyapi import FakeLogsApi
+from tests.fakes.agent import PERSONAL_RAW, PRIVATE_KEY, FakeAgent
+from tests.fakes.flyapi import FakeFlyApi
+from tests.fakes.machines import FakeMachinesApi
 
 TOKEN = "fm2_doctor-token"
 
@@ -36,24 +36,27 @@ def doctor(env: dict[str, str], *args: str) -> tuple[int, dict[str, dict[str, ob
     return result.exit_code, checks, result.stdout + result.stderr
 
 
-def test_everything_working_is_exit_0_with_every_step_ticked(
-    nats_server: NatsServer, short_dir: Path
-) -> None:
+def test_everything_working_is_exit_0_with_every_step_ticked(short_dir: Path) -> None:
+    """A personal-org user: the Machines API gives the raw slug (the NATS user), Fly's organizations
+    endpoint maps it to `personal` (the agent's name), and every step of that way passes."""
     with (
-        FakeMachinesApi({"shop": ("personal", "default")}, TOKEN) as machines,
-        FakeAgent(short_dir / "a.sock", nats_server.port) as agent,
-        FakeLogsApi() as logs,
+        NatsServer(user=PERSONAL_RAW, password=TOKEN) as server,
+        FakeMachinesApi({"shop": (PERSONAL_RAW, "default")}, TOKEN) as machines,
+        FakeAgent(short_dir / "a.sock", server.port) as agent,
+        FakeFlyApi(TOKEN) as web,
     ):
         env = {
             "FLYLOGS_TOKEN": TOKEN,
             "FLY_FLAPS_BASE_URL": machines.url,
+            "FLY_UIEX_BASE_URL": web.url,
             "FLY_AGENT_SOCKET_PATH": str(agent.path),
         }
-        code, checks, text = doctor(env, "shop", "--api-url", logs.url)
+        code, checks, text = doctor(env, "shop", "--api-url", web.url)
     assert code == 0, text
     for name in (
         "token",
         "machines api",
+        "agent org",
         "agent socket",
         "agent ping",
         "establish",
@@ -62,16 +65,21 @@ def test_everything_working_is_exit_0_with_every_step_ticked(
         "logs api",
     ):
         assert checks[name]["ok"], (name, checks[name])
-    assert "org personal" in str(checks["machines api"]["detail"])
+    assert "org jane-doe-123 (its raw slug: the NATS user)" in str(checks["machines api"]["detail"])
+    assert "is personal to the agent (establish personal; NATS user jane-doe-123)" in str(
+        checks["agent org"]["detail"]
+    )
     assert "0.3.200" in str(checks["agent ping"]["detail"])
     assert "[fdaa:0:1234::3]:4223" in str(checks["establish"]["detail"])
+    assert "as NATS user jane-doe-123" in str(checks["nats via agent"]["detail"])
+    assert "establish personal " in agent.requests
     assert TOKEN not in text and PRIVATE_KEY not in text
 
 
 def test_with_the_agent_gone_the_failing_step_is_named_and_the_api_still_makes_it_exit_0(
     short_dir: Path,
 ) -> None:
-    with FakeLogsApi() as logs:
+    with FakeFlyApi(TOKEN) as logs:
         env = {"FLYLOGS_TOKEN": TOKEN, "FLY_AGENT_SOCKET_PATH": str(short_dir / "gone.sock")}
         code, checks, _ = doctor(env, "shop", "--api-url", logs.url)
     assert code == 0
@@ -87,7 +95,7 @@ def test_no_way_at_all_is_exit_5(short_dir: Path) -> None:
 
 
 def test_every_way_refusing_the_token_is_exit_4(short_dir: Path) -> None:
-    with FakeLogsApi() as logs:
+    with FakeFlyApi(TOKEN) as logs:
         logs.fail_with = [401]
         env = {"FLYLOGS_TOKEN": TOKEN, "FLY_AGENT_SOCKET_PATH": str(short_dir / "gone.sock")}
         code, checks, _ = doctor(env, "shop", "--api-url", logs.url)
@@ -110,12 +118,15 @@ def test_a_tunnel_that_never_passes_traffic_is_named_at_probe(
     with FakeAgent(short_dir / "a.sock", nats_server.port, failing_probes=1000) as agent:
         code, checks, _ = doctor({"FLY_AGENT_SOCKET_PATH": str(agent.path)})
     assert checks["establish"]["ok"] and not checks["probe"]["ok"]
-    assert "probe failed" in str(checks["probe"]["detail"]) and checks["probe"]["hint"]
+    assert (
+        "Error contacting Fly.io API when probing" in str(checks["probe"]["detail"])
+        and checks["probe"]["hint"]
+    )
     assert code == 5
 
 
 def test_an_app_the_machines_api_does_not_know_is_named(short_dir: Path) -> None:
-    with FakeMachinesApi({}, TOKEN) as machines, FakeLogsApi() as logs:
+    with FakeMachinesApi({}, TOKEN) as machines, FakeFlyApi(TOKEN) as logs:
         env = {
             "FLYLOGS_TOKEN": TOKEN,
             "FLY_FLAPS_BASE_URL": machines.url,

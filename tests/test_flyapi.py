@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import nats
 import pytest
@@ -19,86 +16,23 @@ from flylogs.errors import ExitCode
 from flylogs.session.plan import TailPlan
 from flylogs.source.flyapi import ApiError, ApiSpec, FlyApiHistory, authorization
 from flylogs.source.nats import ConnectOptions
-from flylogs.timestamps import format_rfc3339
+from tests.fakes.flyapi import FakeFlyApi, entry
 from tests.helpers import Tail, free_port, msg
 
 APP = "api"
 
 
-def entry(
-    ts_ns: int, message: str, instance: str = "m1", region: str = "iad"
-) -> tuple[int, dict[str, object]]:
-    return ts_ns, {
-        "id": f"{ts_ns}",
-        "type": "logs",
-        "attributes": {
-            "timestamp": format_rfc3339(ts_ns),
-            "message": message,
-            "level": "info",
-            "instance": instance,
-            "region": region,
-            "meta": {"event": {"provider": "app"}},
-        },
-    }
-
-
-class FakeLogsApi:
-    """`GET /api/v1/apps/<app>/logs?next_token=<ns>`: three entries a page, oldest first."""
-
-    def __init__(self) -> None:
-        self.entries: list[tuple[int, dict[str, object]]] = []  # (timestamp in ns, JSON:API entry)
-        self.requests: list[tuple[str, str]] = []  # (path+query, Authorization)
-        self.fail_with: list[int] = []  # statuses to answer, one per request, before succeeding
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                api.requests.append((self.path, self.headers.get("Authorization", "")))
-                if api.fail_with:
-                    self.send_error(api.fail_with.pop(0))
-                    return
-                url = urlsplit(self.path)
-                token = int(parse_qs(url.query).get("next_token", ["0"])[0])
-                page = [(ts, e) for ts, e in api.entries if ts >= token][:3]
-                next_token = page[-1][0] + 1 if page else token
-                body = json.dumps(
-                    {"data": [e for _, e in page], "meta": {"next_token": str(next_token)}}
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=lambda: self.server.serve_forever(poll_interval=0.05), daemon=True
-        )
-
-    def __enter__(self) -> FakeLogsApi:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def logs_api() -> Iterator[FakeLogsApi]:
-    with FakeLogsApi() as api:
+def logs_api() -> Iterator[FakeFlyApi]:
+    with FakeFlyApi("fm2_secret", page=3) as api:  # small pages: paging is what is tested
         yield api
 
 
-def history(api: FakeLogsApi, token: str = "fm2_secret") -> FlyApiHistory:
+def history(api: FakeFlyApi, token: str = "fm2_secret") -> FlyApiHistory:
     return FlyApiHistory(ApiSpec((APP,), token, api.url, index_lag=0, retries=2))
 
 
-async def test_pages_through_a_window_and_stops_past_its_end(logs_api: FakeLogsApi) -> None:
+async def test_pages_through_a_window_and_stops_past_its_end(logs_api: FakeFlyApi) -> None:
     base = 1_800_000_000 * 10**9
     logs_api.entries = [entry(base + i * 10**9, f"line {i}") for i in range(10)]
     found = await history(logs_api).replay(base + 2 * 10**9, base + 7 * 10**9)
@@ -109,12 +43,14 @@ async def test_pages_through_a_window_and_stops_past_its_end(logs_api: FakeLogsA
     assert len(logs_api.requests) == 3  # 3 + 3 + (past the end): no reading beyond the window
 
 
-def test_authorization_header_like_flyctl(logs_api: FakeLogsApi) -> None:
+def test_authorization_header_like_flyctl(logs_api: FakeFlyApi) -> None:
+    """fly-go's `BubblegumHeader()`: the macaroons as FlyV1, else the user token as Bearer."""
     assert authorization("fm2_a,fm1r_b") == "FlyV1 fm2_a,fm1r_b"
     assert authorization("legacy") == "Bearer legacy"
+    assert authorization("fm2_a,fo1_user") == "FlyV1 fm2_a"  # macaroons and a user token: macaroons
 
 
-async def test_server_errors_are_retried_and_401_is_final(logs_api: FakeLogsApi) -> None:
+async def test_server_errors_are_retried_and_401_is_final(logs_api: FakeFlyApi) -> None:
     logs_api.entries = [entry(1_800_000_000 * 10**9, "x")]
     logs_api.fail_with = [500, 503]
     assert len(await history(logs_api).replay(0, None)) == 1
@@ -128,7 +64,7 @@ async def test_server_errors_are_retried_and_401_is_final(logs_api: FakeLogsApi)
 
 
 async def test_a_gap_is_filled_from_the_api_without_duplicates(
-    nats_server: NatsServer, logs_api: FakeLogsApi
+    nats_server: NatsServer, logs_api: FakeFlyApi
 ) -> None:
     spec = ApiSpec((APP,), "fm2_secret", logs_api.url, index_lag=0)
     tail = Tail(
@@ -172,7 +108,7 @@ async def test_a_gap_is_filled_from_the_api_without_duplicates(
 
 
 def test_no_follow_reads_history_from_the_api_through_the_cli(
-    nats_server: NatsServer, logs_api: FakeLogsApi
+    nats_server: NatsServer, logs_api: FakeFlyApi
 ) -> None:
     from typer.testing import CliRunner
 
@@ -191,13 +127,13 @@ def test_no_follow_reads_history_from_the_api_through_the_cli(
         "--api-url",
         logs_api.url,
     ]
-    result = CliRunner().invoke(app, [*args, "--output", "plain"], env={"FLY_API_TOKEN": "FlyV1 fm2_tok"})
+    result = CliRunner().invoke(app, [*args, "--output", "plain"], env={"FLY_API_TOKEN": "FlyV1 fm2_secret"})
     assert result.exit_code == 0, result.stderr
     assert [line.split("] ", 2)[-1] for line in result.stdout.splitlines()] == [
         f"minute {i}" for i in range(5)
     ]
-    assert logs_api.requests[0][1] == "FlyV1 fm2_tok"
-    assert "fm2_tok" not in result.stdout + result.stderr
+    assert logs_api.requests[0][1] == "FlyV1 fm2_secret"
+    assert "fm2_secret" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
@@ -205,7 +141,7 @@ def test_no_follow_reads_history_from_the_api_through_the_cli(
     [("closed port", ExitCode.UNREACHABLE, "cannot read the history"), (401, ExitCode.AUTH, "answered 401")],
 )
 def test_history_at_start_without_a_usable_api_is_a_handled_error(
-    nats_server: NatsServer, logs_api: FakeLogsApi, failure: object, code: int, says: str
+    nats_server: NatsServer, logs_api: FakeFlyApi, failure: object, code: int, says: str
 ) -> None:
     from typer.testing import CliRunner
 
@@ -217,11 +153,11 @@ def test_history_at_start_without_a_usable_api_is_a_handled_error(
     else:
         logs_api.fail_with = [int(failure)]  # type: ignore[call-overload]
     args = ["tail", APP, "--server", nats_server.url, "--no-follow", "--api-url", url]
-    result = CliRunner().invoke(app, args, env={"FLY_API_TOKEN": "FlyV1 fm2_tok"})
+    result = CliRunner().invoke(app, args, env={"FLY_API_TOKEN": "FlyV1 fm2_secret"})
     assert result.exit_code == code, result.stderr
     assert result.stderr.startswith("flylogs: error: ") and says in result.stderr
     assert "unexpected" not in result.stderr and "hint: " in result.stderr
-    assert "fm2_tok" not in result.stderr
+    assert "fm2_secret" not in result.stderr
 
 
 async def test_a_backfill_from_an_api_that_never_answers_gives_up_in_bounded_time_and_says_so() -> None:

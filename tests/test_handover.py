@@ -14,8 +14,8 @@ from flylogs.demo.server import NatsServer
 from flylogs.session.plan import PollSpec, TailPlan
 from flylogs.source.flyapi import ApiSpec
 from flylogs.source.nats import ConnectOptions
+from tests.fakes.flyapi import FakeFlyApi, entry
 from tests.helpers import SUBJECT, Tail, payload, seq_of
-from tests.test_flyapi import FakeLogsApi, entry
 
 APP = "seq-app"  # tests.helpers.SUBJECT's app
 INSTANCE = "0000000000seq1"
@@ -24,7 +24,7 @@ INSTANCE = "0000000000seq1"
 class BothWays:
     """Each line to NATS and into the logs API's store, as Fly's platform does, at `rate` lines/s."""
 
-    def __init__(self, server: NatsServer, api: FakeLogsApi, rate: float = 200.0) -> None:
+    def __init__(self, server: NatsServer, api: FakeFlyApi, rate: float = 200.0) -> None:
         self.server, self.api, self.rate = server, api, rate
         self.sent: dict[int, int] = {}
         self._stop = threading.Event()
@@ -57,7 +57,7 @@ class BothWays:
 async def test_the_hand_over_from_the_api_to_nats_has_no_hole_and_no_duplicate(
     nats_server: NatsServer,
 ) -> None:
-    with FakeLogsApi() as api:
+    with FakeFlyApi("fm2_tok") as api:
         both = BothWays(nats_server, api).start()
         bridge = PollSpec(ApiSpec((APP,), "fm2_tok", api.url, timeout=2.0))
         tail = Tail(TailPlan(ConnectOptions((nats_server.url,)), [SUBJECT], bridge=bridge))
@@ -91,7 +91,7 @@ async def test_when_nats_cannot_be_had_the_api_stays_the_way() -> None:
     ) -> None:  # what the agent route raises when flyctl's agent is not there
         raise UnreachableError("flyctl's agent is not running", "fly agent start")
 
-    with FakeLogsApi() as api:
+    with FakeFlyApi("fm2_tok") as api:
         bridge = PollSpec(ApiSpec((APP,), "fm2_tok", api.url, timeout=2.0))
         plan = TailPlan(ConnectOptions((f"nats://127.0.0.1:{free_port()}",)), [SUBJECT], bridge=bridge)
         sink = Collect()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flylogs.source.machines import MachineInfo, MachinesApiError, MachineStates, parse_machines
-from tests.fake_machines import FakeMachinesApi
+from tests.fakes.machines import FakeMachinesApi
 
 TOKEN = "fm2_list-token"
 

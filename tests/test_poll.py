@@ -16,15 +16,16 @@ from flylogs.core.events import NoticeKind
 from flylogs.session.plan import PollSpec, TailPlan
 from flylogs.source.flyapi import ApiSpec
 from flylogs.source.nats import ConnectOptions
+from tests.fakes.flyapi import FakeFlyApi, entry
 from tests.helpers import Tail, log_records
-from tests.test_flyapi import APP, FakeLogsApi, entry
+from tests.test_flyapi import APP
 
 TOKEN = "fm2_poll-token"
 
 
 @pytest.fixture
-def logs_api() -> Iterator[FakeLogsApi]:
-    with FakeLogsApi() as api:
+def logs_api() -> Iterator[FakeFlyApi]:
+    with FakeFlyApi(TOKEN) as api:
         yield api
 
 
@@ -36,7 +37,7 @@ def later(
 
 
 async def test_polling_follows_new_lines_and_an_outage_loses_nothing_the_api_keeps(
-    logs_api: FakeLogsApi,
+    logs_api: FakeFlyApi,
 ) -> None:
     spec = PollSpec(ApiSpec((APP,), TOKEN, logs_api.url, timeout=2.0))
     tail = Tail(TailPlan(ConnectOptions(("nats://unused:1",)), [], poll=spec))
@@ -56,7 +57,7 @@ async def test_polling_follows_new_lines_and_an_outage_loses_nothing_the_api_kee
     assert all(auth == f"FlyV1 {TOKEN}" for _, auth in logs_api.requests)
 
 
-def test_transport_api_through_the_cli_filters_regions_on_the_client_too(logs_api: FakeLogsApi) -> None:
+def test_transport_api_through_the_cli_filters_regions_on_the_client_too(logs_api: FakeFlyApi) -> None:
     # The API's own filters are not trusted (the instance filter has been flaky): filtered again here.
     logs_api.entries += [
         later(60, "in iad", region="iad"),
@@ -84,7 +85,7 @@ def test_transport_api_through_the_cli_filters_regions_on_the_client_too(logs_ap
 
 
 def test_auto_polls_the_api_with_no_agent_and_no_fly_but_a_token_and_apps(
-    logs_api: FakeLogsApi, tmp_path: Path
+    logs_api: FakeFlyApi, tmp_path: Path
 ) -> None:
     logs_api.entries += [later(60, "polled")]
     env = {
@@ -105,14 +106,14 @@ def test_transport_api_without_apps_or_token_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "polls Fly's logs API per app" in result.stderr
 
 
-def test_a_refused_token_at_the_first_poll_is_exit_4(logs_api: FakeLogsApi) -> None:
+def test_a_refused_token_at_the_first_poll_is_exit_4(logs_api: FakeFlyApi) -> None:
     logs_api.fail_with = [401]
     args = ["tail", APP, "--transport", "api", "--api-url", logs_api.url]
     result = CliRunner().invoke(app, args, env={"FLYLOGS_TOKEN": TOKEN})
     assert result.exit_code == 4, result.stderr
 
 
-async def test_the_status_says_how_far_behind_the_polled_lines_are(logs_api: FakeLogsApi) -> None:
+async def test_the_status_says_how_far_behind_the_polled_lines_are(logs_api: FakeFlyApi) -> None:
     from flylogs.timestamps import format_rfc3339
 
     spec = PollSpec(ApiSpec((APP,), TOKEN, logs_api.url, timeout=2.0))

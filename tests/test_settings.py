@@ -11,7 +11,14 @@ from flylogs.settings.fly_toml import app_from_fly_toml
 from flylogs.settings.origin import Source
 from flylogs.settings.resolve import SETTING_FIELDS, Flags, resolve
 from flylogs.settings.spec import DEFAULT_SERVER, SPECS
-from flylogs.settings.tokens import StoredCredentials, normalize_token, redact_token, redact_url, url_password
+from flylogs.settings.tokens import (
+    StoredCredentials,
+    normalize_token,
+    redact_token,
+    redact_url,
+    service_token,
+    url_password,
+)
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -121,7 +128,7 @@ def test_explicit_config_must_exist(tmp_path: Path) -> None:
         ("Bearer legacy", "legacy"),
         ("  fm2_a,fm1r_b  ", "fm2_a,fm1r_b"),
         ("FlyV1 fm2_a, fm1a_b", "fm2_a,fm1a_b"),
-        ("legacy,fm2_a", "fm2_a"),
+        ("legacy,fm2_a", "fm2_a,legacy"),  # fly-go keeps both: macaroons first, then user tokens
         ("", None),
         ("Bearer ", None),
         (None, None),
@@ -129,6 +136,14 @@ def test_explicit_config_must_exist(tmp_path: Path) -> None:
 )
 def test_normalize_token(raw: str | None, token: str | None) -> None:
     assert normalize_token(raw) == token
+
+
+def test_nats_and_the_apis_get_the_macaroons_and_the_agent_every_token() -> None:
+    """fly-go `tokens.go`: `NATS()`/`Flaps()` are the macaroons (else the user tokens); `All()` is both."""
+    both = normalize_token("FlyV1 fo1_user, fm2_mac")
+    assert both == "fm2_mac,fo1_user"
+    assert service_token(both) == "fm2_mac"
+    assert service_token("fo1_user") == "fo1_user"
 
 
 def test_redaction_never_shows_the_secret() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from flylogs.demo.server import NatsServer
-from tests.fake_machines import FakeMachinesApi
+from tests.fakes.machines import FakeMachinesApi
 from tests.helpers import msg, wait_for
 
 TOKEN = "fm2_watch-token"

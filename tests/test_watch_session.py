@@ -16,7 +16,7 @@ from flylogs.session.plan import StopReason, TailPlan
 from flylogs.session.watch import WatchSpec, run_watch
 from flylogs.source.machines import MachineStates
 from flylogs.source.nats import ConnectOptions
-from tests.fake_machines import FakeMachinesApi
+from tests.fakes.machines import FakeMachinesApi
 from tests.helpers import Collect
 from tests.test_watch_e2e import Fleet
 

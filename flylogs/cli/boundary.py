@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import typer
 
 from flylogs.errors import ExitCode, FlylogsError
+from flylogs.settings.tokens import TokenKeeper
 
 if TYPE_CHECKING:
     from flylogs.session.plan import StopReason
@@ -37,6 +38,8 @@ class Boundary:
     def __init__(self, *secrets: str | None) -> None:
         self._secrets: list[str] = []
         self.hide(*secrets)
+        # The token in use, shared by every adapter of the run (set by `settings`).
+        self.tokens = TokenKeeper(None)
 
     def hide(self, *secrets: str | None) -> None:
         self._secrets.extend(s for s in secrets if s)
@@ -80,7 +83,7 @@ class Boundary:
     def settings(self, flags: Flags) -> Settings:
         """Every setting resolved (flags, environment, config file, keyring, flyctl); the token hidden."""
         from flylogs import credentials
-        from flylogs.settings.resolve import resolve
+        from flylogs.settings.resolve import reread_token, resolve
         from flylogs.settings.tokens import url_password
 
         def passwords(*urls: str) -> list[str]:
@@ -91,6 +94,12 @@ class Boundary:
         self.hide(*passwords(*(flags.values.get("servers") or ()), flags.values.get("api_url") or ""))
         settings = resolve(flags, os.environ, Path.home(), credentials.load)
         self.hide(settings.token, *passwords(*settings.servers, settings.api_url))
+        self.hide(*(settings.token or "").split(","))  # each token of several, wherever it shows alone
+        self.tokens = TokenKeeper(
+            settings.token,
+            reread=lambda: reread_token(flags, os.environ, Path.home(), credentials.load),
+            on_new=lambda token: self.hide(token, *token.split(",")),
+        )
         return settings
 
     def run(

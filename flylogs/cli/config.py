@@ -34,6 +34,7 @@ def config_show(options: TailOptions) -> None:
             ("config", str(path) + ("" if path.exists() else " (absent)"), settings.origins["config"])
         )
         rows.append(_way(settings))
+        rows.append(_org_names(settings))
         width = max(len(key) for key, _, _ in rows)
         for key, value, origin in rows:
             typer.echo(boundary.redact(f"{key:<{width}} {value}  [{origin}]"))
@@ -53,6 +54,21 @@ def _way(settings: Settings) -> tuple[str, str, object]:
     }.get(way, str(way))
     why = "--transport" if settings.transport is not Transport.AUTO else "auto"
     return "way", f"{way}: {what}", f"chosen by {why}; with apps named and a token, auto starts on the API"
+
+
+def _org_names(settings: Settings) -> tuple[str, str, object]:
+    """The org's two names: the NATS user is its raw slug, flyctl's agent knows it by its web slug
+    (`personal` for a personal org). Said without asking Fly (`config show` makes no network call)."""
+    from flylogs.settings.origin import Source
+
+    org = settings.org
+    if settings.origins["servers"].source is not Source.DEFAULT:
+        return "org-names", f"NATS user {org}", "as given, for a server of your own"
+    if org == "personal":
+        text = "agent org personal; NATS user: the personal org's raw slug, asked of Fly when connecting"
+    else:
+        text = f"NATS user {org}; agent org: its web slug, asked of Fly when connecting"
+    return "org-names", text, "an app named uses its own org, from the Machines API"
 
 
 @config_app.command("path")

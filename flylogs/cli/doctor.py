@@ -9,6 +9,7 @@ a refusal of the credentials.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -25,6 +26,7 @@ from flylogs.cli.boundary import Boundary
 from flylogs.cli.options import CONFIG, SELECTION, Param, command, settings_params
 from flylogs.cli.values import TailOptions
 from flylogs.errors import AuthError, ExitCode, FlylogsError
+from flylogs.settings.tokens import TokenKeeper
 
 JSON_OUT = Param(
     "as_json", Annotated[bool, typer.Option("--json", "-j", help="One JSON document, for scripts.")], False
@@ -86,7 +88,7 @@ def doctor(options: TailOptions) -> None:
 
     APP: check the way to this app's logs (its org comes from the Machines API).
     """
-    from flylogs.cli.transport import fly_binary, org_from_apps
+    from flylogs.cli.transport import fly_binary, nats_user, org_from_apps
     from flylogs.settings.origin import Source
 
     apps = options.selection.apps
@@ -112,14 +114,25 @@ def doctor(options: TailOptions) -> None:
                 async def machines_step() -> str:
                     nonlocal settings, network
                     settings, network = org_from_apps(apps, settings, os.environ, lambda _: None)
-                    return f"{apps[0]} is in org {settings.org}" + (
-                        f" (network {network})" if network else ""
+                    return f"{apps[0]} is in org {settings.org} (its raw slug: the NATS user)" + (
+                        f", network {network}" if network else ""
                     )
 
                 await report.run("machines api", machines_step, "check the app's name and the network")
             else:
                 report.skip("machines api", "name an app and have a token")
-            await _agent_checks(report, settings, network, fly_binary())
+                if token and settings.org == "personal":
+
+                    async def personal_step() -> str:
+                        nonlocal settings
+                        said: list[str] = []
+                        settings = nats_user(settings, os.environ, said.append)
+                        if said:
+                            raise FlylogsError(said[0].removeprefix("flylogs: "))
+                        return f"the personal org's raw slug is {settings.org} (the NATS user)"
+
+                    await report.run("nats user", personal_step, "check the network, or FLY_UIEX_BASE_URL")
+            await _agent_checks(report, settings, network, fly_binary(), boundary.tokens)
             if settings.origins["servers"].source is not Source.DEFAULT or os.environ.get("FLY_MACHINE_ID"):
                 await _nats_check(report, "nats direct", settings.servers, settings, apps)
             else:
@@ -155,10 +168,30 @@ def _verdict(checks: list[Check]) -> int:
     return ExitCode.UNREACHABLE
 
 
-async def _agent_checks(report: Doctor, settings: Any, network: str, fly: str | None) -> None:
-    from flylogs.source.agent import Agent, Relay, socket_path
+async def _agent_checks(
+    report: Doctor, settings: Any, network: str, fly: str | None, tokens: TokenKeeper
+) -> None:
+    """The way `tail` takes through flyctl's agent, step by step, with the same functions: the
+    agent's name for the org, the socket, ping, establish, probe, and NATS through a relay."""
+    from flylogs.cli.transport import agent_org, agent_tokens
+    from flylogs.source.agent import Agent, AgentError, Relay, socket_path
 
     path = socket_path(os.environ, Path.home())
+    raw, web = settings.org, [settings.org]
+    said: list[str] = []
+
+    async def org_step() -> str:
+        web[0] = await asyncio.to_thread(agent_org, raw, tokens, os.environ, said.append)
+        if said:
+            raise FlylogsError(said[0].removeprefix("flylogs: "))
+        if web[0] == raw:
+            return f"org {raw} is {raw} to the agent too"
+        return f"org {raw} is {web[0]} to the agent (establish {web[0]}; NATS user {raw})"
+
+    if settings.token:
+        await report.run("agent org", org_step, "check the network, or FLY_UIEX_BASE_URL")
+    else:
+        report.skip("agent org", "no token")
 
     async def socket_step() -> str:
         if path.exists():
@@ -172,21 +205,27 @@ async def _agent_checks(report: Doctor, settings: Any, network: str, fly: str | 
         for name in ("agent ping", "establish", "probe", "nats via agent"):
             report.skip(name, "no agent")
         return
-    agent = Agent(path, token=settings.token)
+    agent = Agent(path, tokens=agent_tokens(settings, tokens))
 
     async def ping_step() -> str:
-        reply = await agent.ping()
-        return f"flyctl agent {reply.get('Version', '?')} (pid {reply.get('PID', '?')})"
+        try:
+            reply = await agent.ping()
+        except AgentError as exc:
+            if "nobody listening" in str(exc):
+                raise FlylogsError(f"{exc}: a socket left behind by an agent that is gone") from None
+            raise
+        tokens_said = " (it refused our tokens: it uses its own)" if agent.refused_tokens else ""
+        return f"flyctl agent {reply.get('Version', '?')} (pid {reply.get('PID', '?')}){tokens_said}"
 
-    if not await report.run("agent ping", ping_step, "restart it: `fly agent stop; fly agent start`"):
+    if not await report.run("agent ping", ping_step, "start it again: `fly agent start` (tail does)"):
         return
     tunnel: list[Any] = []
 
     async def establish_step() -> str:
-        tunnel.append(await agent.establish(settings.org, network))
-        return f"tunnel to org {settings.org}, stream at nats://{tunnel[0].nats}"
+        tunnel.append(await agent.establish(web[0], network))
+        return f"tunnel to org {web[0]}, stream at nats://{tunnel[0].nats}"
 
-    if not await report.run("establish", establish_step, "check --org: `fly orgs list`"):
+    if not await report.run("establish", establish_step, "check the org: `fly orgs list`"):
         return
 
     async def probe_step() -> str:
@@ -195,7 +234,7 @@ async def _agent_checks(report: Doctor, settings: Any, network: str, fly: str | 
 
     if not await report.run("probe", probe_step, "the tunnel does not pass traffic yet: try again"):
         return
-    relay = Relay(agent, settings.org, network)
+    relay = Relay(agent, web[0], network)
     await relay.start()
     try:
         await _nats_check(
@@ -225,7 +264,7 @@ async def _nats_check(
         await source.start()
         server = source.server
         await source.close()
-        return f"connected to {server} as {settings.org}; subscription to {subject} accepted"
+        return f"connected to {server} as NATS user {settings.org}; subscription to {subject} accepted"
 
     await report.run(name, step, "see `flylogs tail --help` for the ways to the stream")
 

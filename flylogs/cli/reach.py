@@ -48,24 +48,31 @@ def reach(
     from flylogs.source.nats import ConnectOptions
 
     settings = boundary.settings(options.flags)
+    tokens = boundary.tokens
     apps, note = followed_apps(options.selection, Path.cwd(), os.environ.get("FLY_APP"))
     settings, network = transport.org_from_apps(apps, settings, os.environ, boundary.say)
+    settings = transport.nats_user(settings, os.environ, boundary.say)
     stream = settings.stream if history else None
     api = None
     if history and settings.backfill and not stream and settings.token and apps:
-        api = ApiSpec(apps, settings.token, settings.api_url)
+        api = ApiSpec(apps, settings.token, settings.api_url, tokens=tokens)
     connect = ConnectOptions(
-        settings.servers, settings.org, settings.token, settings.wait, stall_timeout=settings.stall_timeout
+        settings.servers,
+        settings.org,
+        settings.token,
+        settings.wait,
+        stall_timeout=settings.stall_timeout,
+        tokens=tokens,
     )
     route, poll = None, None
     way = transport.choose(settings, os.environ, Path.home(), apps)
     label = "NATS"
     selection = options.selection
     if way is Transport.AGENT:
-        route = transport.through_agent(settings, os.environ, Path.home(), network)
+        route = transport.through_agent(settings, os.environ, Path.home(), network, tokens)
         connect, label = route.connect, "flyctl's agent"
     elif way is Transport.API:
-        poll = transport.polling(settings, apps, selection.regions, selection.instances)
+        poll = transport.polling(settings, apps, selection.regions, selection.instances, tokens)
         label = "Fly's logs API"
         if say_way:
             boundary.say(f"flylogs: via Fly's logs API, polling (org {settings.org}); slower than NATS")
@@ -73,7 +80,8 @@ def reach(
         options, settings, connect, apps, stream=stream, api=api, now_ns=time.time_ns(), poll=poll
     )
     if bridge and transport.bridges(settings, way, apps, plan):
-        plan = replace(plan, bridge=transport.polling(settings, apps, selection.regions, selection.instances))
+        bridge_spec = transport.polling(settings, apps, selection.regions, selection.instances, tokens)
+        plan = replace(plan, bridge=bridge_spec)
     return Reach(
         plan, settings, apps, label, note,
         before=route.start if route else None, beside=route.keep if route else None,

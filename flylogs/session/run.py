@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from flylogs.source.api_poll import ApiPollSource
 
 TICK = 0.25  # seconds between checks of the output (closed pipe, caught up)
+# While the logs API bridges, a way to the stream that failed is tried again after these seconds,
+# doubling: the tunnel may come up later (a slow new WireGuard peer, an agent started meanwhile).
+RETRY_STREAM_FIRST = 5.0
+RETRY_STREAM_MAX = 60.0
 PROGRESS_EVERY = 4  # ticks between updates of the status line
 
 
@@ -106,21 +110,35 @@ async def run_tail(
 
     async def bridged() -> None:
         # Lines from the logs API at once, while the way to NATS is prepared and subscribed; then
-        # NATS alone. If NATS cannot be had, the API stays the way.
+        # NATS alone. If NATS cannot be had, the API stays the way, and NATS is tried again.
+        nonlocal source
         assert bridge is not None and isinstance(source, NatsSource)
         sink.header()
         driver.feed(Started())
         await bridge.start()
         driver.progress()
-        try:
-            if prepare is not None:
-                await prepare(say)
-            await source.start()
-        except FlylogsError as exc:
-            if not bridge.running:
-                raise
-            driver.feed(Problem(f"{exc.message}; staying on Fly's logs API (polling)"))
-            return
+        attempt = 0
+        while True:
+            try:
+                if prepare is not None:
+                    await prepare(say)
+                await source.start()
+                break
+            except FlylogsError as exc:
+                if not bridge.running:
+                    raise
+                attempt += 1
+                wait = min(RETRY_STREAM_MAX, RETRY_STREAM_FIRST * 2 ** (attempt - 1))
+                if attempt == 1:
+                    driver.feed(
+                        Problem(f"{exc.message}; staying on Fly's logs API (polling), and trying the "
+                                f"stream again in {wait:.0f}s")
+                    )  # fmt: skip
+            await asyncio.sleep(wait)
+            # A source that failed to start is closed: the next attempt gets a fresh one.
+            source = NatsSource(plan.connect, plan.subjects, handed, driver.feed, clock_ns=clock_ns)
+        if attempt:
+            say(f"flylogs: reached the stream after {attempt + 1} attempts; leaving Fly's logs API")
         bridge.hand_over(clock_ns())
 
     async def begin() -> None:

@@ -14,6 +14,7 @@ class Source(StrEnum):
     FLYCTL = "flyctl config"
     FLY_TOML = "fly.toml"
     MACHINES_API = "Machines API"  # the org of the app named, looked up
+    ORGS_API = "Fly's organizations endpoint"  # `personal` turned into its raw slug
     DEFAULT = "default"
     NONE = "not set"
 

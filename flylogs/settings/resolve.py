@@ -157,3 +157,17 @@ def resolve(
     # `server` is the config file's and the flag's name for `servers`.
     origins["server"] = origins["servers"]
     return Settings(**values, config_path=config_path, origins=origins)
+
+
+def reread_token(
+    flags: Flags,
+    env: Mapping[str, str],
+    home: Path,
+    keyring_lookup: Callable[[], StoredCredentials | None] = lambda: None,
+) -> str | None:
+    """The token as its sources give it now (flyctl rewrites config.yml's while it runs), with the
+    precedence of `resolve`; None when they give none or cannot be read."""
+    try:
+        return resolve(flags, env, home, keyring_lookup).token
+    except (ConfigError, UsageError):
+        return None

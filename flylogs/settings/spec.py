@@ -157,7 +157,8 @@ SPECS: tuple[Setting, ...] = (
         Kind.TEXT,
         DEFAULT_ORG,
         env=("FLYLOGS_ORG", "FLY_ORG"),
-        help="Org slug, the NATS user (see `fly orgs list`). Default: personal.",
+        help="The org, when no app is named (`fly orgs list`; `personal` works too). With apps named on "
+        "Fly's stream, each app's own org is used, as `fly logs` does. Default: personal.",
         example="personal",
     ),
     Setting(
@@ -245,8 +246,8 @@ SPECS: tuple[Setting, ...] = (
         "--api-url",
         Kind.TEXT,
         DEFAULT_API_URL,
-        env=("FLYLOGS_API_URL",),
-        help="Fly's HTTP API (history and backfill). Default https://api.fly.io.",
+        env=("FLYLOGS_API_URL", "FLY_API_BASE_URL"),
+        help="Fly's HTTP API (history and backfill). Default https://api.fly.io; FLY_API_BASE_URL as flyctl.",
         panel=HISTORY,
         example=DEFAULT_API_URL,
         aliases=("api_url",),

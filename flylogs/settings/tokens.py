@@ -8,7 +8,7 @@ Must not: print, or read the process environment (it arrives as a mapping).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,9 +27,14 @@ class StoredCredentials:
 _ACCESS_TOKEN_LINE = re.compile(r"^access_token:\s*(.*?)\s*$", re.MULTILINE)
 
 
+def flyctl_dir(env: Mapping[str, str], home: Path) -> Path:
+    """flyctl's `helpers.GetConfigDirectory`: `FLY_CONFIG_DIR` when it is set at all (even empty: then
+    the current directory, as Go joins "" and a name), else `~/.fly`."""
+    return Path(env["FLY_CONFIG_DIR"]) if "FLY_CONFIG_DIR" in env else home / ".fly"
+
+
 def flyctl_config_path(env: Mapping[str, str], home: Path) -> Path:
-    base = Path(env["FLY_CONFIG_DIR"]) if env.get("FLY_CONFIG_DIR") else home / ".fly"
-    return base / "config.yml"
+    return flyctl_dir(env, home) / "config.yml"
 
 
 def read_flyctl_token(path: Path) -> str | None:
@@ -48,9 +53,11 @@ def read_flyctl_token(path: Path) -> str | None:
 
 
 def normalize_token(raw: str | None) -> str | None:
-    """Strip `FlyV1 `/`Bearer ` and whitespace; of several comma-separated tokens keep the macaroons.
+    """Strip `FlyV1 `/`Bearer ` and whitespace; several comma-separated tokens are kept, macaroons first.
 
-    flyctl sends macaroons joined by commas; a token string may also carry a legacy token beside them.
+    As fly-go's `tokens.Parse`: a token string may carry macaroons and user tokens together (flyctl's
+    config.yml often does). All of them go where flyctl sends all of them (`set-token str`, the
+    organizations endpoint); the NATS password and the Machines and logs APIs get `service_token`.
     """
     if raw is None:
         return None
@@ -60,11 +67,60 @@ def normalize_token(raw: str | None) -> str | None:
         token = rest.strip()
     elif token.lower() in ("flyv1", "bearer"):  # a bare scheme word, nothing after it
         token = ""
-    if "," in token:
-        parts = [p.strip() for p in token.split(",") if p.strip()]
-        macaroons = [p for p in parts if p.startswith(MACAROON_PREFIXES)]
-        token = ",".join(macaroons or parts)
-    return token or None
+    macaroons, users = split_tokens(token)
+    return ",".join(macaroons + users) or None
+
+
+def split_tokens(token: str) -> tuple[list[str], list[str]]:
+    """(macaroons, user tokens) of a comma-separated token string, in their order."""
+    parts = [p.strip() for p in token.split(",") if p.strip()]
+    return [p for p in parts if p.startswith(MACAROON_PREFIXES)], [
+        p for p in parts if not p.startswith(MACAROON_PREFIXES)
+    ]
+
+
+def service_token(token: str) -> str:
+    """What fly-go's `NATS()`, `Flaps()` and `Bubblegum()` give: the macaroons, else the user tokens."""
+    macaroons, users = split_tokens(token)
+    return ",".join(macaroons or users)
+
+
+class TokenKeeper:
+    """The token in use, and its sources read again when it is refused.
+
+    flyctl treats config.yml's tokens as short-lived and rewrites `access_token` while it runs, so a
+    refusal (NATS auth, HTTP 401) asks `reread` (the same precedence as at start: flag, environment,
+    config file, keyring, flyctl's config) whether the token changed. `on_new` is told of a new one
+    (the boundary hides it). One keeper is shared by every adapter of a run, so a token that NATS
+    found rotated serves the logs API too. Must not: print, or say the token.
+    """
+
+    def __init__(
+        self,
+        token: str | None,
+        reread: Callable[[], str | None] = lambda: None,
+        on_new: Callable[[str], None] = lambda _t: None,
+    ) -> None:
+        self.token = token
+        self._reread = reread
+        self._on_new = on_new
+        self.renewed = 0  # how many times a refusal found a new token
+
+    def __repr__(self) -> str:
+        return f"TokenKeeper({redact_token(self.token)})"
+
+    def refused(self, used: str | None = None) -> bool:
+        """The token (or `used`, what the caller sent) was refused: True when its sources now give
+        another one, which becomes the token in use."""
+        if used is not None and self.token is not None and service_token(used) != service_token(self.token):
+            return True  # another adapter has renewed it since: use that
+        fresh = normalize_token(self._reread())
+        if fresh is None or fresh == self.token:
+            return False
+        self.token = fresh
+        self.renewed += 1
+        self._on_new(fresh)
+        return True
 
 
 def redact_token(token: str | None) -> str:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flylogs.settings.tokens import flyctl_dir
+
 NATS_PORT = 4223
 
 
@@ -31,11 +33,12 @@ class AgentError(Exception):
 
 
 def socket_path(env: Mapping[str, str], home: Path) -> Path:
-    """`FLY_AGENT_SOCKET_PATH`, else `$FLY_CONFIG_DIR/fly-agent.sock`, else `~/.fly/fly-agent.sock`."""
+    """flyctl's `agent.PathToSocket`: `fly-agent.sock` in flyctl's config directory (`FLY_CONFIG_DIR`
+    when set at all, else `~/.fly`). `FLY_AGENT_SOCKET_PATH` is flylogs' own override (flyctl does not
+    read it): for an agent started elsewhere by hand."""
     if env.get("FLY_AGENT_SOCKET_PATH"):
         return Path(env["FLY_AGENT_SOCKET_PATH"])
-    base = Path(env["FLY_CONFIG_DIR"]) if env.get("FLY_CONFIG_DIR") else home / ".fly"
-    return base / "fly-agent.sock"
+    return flyctl_dir(env, home) / "fly-agent.sock"
 
 
 def nats_address(peer_ip: str) -> str:
@@ -63,29 +66,58 @@ class Tunnel:
         return nats_address(self.peer_ip)
 
 
+# What `set-token` sends (`agent/client.go` `do`): ("cfg", path of config.yml) when the token came
+# from flyctl's file (the agent reads, and later re-reads, it itself), else ("str", every token).
+TokenArgs = Callable[[], tuple[str, str] | None]
+MAX_FRAME = 0xFFFF  # a frame's length is two bytes
+
+
 @dataclass(slots=True)
 class Agent:
-    """One agent, reached through its unix socket; every call opens a connection of its own."""
+    """One agent, reached through its unix socket; every call opens a connection of its own.
+
+    As flyctl's client (`agent/client.go`): each connection starts with `set-token` when there is a
+    token; an agent that answers anything but `ok` (an older one, a token it cannot use) is used
+    without tokens from then on (`agentRefusedTokens`), as is one whose tokens do not fit a frame.
+    `establish` goes out to Fly's API and may create a WireGuard peer: it has no timeout."""
 
     path: Path
-    token: str | None = field(default=None, repr=False)
+    tokens: TokenArgs = field(default=lambda: None, repr=False)
     timeout: float = 10.0
+    refused_tokens: bool = False
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_unix_connection(str(self.path)), self.timeout
-            )
-        except (OSError, TimeoutError) as exc:
-            raise AgentError(f"flyctl's agent is not running ({self.path}: {_why(exc)})") from None
-        if self.token:
-            await _send(writer, f"set-token str {self.token}")
-            await self._expect_ok(reader, "set-token")
-        return reader, writer
-
-    async def _expect_ok(self, reader: asyncio.StreamReader, verb: str) -> str:
+        reader, writer = await self._connect()
+        args = None if self.refused_tokens else self.tokens()
+        if args is None:
+            return reader, writer
+        request = " ".join(("set-token", *args))
+        if len(request.encode()) > MAX_FRAME:
+            self.refused_tokens = True  # flyctl's frame would overflow; the agent's own tokens serve
+            return reader, writer
+        await _send(writer, request)
         try:
             reply = await asyncio.wait_for(_receive(reader), self.timeout)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
+            writer.close()
+            raise AgentError(f"flyctl's agent did not answer set-token ({_why(exc)})") from None
+        if reply == "ok":
+            return reader, writer
+        writer.close()
+        if not reply.startswith("err "):
+            raise AgentError("flyctl's agent sent something unexpected to set-token")
+        self.refused_tokens = True  # as flyctl: go on without tokens (the agent's own)
+        return await self._connect()
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        try:
+            return await asyncio.wait_for(asyncio.open_unix_connection(str(self.path)), self.timeout)
+        except (OSError, TimeoutError) as exc:
+            raise AgentError(f"flyctl's agent is not running ({self.path}: {_why(exc)})") from None
+
+    async def _expect_ok(self, reader: asyncio.StreamReader, verb: str, patient: bool = False) -> str:
+        try:
+            reply = await asyncio.wait_for(_receive(reader), None if patient else self.timeout)
         except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
             raise AgentError(f"flyctl's agent did not answer {verb} ({_why(exc)})") from None
         if reply == "ok" or reply.startswith("ok "):
@@ -93,12 +125,13 @@ class Agent:
         message = reply.removeprefix("err ").strip() or reply
         raise AgentError(f"flyctl's agent refused {verb}: {message}")
 
-    async def call(self, verb: str, *args: str) -> str:
-        """One command on a connection of its own: its `ok` payload, or AgentError."""
+    async def call(self, verb: str, *args: str, patient: bool = False) -> str:
+        """One command on a connection of its own: its `ok` payload, or AgentError. `patient`: wait
+        for the answer as long as it takes."""
         reader, writer = await self._open()
         try:
             await _send(writer, " ".join((verb, *args)))
-            return await self._expect_ok(reader, verb)
+            return await self._expect_ok(reader, verb, patient)
         finally:
             writer.close()
             with contextlib.suppress(Exception):
@@ -110,14 +143,18 @@ class Agent:
         return reply if isinstance(reply, dict) else {}
 
     async def establish(self, org: str, network: str = "") -> Tunnel:
-        """A tunnel to `org`'s network (`default` is sent as the empty string)."""
+        """A tunnel to `org`'s network; `org` is the *web* slug (`personal` for a personal org), and
+        `default` is sent as the empty string. No timeout: it may create a WireGuard peer."""
         network = "" if network == "default" else network
-        reply = _json(await self.call("establish", org, network), "establish")
+        reply = _json(await self.call("establish", org, network, patient=True), "establish")
         state = reply.get("WireGuardState") if isinstance(reply, dict) else None
         peer = state.get("peer") if isinstance(state, dict) else None
         peer_ip = peer.get("peerip") if isinstance(peer, dict) else None
-        if not isinstance(peer_ip, str):
-            raise AgentError("flyctl's agent sent a tunnel without a peer address")
+        if not isinstance(peer_ip, str) or not _is_ipv6(peer_ip):
+            raise AgentError(
+                "flyctl's agent sent a tunnel without a usable peer address "
+                f"({'none' if not peer_ip else 'not an IPv6 address'}): try `fly agent restart`"
+            )
         region = state.get("region") if isinstance(state, dict) else None
         return Tunnel(org, network, peer_ip, region if isinstance(region, str) else None)
 
@@ -146,15 +183,43 @@ class Agent:
         return reader, writer
 
 
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 async def _send(writer: asyncio.StreamWriter, text: str) -> None:
     data = text.encode()
+    if len(data) > MAX_FRAME:
+        raise AgentError(f"a command of {len(data)} bytes does not fit the agent's frame")
     writer.write(struct.pack("<H", len(data)) + data)
-    await writer.drain()
+    # The agent may answer (`err can't stat config file: …`) and hang up before reading a word:
+    # its answer, read next, says why; a connection that says nothing is reported there.
+    with contextlib.suppress(ConnectionError):
+        await writer.drain()
 
 
 async def _receive(reader: asyncio.StreamReader) -> str:
-    (length,) = struct.unpack("<H", await reader.readexactly(2))
-    return (await reader.readexactly(length)).decode("utf-8", "replace").rstrip("\n")
+    try:
+        (length,) = struct.unpack("<H", await reader.readexactly(2))
+        data = await reader.readexactly(length)
+    except ConnectionError:
+        # Our write failed because the agent had answered and hung up (`err can't stat config
+        # file`): asyncio then raises the write's error on every read, though the answer arrived.
+        data = _answered_before_hanging_up(reader)
+    return data.decode("utf-8", "replace").rstrip("\n")
+
+
+def _answered_before_hanging_up(reader: asyncio.StreamReader) -> bytes:
+    buffered = bytes(getattr(reader, "_buffer", b""))  # what arrived before the error
+    if len(buffered) >= 2:
+        (length,) = struct.unpack("<H", buffered[:2])
+        if len(buffered) >= 2 + length:
+            return buffered[2 : 2 + length]
+    raise asyncio.IncompleteReadError(buffered, None)
 
 
 def _json(payload: str, verb: str) -> Any:
@@ -200,10 +265,12 @@ class Relay:
         return f"nats://127.0.0.1:{self.port}"
 
     async def start(self) -> Tunnel:
-        """Establish the tunnel, wait until it passes traffic, and start listening."""
+        """Establish the tunnel, wait until it passes traffic, and start listening (again: a first
+        attempt that failed can be repeated)."""
         self.tunnel = await self.agent.establish(self.org, self.network)
         await self.agent.probe(self.tunnel)
-        self._server = await asyncio.start_server(self._handle, sock=self._listener)
+        if self._server is None:
+            self._server = await asyncio.start_server(self._handle, sock=self._listener)
         return self.tunnel
 
     async def close(self) -> None:
@@ -230,6 +297,8 @@ class Relay:
                 self._on_problem(str(exc))
                 return
             await _pipe_both(client_r, client_w, upstream_r, upstream_w)
+        except asyncio.CancelledError:
+            return  # the relay is closing: a handler's end, not an error for asyncio to log
         finally:
             client_w.close()
             if task is not None:
@@ -255,11 +324,15 @@ async def _pipe_both(
             writer.close()
 
 
-async def ensure_running(path: Path, fly: str | None, wait: float = 15.0) -> bool:
-    """The agent's socket is there, after `fly agent start` (once) if it was not and `fly` is on
-    PATH. "Another instance is already running" is fine; False when no socket appeared."""
-    if path.exists() or fly is None:
-        return path.exists()
+async def ensure_running(agent: Agent, fly: str | None, wait: float = 15.0) -> bool:
+    """The agent answers `ping`, after `fly agent start` (once) if it did not and `fly` is on PATH,
+    as flyctl's `Establish` does: a socket file left by a dead agent is no agent (the new one removes
+    it before binding). "Another instance is already running" is fine; False when none answers."""
+    with contextlib.suppress(AgentError):
+        await agent.ping()
+        return True
+    if fly is None:
+        return False
     with contextlib.suppress(OSError):
         process = await asyncio.create_subprocess_exec(
             fly, "agent", "start", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
@@ -269,10 +342,9 @@ async def ensure_running(path: Path, fly: str | None, wait: float = 15.0) -> boo
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while loop.time() < deadline:
-        # The socket file appears when it is bound, a moment before it listens: wait for both.
-        with contextlib.suppress(OSError):
-            _, writer = await asyncio.open_unix_connection(str(path))
-            writer.close()
+        # The socket file appears when it is bound, a moment before it listens: wait for an answer.
+        with contextlib.suppress(AgentError):
+            await agent.ping()
             return True
         await asyncio.sleep(0.05)
-    return path.exists()
+    return False

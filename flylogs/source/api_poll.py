@@ -19,12 +19,25 @@ from typing import Any
 
 from flylogs.core.backoff import backoff_delay
 from flylogs.core.events import Alive, Behind, Connected, Event, Problem
-from flylogs.source.flyapi import ApiError, ApiSpec, entry_to_message, fetch_page, logs_url, open_client
+from flylogs.source.flyapi import ApiError, ApiSpec, entry_to_message, fetch_with, logs_url, open_client
 from flylogs.timestamps import parse_rfc3339
 
 NAME = "Fly's logs API (polling)"
 IDLE = 1.0  # seconds between polls that found nothing new
 ERROR_CAP = 5.0  # the longest wait after failed polls
+
+
+def api_filters(
+    regions: Sequence[str], instances: Sequence[str]
+) -> list[tuple[str, str | int | float | bool | None]]:
+    """The query's filters as flyctl sends them (fly-go `GetAppLogs`): one `instance`, else one
+    `region`; with several of either, none (the API takes one value each): the core filters every
+    polled line anyway."""
+    if len(instances) == 1:
+        return [("instance", instances[0])]
+    if len(regions) == 1 and not instances:
+        return [("region", regions[0])]
+    return []
 
 
 class ApiPollSource:
@@ -42,10 +55,7 @@ class ApiPollSource:
         idle: float = IDLE,
     ) -> None:
         self._spec = spec
-        self._filters: list[tuple[str, str | int | float | bool | None]] = [
-            *(("region", r) for r in regions),
-            *(("instance", i) for i in instances),
-        ]
+        self._filters = api_filters(regions, instances)
         self._on_line = on_line
         self._emit = emit
         self._clock_ns = clock_ns
@@ -91,7 +101,11 @@ class ApiPollSource:
 
     async def _page(self, app: str, token: str) -> dict[str, Any]:
         params: list[tuple[str, str | int | float | bool | None]] = [("next_token", token), *self._filters]
-        return await fetch_page(self._client, logs_url(self._spec.base_url, app), params)
+        url = logs_url(self._spec.base_url, app)
+        return await fetch_with(self._client, self._spec, url, params, self._renewed)
+
+    def _renewed(self) -> None:
+        self._emit(Problem("the token was refused; its source holds a new one: polling with it", NAME))
 
     def _say_behind(self, seconds: float) -> None:
         """How far behind the newest line is: said when it changes by a second, every 2 s at most."""
@@ -137,7 +151,9 @@ class ApiPollSource:
                 self._say_behind(max(0.0, (self._clock_ns() - newest) / 1e9))
             meta = document.get("meta")
             next_token = str(meta.get("next_token") or "") if isinstance(meta, dict) else ""
-            moved = bool(next_token) and next_token != token
-            token = next_token or token
-            if not entries or not moved:
+            # As flyctl's `logs/polling.go`: the cursor moves only with a page that had entries (an
+            # empty page's token can be "now", past lines the index has not caught up with yet).
+            moved = bool(entries) and bool(next_token) and next_token != token
+            token = next_token if moved else token
+            if not moved:
                 await asyncio.sleep(self._idle)

@@ -13,13 +13,13 @@ import asyncio
 import json
 import random
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flylogs.core.backoff import backoff_delay
 from flylogs.errors import AuthError, FlylogsError, UnreachableError, UsageError
-from flylogs.settings.tokens import MACAROON_PREFIXES
+from flylogs.settings.tokens import TokenKeeper, service_token, split_tokens
 from flylogs.timestamps import parse_rfc3339
 
 DEFAULT_API_URL = "https://api.fly.io"
@@ -61,11 +61,19 @@ class ApiSpec:
     index_lag: float = 5.0
     timeout: float = 10.0
     retries: int = 4
+    # Shared with the other adapters: a 401 reads the token's sources again (flyctl rotates it).
+    tokens: TokenKeeper | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def current_token(self) -> str:
+        return (self.tokens.token if self.tokens is not None else None) or self.token
 
 
 def authorization(token: str) -> str:
-    """flyctl's header: macaroons go as `FlyV1 …`, anything else as a bearer token."""
-    return f"FlyV1 {token}" if token.startswith(MACAROON_PREFIXES) else f"Bearer {token}"
+    """fly-go's `FlapsHeader()`/`BubblegumHeader()`: the macaroons as `FlyV1 …`, else the user token as
+    `Bearer …` (a token string holding both sends only the macaroons)."""
+    macaroons, _ = split_tokens(token)
+    return f"{'FlyV1' if macaroons else 'Bearer'} {service_token(token)}"
 
 
 def logs_url(base_url: str, app: str) -> str:
@@ -74,11 +82,11 @@ def logs_url(base_url: str, app: str) -> str:
 
 
 def open_client(spec: ApiSpec) -> Any:
-    """One kept-alive httpx client with the token's header, for as many pages as are asked."""
+    """One kept-alive httpx client for as many pages as are asked (the token goes with each request,
+    so a rotated one is used at once)."""
     import httpx  # imported when the API is first used: it costs start-up time a tail may never need
 
-    headers = {"Authorization": authorization(spec.token), "Accept": "application/json"}
-    return httpx.AsyncClient(headers=headers, timeout=spec.timeout)
+    return httpx.AsyncClient(headers={"Accept": "application/json"}, timeout=spec.timeout)
 
 
 def entry_to_message(app: str, entry: dict[str, Any]) -> tuple[str, bytes] | None:
@@ -165,19 +173,34 @@ class FlyApiHistory:
         while True:
             attempt += 1
             try:
-                return await fetch_page(client, url, {"next_token": next_token})
+                return await fetch_with(client, self.spec, url, {"next_token": next_token})
             except ApiError as exc:
                 if exc.final or attempt > self.spec.retries:
                     raise
             await asyncio.sleep(max(0.2, backoff_delay(attempt + 1, self._rng)))
 
 
-async def fetch_page(client: Any, url: str, params: Any) -> dict[str, Any]:
+async def fetch_with(
+    client: Any, spec: ApiSpec, url: str, params: Any, renewed: Callable[[], None] = lambda: None
+) -> dict[str, Any]:
+    """One page with the current token; a refused one (401) is asked again at once when the token's
+    sources hold a new token (`renewed` is told)."""
+    used = spec.current_token
+    try:
+        return await fetch_page(client, url, params, used)
+    except ApiError as exc:
+        if exc.status != 401 or spec.tokens is None or not spec.tokens.refused(used):
+            raise
+    renewed()
+    return await fetch_page(client, url, params, spec.current_token)
+
+
+async def fetch_page(client: Any, url: str, params: Any, token: str) -> dict[str, Any]:
     """One page of the logs API through an httpx client; ApiError for anything but a JSON object."""
     import httpx
 
     try:
-        response = await client.get(url, params=params)
+        response = await client.get(url, params=params, headers={"Authorization": authorization(token)})
     except httpx.HTTPError as exc:
         raise ApiError(f"the logs API is unreachable: {_why(exc)}", final=False) from None
     if response.status_code != 200:

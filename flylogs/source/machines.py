@@ -79,11 +79,13 @@ class MachineInfo:
     id: str
     state: str
     region: str | None = None
-    group: str | None = None  # config.metadata.fly_process_group
+    group: str | None = None  # config.metadata.fly_process_group, else process_group
 
 
 def parse_machines(app: str, document: object) -> list[MachineInfo]:
-    """The Machines of `app` from the API's list; entries without an id or a state are skipped."""
+    """The Machines of `app` that should be logging, as fly-go's `ListActive` reads the API's list
+    (`flaps/flaps_machines.go`, `machine_types.go`): destroyed and destroying Machines, release-command
+    Machines and console Machines are left out; entries without an id or a state are skipped."""
     if not isinstance(document, list):
         raise MachinesApiError("the Machines API sent an unexpected document")
     found = []
@@ -93,20 +95,29 @@ def parse_machines(app: str, document: object) -> list[MachineInfo]:
         mid, state = item.get("id"), item.get("state")
         if not isinstance(mid, str) or not mid or not isinstance(state, str):
             continue
-        region = item.get("region")
         config = item.get("config")
-        metadata = config.get("metadata") if isinstance(config, dict) else None
-        group = metadata.get("fly_process_group") if isinstance(metadata, dict) else None
-        found.append(
-            MachineInfo(
-                app,
-                mid,
-                state,
-                region if isinstance(region, str) else None,
-                group if isinstance(group, str) else None,
-            )
-        )
+        raw = config.get("metadata") if isinstance(config, dict) else None
+        metadata = {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
+        if not _should_log(state, metadata):
+            continue
+        region = item.get("region")
+        group = process_group(metadata)
+        found.append(MachineInfo(app, mid, state, region if isinstance(region, str) else None, group or None))
     return found
+
+
+def process_group(metadata: dict[str, str]) -> str:
+    """`MachineConfig.ProcessGroup()`: `fly_process_group`, else the older `process_group`."""
+    return metadata.get("fly_process_group") or metadata.get("process_group") or ""
+
+
+def _should_log(state: str, metadata: dict[str, str]) -> bool:
+    active = state not in ("destroyed", "destroying")  # IsActive
+    group = process_group(metadata)
+    release = group == "fly_app_release_command" or metadata.get("process_group") == "release_command"
+    apps_v2 = metadata.get("fly_platform_version") == "v2"
+    console = apps_v2 and active and group == "fly_app_console"  # IsFlyAppsConsole
+    return active and not release and not console
 
 
 class MachineStates:

@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nats.aio.client import Client
-
 from flylogs.core.events import (
     Alive,
     Connected,
@@ -34,9 +32,10 @@ from flylogs.core.events import (
 from flylogs.core.gaps import GapReason
 from flylogs.core.policy import UNREACHABLE_HINT, ConnectionPolicy, ErrorKind
 from flylogs.errors import FlylogsError, UnreachableError
-from flylogs.settings.tokens import redact_url
+from flylogs.settings.tokens import redact_url, service_token
 from flylogs.source.nats_client import (
     DIRECT,
+    RENEWED,
     ClientLog,
     ConnectOptions,
     DirectClient,
@@ -72,7 +71,7 @@ class NatsSource:
         self._emit = emit
         self._policy = policy or options.policy()
         self._clock_ns = clock_ns
-        self._nc: Client = DirectClient() if direct else GuardedClient()
+        self._nc: GuardedClient = DirectClient() if direct else GuardedClient()
         self._started = False  # subscriptions confirmed: from here on, nothing is fatal
         self._connected_once = False
         self._closing = False
@@ -88,7 +87,7 @@ class NatsSource:
         self._log_handler = ClientLog(self.client_logged)
 
     @property
-    def client(self) -> Client:
+    def client(self) -> GuardedClient:
         return self._nc
 
     @property
@@ -105,9 +104,7 @@ class NatsSource:
 
     async def start(self, *, subscribe: bool = True) -> None:
         """Connect and subscribe; raise AuthError or UnreachableError if the first connection fails.
-
-        With `subscribe=False` (history only) it connects and stops there.
-        """
+        With `subscribe=False` (history only) it connects and stops there."""
         loop = asyncio.get_running_loop()
         self._first_failure = loop.create_future()
         self._log_handler.attach()
@@ -130,7 +127,8 @@ class NatsSource:
         }
         if opts.password is not None:
             kwargs["user"] = opts.user
-            kwargs["password"] = opts.password
+            kwargs["password"] = service_token(opts.password)  # fly-go's NATS(): macaroons, else the rest
+            self._nc.tokens = opts.tokens
         connect = loop.create_task(self._nc.connect(**kwargs))
         waiting: set[asyncio.Future[Any]] = {connect, self._first_failure}
         done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
@@ -294,9 +292,11 @@ class NatsSource:
             self._emit(Overflow(1, None, self._clock_ns()))
             return
         description = describe_error(exc)
-        if self._policy.in_outage and not self._policy.say_once(description):
-            return  # one word per kind of failure per outage, not one per retry
-        if kind is ErrorKind.AUTH:
+        if kind is ErrorKind.AUTH and self._nc.renewed():
+            self._emit(Problem(RENEWED, self.server))  # the next attempt carries the new token
+        elif self._policy.in_outage and not self._policy.say_once(description):
+            pass  # one word per kind of failure per outage, not one per retry
+        elif kind is ErrorKind.AUTH:
             self._emit(Refused(RefusedWhat.CREDENTIALS, description, self.server))
         else:
             self._emit(Problem(description, self.server))

@@ -18,9 +18,10 @@ from nats.errors import AuthorizationError, SlowConsumerError, UnexpectedEOF
 from nats.errors import Error as NatsError
 
 from flylogs.core.policy import ConnectionPolicy, ErrorKind
-from flylogs.settings.tokens import redact_url
+from flylogs.settings.tokens import TokenKeeper, redact_url, service_token
 
 LineHandler = Callable[[str, bytes], None]
+RENEWED = "the token was refused; its source holds a new one: reconnecting with it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,9 @@ class ConnectOptions:
     seeds_only: bool = False
     # What to call the server in every message, when its URL says nothing (a loopback relay).
     via: str | None = None
+    # The token's keeper: every CONNECT sends its current token, and a refusal asks it to read the
+    # token's sources again (flyctl rotates config.yml's token while it runs).
+    tokens: TokenKeeper | None = field(default=None, repr=False, compare=False)
 
     def policy(self) -> ConnectionPolicy:
         names = [self.via] if self.via else [redact_url(s) for s in self.servers]
@@ -98,12 +102,23 @@ class GuardedClient(Client):
     server's INFO requires it, so against a server without TLS a `tls://` URL connected in
     plaintext, token and all. This refuses to send CONNECT on such a connection."""
 
+    # The token's keeper: every CONNECT's password is its token now (rotated since the last one?).
+    tokens: TokenKeeper | None = None
+
     def _connect_command(self) -> bytes:
         server = self._current_server
         secure = self._server_info.get("tls_required") or self.options.get("tls_handshake_first")
         if server is not None and server.uri.scheme == "tls" and not secure:
             raise TlsMissing
+        if self.tokens is not None and self.tokens.token and self.options.get("password") is not None:
+            self.options["password"] = service_token(self.tokens.token)
         return super()._connect_command()
+
+    def renewed(self) -> bool:
+        """The credentials were refused: the keeper reads the token's sources again; True when the
+        next CONNECT carries another token."""
+        used = self.options.get("password")
+        return self.tokens is not None and self.tokens.refused(used if isinstance(used, str) else None)
 
 
 class DirectClient(GuardedClient):

@@ -1,6 +1,13 @@
-"""A fake of Fly's Machines API on loopback, from ../shared/docs/fly-log-stream.md: `GET /v1/apps/<app>`
-answers the app's org slug and network; `GET /v1/apps/<app>/machines` lists its Machines (id, name,
-region, state, config.metadata.fly_process_group); unknown apps are 404; a wrong token is 401."""
+"""A fake of Fly's Machines API (flaps) on loopback.
+
+Follows fly-go (superfly/fly-go, snapshot of 2026-08-21): `flaps/flaps_apps.go` `GetApp`
+(`GET /v1/apps/<app>` → `{"id","name","network","status","organization":{"name","slug"}}`, where the
+slug is the org's *raw* slug: `jane-doe-123` for a personal org, never `personal`) and
+`flaps/flaps_machines.go` `List` (`GET /v1/apps/<app>/machines` → every Machine, destroyed ones,
+release-command and console Machines included: `ListActive` filters on the client, with
+`machine_types.go`'s rules). The header is fly-go's `FlapsHeader()`: `FlyV1 <macaroons>` when the token
+has macaroons, else `Bearer <user token>`; anything else is 401. Unknown apps are 404.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,22 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
+
+from tests.fakes.tokens import flaps_header
+
+# app -> Machine id -> (region, state) or (region, state, metadata)
+Machines = dict[str, dict[str, Any]]
 
 
 class FakeMachinesApi:
     def __init__(
-        self,
-        apps: dict[str, tuple[str, str]],
-        token: str,
-        machines: dict[str, dict[str, tuple[str, str]]] | None = None,
+        self, apps: dict[str, tuple[str, str]], token: str, machines: Machines | None = None
     ) -> None:
-        self.apps = apps  # name -> (org slug, network)
-        # app -> Machine id -> (region, state); change it while running: the next GET sees it
-        self.machines = machines or {}
+        self.apps = apps  # name -> (raw org slug, network)
+        # Change it while running: the next GET sees it.
+        self.machines: Machines = machines or {}
+        self.token = token  # change it while running: a rotated token
         self.failing = 0  # answer this many next requests with 503
         self.requests: list[tuple[str, str]] = []  # (path, Authorization)
         api = self
@@ -34,19 +45,17 @@ class FakeMachinesApi:
                 if api.failing > 0:
                     api.failing -= 1
                     self._send(503, {"error": "unavailable"})
-                elif auth not in (f"FlyV1 {token}", f"Bearer {token}"):
+                elif auth != flaps_header(api.token):
                     self._send(401, {"error": "unauthorized"})
-                elif listing and name in api.machines:
-                    self._send(200, [
-                        {"id": mid, "name": f"m-{mid}", "region": region, "state": state,
-                         "config": {"metadata": {"fly_process_group": "app"}}}
-                        for mid, (region, state) in list(api.machines[name].items())
-                    ])  # fmt: skip
-                elif name not in api.apps:
+                elif name not in api.apps and name not in api.machines:
                     self._send(404, {"error": "app not found"})
+                elif listing:
+                    listed = api.machines.get(name, {})
+                    self._send(200, [_machine(mid, *spec) for mid, spec in listed.items()])
                 else:
                     org, network = api.apps[name]
-                    self._send(200, {"name": name, "network": network, "status": "deployed",
+                    self._send(200, {"id": f"id-{name}", "name": name, "network": network,
+                                     "status": "deployed",
                                      "organization": {"name": org.title(), "slug": org}})  # fmt: skip
 
             def _send(self, status: int, body: object) -> None:
@@ -70,3 +79,8 @@ class FakeMachinesApi:
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _machine(mid: str, region: str, state: str, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+    meta = {"fly_platform_version": "v2", "fly_process_group": "app"} if metadata is None else metadata
+    return {"id": mid, "name": f"m-{mid}", "region": region, "state": state, "config": {"metadata": meta}}
