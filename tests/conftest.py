@@ -37,6 +37,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("TERM", "xterm")
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    # Fly's organizations endpoint is never the real one: a test that needs it starts a fake.
+    monkeypatch.setenv("FLY_UIEX_BASE_URL", "http://127.0.0.1:9")
     # A developer's real flyctl must never be started (`fly agent start`) or used by a test: the
     # PATH keeps no folder that holds one. Tests that need a `fly` put a fake of their own first.
     folders = os.environ.get("PATH", "").split(os.pathsep)

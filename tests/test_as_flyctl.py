@@ -236,3 +236,24 @@ async def _until(condition: Callable[[], object], what: str, timeout: float = 10
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.05)
+
+
+def test_an_isolated_agent_is_said_not_waited_for(agent_dir: Path, personal_user: dict[str, str]) -> None:
+    env = {**personal_user, "FLY_AGENT_ISOLATED": "1"}
+    result = CliRunner().invoke(app, ["tail", "jane-blog", "--transport", "agent"], env=env)
+    assert result.exit_code == 5, result.stderr
+    assert "FLY_AGENT_ISOLATED is set" in result.stderr and "hint: unset FLY_AGENT_ISOLATED" in result.stderr
+
+
+def test_doctor_says_a_stale_socket_is_one(agent_dir: Path, personal_user: dict[str, str]) -> None:
+    import json
+
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(personal_user["FLY_AGENT_SOCKET_PATH"])
+    stale.close()
+    result = CliRunner().invoke(app, ["doctor", "jane-blog", "--json"], env=personal_user)
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["agent org"]["ok"] and "is personal to the agent" in checks["agent org"]["detail"]
+    assert not checks["agent ping"]["ok"]
+    assert "a socket left behind by an agent that is gone" in checks["agent ping"]["detail"]
+    assert "fly agent start" in checks["agent ping"]["hint"]

@@ -54,3 +54,19 @@ def test_entries_without_an_id_or_a_state_are_skipped() -> None:
     ]
     with pytest.raises(MachinesApiError, match="unexpected document"):
         parse_machines("shop", {"machines": []})
+
+
+async def test_a_401_reads_the_token_again_and_the_list_is_asked_once_more() -> None:
+    from flylogs.settings.tokens import TokenKeeper
+
+    with FakeMachinesApi({}, TOKEN, {"shop": {"m1": ("iad", "started")}}) as api:
+        fresh = [TOKEN]
+        keeper = TokenKeeper(TOKEN, reread=lambda: fresh[0])
+        states = MachineStates(("shop",), TOKEN, api.url, tokens=keeper)
+        try:
+            assert [m.id for m in await states.fetch()] == ["m1"]
+            api.token = fresh[0] = "fm2_rotated"  # flyctl rotated it; the old one is refused
+            assert [m.id for m in await states.fetch()] == ["m1"]
+        finally:
+            await states.close()
+    assert [auth for _, auth in api.requests] == [f"FlyV1 {TOKEN}", f"FlyV1 {TOKEN}", "FlyV1 fm2_rotated"]

@@ -51,11 +51,14 @@ def reach(
     tokens = boundary.tokens
     apps, note = followed_apps(options.selection, Path.cwd(), os.environ.get("FLY_APP"))
     settings, network = transport.org_from_apps(apps, settings, os.environ, boundary.say)
-    settings = transport.nats_user(settings, os.environ, boundary.say)
     stream = settings.stream if history else None
     api = None
     if history and settings.backfill and not stream and settings.token and apps:
         api = ApiSpec(apps, settings.token, settings.api_url, tokens=tokens)
+    route, poll = None, None
+    way = transport.choose(settings, os.environ, Path.home(), apps)
+    if way is not Transport.API:  # the NATS user: `personal` is no user, its raw slug is
+        settings = transport.nats_user(settings, os.environ, boundary.say)
     connect = ConnectOptions(
         settings.servers,
         settings.org,
@@ -64,8 +67,6 @@ def reach(
         stall_timeout=settings.stall_timeout,
         tokens=tokens,
     )
-    route, poll = None, None
-    way = transport.choose(settings, os.environ, Path.home(), apps)
     label = "NATS"
     selection = options.selection
     if way is Transport.AGENT:

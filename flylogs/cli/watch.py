@@ -92,7 +92,7 @@ def heartbeat_pattern(text: str | None) -> re.Pattern[str] | None:
     return compile_patterns([text], False, "--heartbeat")[0] if text else None
 
 
-def machine_states(apps: tuple[str, ...], settings: Any, wanted: bool) -> Any:
+def machine_states(apps: tuple[str, ...], settings: Any, wanted: bool, tokens: Any = None) -> Any:
     """The Machines API's poller: apps named, a token, and Fly's API (its own base, or Fly's stream)."""
     from flylogs.settings.origin import Source
 
@@ -102,7 +102,7 @@ def machine_states(apps: tuple[str, ...], settings: Any, wanted: bool) -> Any:
         return None
     from flylogs.source.machines import DEFAULT_MACHINES_URL, MachineStates
 
-    return MachineStates(apps, settings.token, base or DEFAULT_MACHINES_URL)
+    return MachineStates(apps, settings.token, base or DEFAULT_MACHINES_URL, tokens=tokens)
 
 
 @command(app, "watch", WATCH_PARAMS)

@@ -94,7 +94,7 @@ def run(
         if url:
             boundary.hide(url)
             hooks.append(Webhook(url, say))
-        machines = machine_states(way.apps, settings, opt("machines", False))
+        machines = machine_states(way.apps, settings, opt("machines", False), boundary.tokens)
         watching = run_watch(
             way.plan, watcher, view, hooks, notices, stop, spec, machines=machines,
             redact=boundary.redact, prepare=way.before,
@@ -134,7 +134,7 @@ def check_run(
     lookback = start - window_ns  # instances seen before the window are expected in it
 
     async def main(stop: asyncio.Future[StopReason]) -> Any:
-        machines = machine_states(way.apps, way.settings, options.get("machines"))
+        machines = machine_states(way.apps, way.settings, options.get("machines"), boundary.tokens)
         states = await read_states(machines, notices)
         reading = read_window(way.plan, notices, stop, start_ns=lookback, listen_s=within, prepare=way.before)
         lines, source, reason = await accompanied(way.beside, reading)

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from flylogs.settings.tokens import TokenKeeper
 from flylogs.source.flyapi import authorization
 
 DEFAULT_MACHINES_URL = "https://api.machines.dev"
@@ -124,25 +125,38 @@ class MachineStates:
     """The state of every Machine of some apps, asked again and again over one kept connection."""
 
     def __init__(
-        self, apps: tuple[str, ...], token: str, base_url: str = DEFAULT_MACHINES_URL, timeout: float = 10.0
+        self,
+        apps: tuple[str, ...],
+        token: str,
+        base_url: str = DEFAULT_MACHINES_URL,
+        timeout: float = 10.0,
+        tokens: TokenKeeper | None = None,
     ) -> None:
         self.apps = apps
         self._token = token
+        self._tokens = tokens  # shared: a 401 reads the token's sources again (flyctl rotates it)
         self._base = base_url.rstrip("/")
         self._client = httpx.AsyncClient(timeout=timeout)
 
     async def fetch(self) -> list[MachineInfo]:
         """Every Machine of every app; MachinesApiError (naming no token) when the API cannot say."""
-        headers = {"Authorization": authorization(self._token), "Accept": "application/json"}
         found: list[MachineInfo] = []
         for app in self.apps:
-            url = f"{self._base}/v1/apps/{quote(app)}/machines"
-            try:
-                response = await self._client.get(url, headers=headers)
-            except httpx.HTTPError as exc:
-                raise _unreachable(exc) from None
+            response = await self._get(f"{self._base}/v1/apps/{quote(app)}/machines")
+            if response.status_code == 401 and self._tokens is not None and self._tokens.refused(self._token):
+                self._token = self._tokens.token or self._token
+                response = await self._get(f"{self._base}/v1/apps/{quote(app)}/machines")
             found += parse_machines(app, _document(response, app))
         return found
+
+    async def _get(self, url: str) -> httpx.Response:
+        if self._tokens is not None and self._tokens.token:
+            self._token = self._tokens.token
+        headers = {"Authorization": authorization(self._token), "Accept": "application/json"}
+        try:
+            return await self._client.get(url, headers=headers)
+        except httpx.HTTPError as exc:
+            raise _unreachable(exc) from None
 
     async def close(self) -> None:
         await self._client.aclose()
