@@ -213,42 +213,6 @@ def test_with_the_agent_asked_for_and_not_there_the_error_says_how_to_start_it(a
     assert "flyctl's agent is not running" in result.stderr and "fly agent start" in result.stderr
 
 
-def test_with_no_agent_running_fly_agent_start_is_run_once_and_waited_for(
-    nats_server: NatsServer, agent_dir: Path
-) -> None:
-    import os
-    import signal
-    import sys
-
-    from typer.testing import CliRunner
-
-    from flylogs.cli import app
-    from tests.helpers import log_records, msg, publish_when_subscribed
-
-    sock, pidfile, calls = agent_dir / "a.sock", agent_dir / "agent.pid", agent_dir / "calls"
-    root = Path(__file__).parent.parent
-    fly = agent_dir / "fly"  # flyctl, as far as `fly agent start` goes: it starts the (fake) agent
-    fly.write_text(
-        "#!/bin/sh\n"
-        f'echo "$@" >> {calls}\n'
-        f"(cd {root} && exec {sys.executable} -m tests.fakes.agent {sock} {nats_server.port})"
-        " >/dev/null 2>&1 &\n"
-        f"echo $! > {pidfile}\n"
-    )
-    fly.chmod(0o755)
-    try:
-        thread = publish_when_subscribed(nats_server, [msg("shop", "iad", "m1", "hello")])
-        env = {"FLY_AGENT_SOCKET_PATH": str(sock), "PATH": f"{agent_dir}{os.pathsep}{os.environ['PATH']}"}
-        result = CliRunner().invoke(app, ["tail", "shop", "--json", "--count", "1"], env=env)
-        thread.join(10)
-    finally:
-        if pidfile.exists():
-            os.kill(int(pidfile.read_text()), signal.SIGTERM)
-    assert result.exit_code == 0, result.stderr
-    assert [r["message"] for r in log_records(result.stdout)] == ["hello"]
-    assert calls.read_text().splitlines() == ["agent start"]
-
-
 def test_the_org_and_network_come_from_the_app_through_the_machines_api(
     nats_server: NatsServer, agent_dir: Path
 ) -> None:

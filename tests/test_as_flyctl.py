@@ -24,45 +24,34 @@ from flylogs.settings.tokens import TokenKeeper
 from flylogs.source.api_poll import ApiPollSource
 from flylogs.source.flyapi import ApiSpec
 from flylogs.source.machines import parse_machines
-from tests.fakes.agent import PERSONAL_RAW, FakeAgent
+from tests.fakes.agent import PERSONAL_RAW, FakeAgent, fake_fly
 from tests.fakes.flyapi import FakeFlyApi, entry
 from tests.helpers import log_records, msg, publish_when_subscribed
 
 FLYCTL_TOKEN = "fm2_from-flyctl"
 
 
-def test_a_stale_socket_leads_to_fly_agent_start_and_then_the_stream(
-    agent_dir: Path, personal_user: dict[str, str]
+@pytest.mark.parametrize("left", ["nothing", "a stale socket"])
+def test_with_no_agent_answering_fly_agent_start_is_run_once_and_then_the_stream(
+    agent_dir: Path, personal_user: dict[str, str], left: str
 ) -> None:
-    """After a crash the socket file stays with nobody listening: flyctl pings, fails, starts the
-    agent (which removes the stale file before binding); so does flylogs."""
-    sock, pidfile, calls = agent_dir / "a.sock", agent_dir / "agent.pid", agent_dir / "calls"
-    stale = socket.socket(socket.AF_UNIX)
-    stale.bind(str(sock))  # bound, never listening, closed: a file and nobody behind it
-    stale.close()
-    root = Path(__file__).parent.parent
-    fly = agent_dir / "fly"
-    with NatsServer(user=PERSONAL_RAW, password=FLYCTL_TOKEN, monitor=True) as server:
-        fly.write_text(
-            "#!/bin/sh\n"
-            f'echo "$@" >> {calls}\n'
-            f"(cd {root} && exec {sys.executable} -m tests.fakes.agent {sock} {server.port})"
-            " >/dev/null 2>&1 &\n"
-            f"echo $! > {pidfile}\n"
+    """flyctl pings, and starts the agent when no ping is answered: no socket, or one left behind by
+    a crash with nobody listening (the new agent removes it before binding)."""
+    sock = agent_dir / "a.sock"
+    if left == "a stale socket":
+        stale = socket.socket(socket.AF_UNIX)
+        stale.bind(str(sock))  # bound, never listening, closed: a file and nobody behind it
+        stale.close()
+    with (
+        NatsServer(user=PERSONAL_RAW, password=FLYCTL_TOKEN, monitor=True) as server,
+        fake_fly(agent_dir, sock, server.port) as calls,
+    ):
+        thread = publish_when_subscribed(
+            server, [msg("jane-blog", "iad", "m1", "hello")], user=PERSONAL_RAW, password=FLYCTL_TOKEN
         )
-        fly.chmod(0o755)
-        try:
-            thread = publish_when_subscribed(
-                server, [msg("jane-blog", "iad", "m1", "hello")], user=PERSONAL_RAW, password=FLYCTL_TOKEN
-            )
-            env = {**personal_user, "PATH": f"{agent_dir}{os.pathsep}{os.environ['PATH']}"}
-            result = CliRunner().invoke(
-                app, ["tail", "jane-blog", "--json", "--count", "1", "--transport", "agent"], env=env
-            )
-            thread.join(10)
-        finally:
-            if pidfile.exists():
-                os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        env = {**personal_user, "PATH": f"{agent_dir}{os.pathsep}{os.environ['PATH']}"}
+        result = CliRunner().invoke(app, ["tail", "jane-blog", "--json", "--count", "1"], env=env)
+        thread.join(10)
     assert result.exit_code == 0, result.stderr
     assert [r["message"] for r in log_records(result.stdout)] == ["hello"]
     assert calls.read_text().splitlines() == ["agent start"]
@@ -257,3 +246,28 @@ def test_doctor_says_a_stale_socket_is_one(agent_dir: Path, personal_user: dict[
     assert not checks["agent ping"]["ok"]
     assert "a socket left behind by an agent that is gone" in checks["agent ping"]["detail"]
     assert "fly agent start" in checks["agent ping"]["hint"]
+
+
+def test_a_failed_first_way_to_the_stream_is_tried_again_while_the_api_bridges(
+    agent_dir: Path, personal_user: dict[str, str]
+) -> None:
+    """The tunnel does not pass traffic within the first ten probes: the logs API stays the way for
+    a while, and the stream is tried again (it stayed on polling for the whole session)."""
+    web_url = personal_user["FLY_API_BASE_URL"]
+    with (
+        NatsServer(user=PERSONAL_RAW, password=FLYCTL_TOKEN, monitor=True) as server,
+        FakeAgent(agent_dir / "a.sock", server.port, failing_probes=10) as fake,
+    ):
+        thread = publish_when_subscribed(
+            server, [msg("jane-blog", "iad", "m1", "via nats")], user=PERSONAL_RAW, password=FLYCTL_TOKEN,
+            timeout=40,
+        )  # fmt: skip
+        result = CliRunner().invoke(
+            app, ["tail", "jane-blog", "--json", "--count", "1", "--api-url", web_url], env=personal_user
+        )
+        thread.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert [r["message"] for r in log_records(result.stdout)] == ["via nats"]
+    assert "staying on Fly's logs API (polling), and trying the stream again in 5s" in result.stderr
+    assert "reached the stream after 2 attempts; leaving Fly's logs API" in result.stderr
+    assert fake.requests.count("establish personal ") == 2

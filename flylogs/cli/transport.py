@@ -194,18 +194,21 @@ def through_agent(
     agent = Agent(path, tokens=agent_tokens(settings, tokens))
     raw = settings.org
     relay = Relay(agent, raw, network)
-    names = f"org {raw}"
+    known: list[str] = []  # the agent's name for the org, once asked
 
     async def start(say: Callable[[str], None]) -> None:
-        nonlocal names
         if env.get("FLY_AGENT_ISOLATED"):
             raise UnreachableError(
                 f"FLY_AGENT_ISOLATED is set: an agent started so serves only its own flyctl, and none "
                 f"answers at {path}",
                 "unset FLY_AGENT_ISOLATED (and run `fly agent start`), or pass --transport api",
             )
-        web = await asyncio.to_thread(agent_org, raw, tokens, env, lambda text: say(text))
-        relay.org = web
+        if not known:
+            said: list[str] = []  # said on the loop, not from the worker thread
+            known.append(await asyncio.to_thread(agent_org, raw, tokens, env, said.append))
+            for text in said:
+                say(text)
+        web = relay.org = known[0]
         names = f"org {web}" if web == raw else f"agent org {web}, NATS user {raw}"
         via = f"flyctl's agent ({names})"
         try:
@@ -218,8 +221,7 @@ def through_agent(
             )  # fmt: skip
         except AgentError as exc:
             raise UnreachableError(f"cannot reach the log stream through {via}: {exc}", AGENT_HINT) from None
-        said = f"{names}, nats://{tunnel.nats}"
-        say(f"flylogs: via flyctl's agent ({said})")
+        say(f"flylogs: via flyctl's agent ({names}, nats://{tunnel.nats})")
 
     async def keep(done: Any) -> None:
         await done.wait()

@@ -25,8 +25,11 @@ import contextlib
 import json
 import os
 import re
+import signal
 import struct
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 PEER_IP = "fdaa:0:1234:a7b:8c:1::2"
@@ -239,6 +242,28 @@ class FakeAgent:
         self._conns.discard(up_w)
 
 
+@contextlib.contextmanager
+def fake_fly(folder: Path, sock: Path, nats_port: int) -> Iterator[Path]:
+    """A `fly` in `folder`, as far as `fly agent start` goes (`agent/start.go` forks `fly agent run`,
+    which binds the socket): it starts this fake agent in the background. Yields the file where each
+    call's arguments are written; the agent is stopped at the end."""
+    calls, pidfile = folder / "calls", folder / "agent.pid"
+    root = Path(__file__).parent.parent.parent
+    fly = folder / "fly"
+    fly.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> {calls}\n'
+        f"(cd {root} && exec {sys.executable} -m tests.fakes.agent {sock} {nats_port}) >/dev/null 2>&1 &\n"
+        f"echo $! > {pidfile}\n"
+    )
+    fly.chmod(0o755)
+    try:
+        yield calls
+    finally:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+
+
 def _default_config(path: Path) -> Path:
     return path.with_name(path.name + ".config.yml")
 
@@ -255,9 +280,6 @@ async def _receive(reader: asyncio.StreamReader) -> str:
 
 
 if __name__ == "__main__":  # `python -m tests.fakes.agent SOCKET NATS_PORT`: a fake `fly agent start` runs it
-    import signal
-    import sys
-
     agent = FakeAgent(Path(sys.argv[1]), int(sys.argv[2])).start()
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     agent.kill()

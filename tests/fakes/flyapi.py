@@ -18,14 +18,12 @@ lists them all.
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flylogs.timestamps import format_rfc3339
+from tests.fakes.http import JsonHandler, serve
 from tests.fakes.tokens import flaps_header, graphql
 
 PAGE = 100
@@ -64,7 +62,7 @@ class FakeFlyApi:
         self.fail_with: list[int] = []  # statuses to answer, one per request, before succeeding
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 auth = self.headers.get("Authorization", "")
                 api.requests.append((self.path, auth))
@@ -78,23 +76,23 @@ class FakeFlyApi:
                 elif url.path.startswith("/api/v1/apps/") and url.path.endswith("/logs"):
                     self._logs(query, auth)
                 else:
-                    self._send(404, {"error": "Not Found"})
+                    self.send_json(404, {"error": "Not Found"})
 
             def _orgs(self, rest: str, auth: str) -> None:
                 if auth != f"Bearer {graphql(api.token)}":
-                    self._send(401, {"error": "You must be authenticated to view this."})
+                    self.send_json(401, {"error": "You must be authenticated to view this."})
                 elif rest in ("", "/"):
-                    self._send(200, {"organizations": api.orgs})
+                    self.send_json(200, {"organizations": api.orgs})
                 else:
                     found = [o for o in api.orgs if o["raw_slug"] == rest.lstrip("/")]
                     if found:
-                        self._send(200, {"organization": found[0]})
+                        self.send_json(200, {"organization": found[0]})
                     else:
-                        self._send(404, {"error": "Not Found"})
+                        self.send_json(404, {"error": "Not Found"})
 
             def _logs(self, query: dict[str, list[str]], auth: str) -> None:
                 if auth != flaps_header(api.token):
-                    self._send(401, {"errors": [{"detail": "unauthorized"}]})
+                    self.send_json(401, {"errors": [{"detail": "unauthorized"}]})
                     return
                 token = (query.get("next_token") or [""])[-1]
                 region = (query.get("region") or [""])[-1]
@@ -111,30 +109,14 @@ class FakeFlyApi:
                 else:  # no cursor: the most recent lines
                     page = visible[-api.page :]
                 next_token = str(page[-1][0] + 1) if page else str(now)
-                self._send(200, {"data": [e for _, e in page], "meta": {"next_token": next_token}})
+                self.send_json(200, {"data": [e for _, e in page], "meta": {"next_token": next_token}})
 
-            def _send(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=lambda: self.server.serve_forever(poll_interval=0.05), daemon=True
-        )
+        self.server, self.url = serve(Handler)
 
     def log_requests(self) -> list[tuple[str, str]]:
         return [r for r in self.requests if "/logs" in r[0]]
 
     def __enter__(self) -> FakeFlyApi:
-        self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,12 +11,10 @@ has macaroons, else `Bearer <user token>`; anything else is 401. Unknown apps ar
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from tests.fakes.http import JsonHandler, serve
 from tests.fakes.tokens import flaps_header
 
 # app -> Machine id -> (region, state) or (region, state, metadata)
@@ -35,7 +33,7 @@ class FakeMachinesApi:
         self.requests: list[tuple[str, str]] = []  # (path, Authorization)
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 auth = self.headers.get("Authorization", "")
                 api.requests.append((self.path, auth))
@@ -44,34 +42,21 @@ class FakeMachinesApi:
                 name = name.removesuffix("/machines")
                 if api.failing > 0:
                     api.failing -= 1
-                    self._send(503, {"error": "unavailable"})
+                    self.send_json(503, {"error": "unavailable"})
                 elif auth != flaps_header(api.token):
-                    self._send(401, {"error": "unauthorized"})
+                    self.send_json(401, {"error": "unauthorized"})
                 elif name not in api.apps and name not in api.machines:
-                    self._send(404, {"error": "app not found"})
+                    self.send_json(404, {"error": "app not found"})
                 elif listing:
                     listed = api.machines.get(name, {})
-                    self._send(200, [_machine(mid, *spec) for mid, spec in listed.items()])
+                    self.send_json(200, [_machine(mid, *spec) for mid, spec in listed.items()])
                 else:
                     org, network = api.apps[name]
-                    self._send(200, {"id": f"id-{name}", "name": name, "network": network,
+                    self.send_json(200, {"id": f"id-{name}", "name": name, "network": network,
                                      "status": "deployed",
                                      "organization": {"name": org.title(), "slug": org}})  # fmt: skip
 
-            def _send(self, status: int, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server, self.url = serve(Handler)
 
     def __enter__(self) -> FakeMachinesApi:
         return self
