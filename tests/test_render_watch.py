@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.text import Text
 
 from flylogs.core.alerts import Alert, AlertKind, Frame, Row, Verdict
-from flylogs.core.status import State
+from flylogs.core.status import State, Status
+from flylogs.render.jsonl import JsonSink
 from flylogs.render.watch import AlertLines, WatchJson, age, frame_view
 
 S = 1_000_000_000
@@ -89,12 +90,17 @@ def test_plain_gives_one_line_per_alert_and_json_gives_records() -> None:
     out = io.BytesIO()
     view = WatchJson(out)
     frame = Frame(NOW, "NATS", State.CONNECTED, 168, 1, 1, ROWS)
+    view.status(Status(State.CONNECTED, NOW, "nats://127.0.0.1:4222"))
     view.show(frame)
     view.alert(ALERT)
     view.show(Frame(NOW + S, "NATS", State.CONNECTED, 168, 1, 1, ROWS))  # not a minute yet
     view.finish()
     records = [json.loads(x) for x in out.getvalue().decode().splitlines()]
     assert [r["type"] for r in records] == ["status", "instances", "alert", "instances"]
+    # tail's own status record, byte for byte: one shape for every command
+    tail_out = io.BytesIO()
+    JsonSink(tail_out).status(Status(State.CONNECTED, NOW, "nats://127.0.0.1:4222"))
+    assert out.getvalue().decode().splitlines()[0] == tail_out.getvalue().decode().strip()
     assert records[1]["instances"][0]["verdict"] == "silent"
     assert records[1]["instances"][0]["alerts"] == ["silent"]
     assert records[2]["kind"] == "silent" and records[2]["instance"] == "4d891d77b05118"
@@ -113,6 +119,7 @@ def test_the_screen_says_notices_with_their_time_and_leaves_the_alerts_on_stderr
     view.show(Frame(NOW, "NATS", State.CONNECTED, 168, 0, 0, ROWS))
     view.note("flylogs: disconnected from nats://127.0.0.1:4222: connection refused")
     view.alert(ALERT)
+    view.show(Frame(NOW, "NATS", State.CONNECTED, 168, 0, 1, ROWS))  # drawn with the next frame
     view.finish()
     shown = out.getvalue().decode()
     assert "\x1b[?1049h" in shown and "\x1b[?1049l" in shown  # the alternate screen, entered and left

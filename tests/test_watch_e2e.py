@@ -5,6 +5,7 @@ and a fake Machines API (from the shared doc). Thresholds are seconds, not minut
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -235,3 +236,93 @@ def test_a_missed_heartbeat_alerts_while_other_lines_flow_and_resumes_with_the_b
         fleet.stop()
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=20)
+
+
+def full_pipe() -> tuple[int, int]:
+    """A pipe whose buffer is already full and whose read end nobody reads: the next write blocks."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"x" * 4096)
+    os.set_blocking(write_end, True)
+    return read_end, write_end
+
+
+@pytest.mark.parametrize("output", ["json", "plain"])
+def test_a_stdout_nobody_reads_never_silences_an_alert_or_a_signal(
+    nats_server: NatsServer, tmp_path: Path, output: str
+) -> None:
+    """`flylogs watch --output json | (sleep 600)`: the reader never reads and the pipe is full; the
+    alert still reaches the hook in the usual time, and SIGTERM still ends watch within 3 s."""
+    alerts = tmp_path / "alerts.ndjson"
+    read_end, write_end = full_pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flylogs", "watch", "shop", "--server", nats_server.url,
+         "--silent-after", "3s", "--output", output, "--on-alert", f"cat >> {alerts}"],
+        stdout=write_end, stderr=subprocess.PIPE, env=dict(os.environ),
+    )  # fmt: skip
+    os.close(write_end)
+    fleet = Fleet(nats_server, ["a1", "b2", "c3"])
+    try:
+        wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
+        before = dict(fleet.sent)
+        wait_for(
+            lambda: all(fleet.sent.get(i, 0) >= before.get(i, 0) + 3 for i in ("a1", "b2", "c3")),
+            what="three lines from each since the subscription",
+        )
+        fleet.quiet.add("c3")
+        stopped = time.monotonic()
+        wait_for(lambda: kinds(alerts), timeout=15, what="an alert")
+        assert kinds(alerts) == [("silent", "c3", None)]
+        assert time.monotonic() - stopped <= 5.0
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        proc.wait(timeout=10)
+        assert time.monotonic() - started <= 3.0
+        assert proc.returncode == 143
+    finally:
+        fleet.stop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+        os.close(read_end)
+
+
+def test_check_and_tail_with_a_stdout_nobody_reads_still_end_and_say_by_exit_code(
+    nats_server: NatsServer,
+) -> None:
+    """`check --listen` needs no stdout for its verdict: the exit code says it even when the report
+    cannot be written; `tail` ends on SIGTERM within 3 s with its output stuck."""
+    read_end, write_end = full_pipe()
+    try:
+        fleet = Fleet(nats_server, ["a1"])
+        check = subprocess.Popen(
+            [sys.executable, "-m", "flylogs", "check", "shop", "--server", nats_server.url,
+             "--listen", "--within", "2s"],
+            stdout=write_end, stderr=subprocess.PIPE, env=dict(os.environ),
+        )  # fmt: skip
+        tail = subprocess.Popen(
+            [sys.executable, "-m", "flylogs", "tail", "shop", "--server", nats_server.url,
+             "--output", "plain"],
+            stdout=write_end, stderr=subprocess.PIPE, env=dict(os.environ),
+        )  # fmt: skip
+        try:
+            _, err = check.communicate(timeout=20)
+            assert check.returncode == 0, err  # a1 logged within the window
+            wait_for(lambda: nats_server.subscription_count() >= 1, what="the tail's subscription")
+            sent = fleet.sent["a1"]
+            wait_for(lambda: fleet.sent["a1"] >= sent + 3, what="lines for the tail's stuck stdout")
+            tail.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            tail.communicate(timeout=10)
+            assert time.monotonic() - started <= 3.0 and tail.returncode == 143
+        finally:
+            fleet.stop()
+            for proc in (check, tail):
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+    finally:
+        os.close(write_end)
+        os.close(read_end)

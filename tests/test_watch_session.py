@@ -10,6 +10,7 @@ import pytest
 
 from flylogs.core.alerts import Alert, Frame
 from flylogs.core.events import NoticeKind
+from flylogs.core.status import Status
 from flylogs.core.watch import Watcher
 from flylogs.demo.server import NatsServer
 from flylogs.session.plan import StopReason, TailPlan
@@ -30,10 +31,14 @@ class Kept:
         self.frames: list[Frame] = []
         self.alerts: list[Alert] = []
         self.notes: list[str] = []
+        self.statuses: list[Status] = []
         self.finished = self.closed = False
 
     def show(self, frame: Frame) -> None:
         self.frames.append(frame)
+
+    def status(self, status: Status) -> None:
+        self.statuses.append(status)
 
     def alert(self, alert: Alert) -> None:
         self.alerts.append(alert)

@@ -6,6 +6,7 @@ Must not: declare options (cli/watch.py does), or start a loop but through the b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from flylogs.cli.boundary import Boundary
+from flylogs.cli.boundary import Boundary, silence_stdout
 from flylogs.cli.follow import accompanied
 from flylogs.cli.reach import Reach
 from flylogs.cli.summary import elapsed, stop_code
@@ -40,6 +41,7 @@ def run(
     from flylogs.hooks.webhook import Webhook
     from flylogs.render.console import Environment, Styler
     from flylogs.render.notices import NoticeWriter
+    from flylogs.render.output import open_output
     from flylogs.render.sinks import effective_mode
     from flylogs.render.watch import AlertLines, StderrAlerts, WatchJson, WatchScreen
     from flylogs.session.watch import AlertHook, WatchSpec, WatchView, run_watch
@@ -58,15 +60,18 @@ def run(
     color = env.use_color(settings.color, stream_isatty=env.stderr_isatty)
     view: WatchView
     alerts_on_stderr = False
+    # The one output path: a stdout that blocks (a paused pager, a stuck collector) waits in the
+    # writer thread, never in the loop that raises alerts, runs hooks and answers signals.
+    out = open_output(env.stdout)
     if mode is OutputMode.TABLE and env.stdout_isatty:
         screen = WatchScreen(
-            env.stdout, env.stderr, color=env.use_color(settings.color), color_system=env.color_system(),
+            out, env.stderr, color=env.use_color(settings.color), color_system=env.color_system(),
             width=env.current_width,
         )  # fmt: skip
         view = screen
         notices = NoticeWriter(env.stderr, Styler(False), via=screen.note if env.shared_terminal else None)
     else:
-        view = WatchJson(env.stdout) if mode is OutputMode.JSON else AlertLines(env.stdout)
+        view = WatchJson(out) if mode is OutputMode.JSON else AlertLines(out)
         notices = NoticeWriter(env.stderr, Styler(color, env.color_system()))
         alerts_on_stderr = mode is OutputMode.JSON
     if way.note:
@@ -96,12 +101,17 @@ def run(
             hooks.append(Webhook(url, say))
         machines = machine_states(way.apps, settings, opt("machines", False), boundary.tokens)
         watching = run_watch(
-            way.plan, watcher, view, hooks, notices, stop, spec, machines=machines,
+            way.plan, watcher, view, hooks, notices, stop, spec, machines=machines, output=out,
             redact=boundary.redact, prepare=way.before,
         )  # fmt: skip
         return await accompanied(way.beside, watching)
 
-    outcome = boundary.run(session)  # (the session's end tidies the view)
+    try:
+        outcome = boundary.run(session)  # (the session's end tidies the view)
+    finally:
+        out.close(timeout=2.0)  # a reader that is not reading gets two seconds, not forever
+    if out.broken:
+        silence_stdout()
     notices.final(
         f"flylogs: {outcome.reason} after {elapsed(outcome.elapsed)}: watched "
         f"{len(watcher.instances)} instance(s), {outcome.stats.received:,} lines, "
@@ -151,10 +161,29 @@ def check_run(
         heartbeat=heartbeat,
     )  # fmt: skip
     if options.get("as_json"):
-        typer.echo(json.dumps(_document(report, source, within, states is not None)))
+        text = json.dumps(_document(report, source, within, states is not None)) + "\n"
     else:
-        _print(report, source, within, end)
+        text = "".join(f"{line}\n" for line in _lines(report, source, within, end))
+    _write_report(text)
     raise typer.Exit(ExitCode.OK if report.ok else ExitCode.SILENT)
+
+
+def _write_report(text: str) -> None:
+    """Through the one output path: a stdout nobody reads gets two seconds, and the verdict is the
+    exit code whatever became of the report (check needs no stdout to say it)."""
+    import sys
+
+    from flylogs.render.output import open_output
+
+    try:
+        out = open_output(sys.stdout.buffer)
+    except (AttributeError, ValueError):  # stdout closed (`>&-`): the exit code alone says it
+        return
+    with contextlib.suppress(BrokenPipeError):
+        out.write(text.encode("utf-8", "replace"))
+    out.close(timeout=2.0)
+    if out.broken:
+        silence_stdout()
 
 
 def _document(report: Any, source: str, within: float, machines: bool) -> dict[str, object]:
@@ -180,7 +209,7 @@ def _document(report: Any, source: str, within: float, machines: bool) -> dict[s
     }
 
 
-def _print(report: Any, source: str, within: float, now: int) -> None:
+def _lines(report: Any, source: str, within: float, now: int) -> list[str]:
     from flylogs.render.sanitize import escape_controls
     from flylogs.render.watch import age
 
@@ -188,7 +217,7 @@ def _print(report: Any, source: str, within: float, now: int) -> None:
     silent = report.silent
     window = f"{within / 60:g}m" if within >= 60 else f"{within:g}s"
     verdict = "all logging" if report.ok else f"{len(silent)} silent"
-    typer.echo(f"flylogs check: {verdict} within {window} ({len(instances)} instance(s); read from {source})")
+    lines = [f"flylogs check: {verdict} within {window} ({len(instances)} instance(s); read from {source})"]
     for r in report.rows:
         cells = [
             f"{r.verdict.value:<8}",
@@ -197,4 +226,5 @@ def _print(report: Any, source: str, within: float, now: int) -> None:
             f"{escape_controls(r.instance or '(the app)'):<15}",
             f"last line {age(now, r.last_ns) if r.last_ns else 'never':<6}",
         ]
-        typer.echo("  ".join(cells) + (f"  {r.why}" if r.why else ""))
+        lines.append("  ".join(cells) + (f"  {r.why}" if r.why else ""))
+    return lines

@@ -9,6 +9,7 @@ Must not: format anything.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import threading
@@ -80,6 +81,9 @@ class DirectOutput:
             self.broken = True
         return True
 
+    def drain(self, timeout: float) -> bool:
+        return self.close(timeout)
+
 
 def open_output(out: BinaryIO) -> DirectOutput | ThreadedOutput:
     """A writer thread where stdout can block (a pipe, a socket, a terminal); direct writes elsewhere."""
@@ -148,6 +152,20 @@ class ThreadedOutput:
             self._chunks.append(chunk)
             self._backlog += len(chunk)
             self._cond.notify()
+
+    def drain(self, timeout: float) -> bool:
+        """Hand over what is buffered and wait, `timeout` s at most, until stdout has taken it all:
+        what is said next on stderr then lands after it (one terminal shows both)."""
+        with contextlib.suppress(BrokenPipeError):
+            self.flush()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (self._backlog or self._inflight) and not self.broken:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.05))
+        return True
 
     def close(self, timeout: float | None = None) -> bool:
         """Write what is buffered and stop the thread; False if stdout did not take it within `timeout`."""

@@ -10,10 +10,11 @@ writing to the streams it is given.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections import deque
 from collections.abc import Callable
-from typing import BinaryIO, TextIO
+from typing import Any, TextIO
 
 from rich.color import ColorSystem
 from rich.console import Console, Group, RenderableType
@@ -22,7 +23,10 @@ from rich.table import Table
 from rich.text import Text
 
 from flylogs.core.alerts import Alert, AlertKind, Frame, Row, Verdict
+from flylogs.core.status import Status
+from flylogs.render.gaps import status_record
 from flylogs.render.jsonl import encode_record
+from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
 from flylogs.timestamps import format_rfc3339
 
@@ -139,6 +143,22 @@ def _table(frame: Frame, width: int, rows: tuple[Row, ...]) -> Table:
     return table
 
 
+class _Bytes(io.RawIOBase):
+    """The threaded output as the binary file Rich's text layer writes to (it never blocks)."""
+
+    def __init__(self, out: Writable) -> None:
+        self._out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        return self._out.write(bytes(data))
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
 _SYSTEM_NAMES = {
     ColorSystem.EIGHT_BIT: "256",
     ColorSystem.TRUECOLOR: "truecolor",
@@ -152,7 +172,7 @@ class WatchScreen:
 
     def __init__(
         self,
-        stdout: BinaryIO,
+        stdout: Writable,
         stderr: TextIO,
         *,
         color: bool,
@@ -160,7 +180,9 @@ class WatchScreen:
         width: Callable[[], int] = lambda: 0,  # the terminal's width now (0: unknown)
     ) -> None:
         self._width = width
-        self._text = io.TextIOWrapper(stdout, encoding="utf-8", errors="replace", write_through=True)
+        self._out = stdout
+        raw: Any = _Bytes(stdout)  # a raw binary file, as TextIOWrapper takes one at run time
+        self._text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", write_through=True)
         self._console = Console(
             file=self._text,
             force_terminal=True,
@@ -197,8 +219,10 @@ class WatchScreen:
             self._open.pop((alert.closes, alert.app, alert.instance), None)
         elif alert.kind is not AlertKind.GAP:
             self._open[(alert.kind, alert.app, alert.instance)] = alert
-        if self._frame is not None:
-            self.show(self._frame)
+        # Drawn with the next frame (the frame timer's, within a second), never inside the reader.
+
+    def status(self, status: Status) -> None:
+        pass  # the header of the next frame says it
 
     def note(self, text: str) -> None:
         text = escape_controls(text.removeprefix("flylogs: "))
@@ -209,6 +233,9 @@ class WatchScreen:
     def finish(self) -> None:
         if self._started:
             self._live.stop()
+        drain = getattr(self._out, "drain", None)
+        if drain is not None:  # the screen is left before the alerts are said on stderr
+            drain(2.0)
         for line in self._said:
             self._stderr.write(f"flylogs: alert {line}\n")
         self._stderr.flush()
@@ -217,15 +244,19 @@ class WatchScreen:
 class AlertLines:
     """`--output plain`: one line per alert on stdout, nothing else (notices stay on stderr)."""
 
-    def __init__(self, stdout: BinaryIO) -> None:
+    def __init__(self, stdout: Writable) -> None:
         self._out = stdout
 
     def show(self, frame: Frame) -> None:
         pass
 
     def alert(self, alert: Alert) -> None:
-        self._out.write((alert_line(alert) + "\n").encode("utf-8", "replace"))
-        self._out.flush()
+        with contextlib.suppress(BrokenPipeError):  # the reader went away: the session ends (exit 0)
+            self._out.write((alert_line(alert) + "\n").encode("utf-8", "replace"))
+            self._out.flush()
+
+    def status(self, status: Status) -> None:
+        pass  # the connection's own alerts (disconnected, resumed) say it
 
     def note(self, text: str) -> None:
         pass
@@ -254,23 +285,23 @@ class WatchJson:
     """`--output json`: NDJSON on stdout, one `alert` record per transition, a `status` record per
     change of the connection, and an `instances` record each minute and at the end."""
 
-    def __init__(self, stdout: BinaryIO) -> None:
+    def __init__(self, stdout: Writable) -> None:
         self._out = stdout
         self._last: Frame | None = None
         self._snapped: int | None = None
-        self._state: str | None = None
 
     def show(self, frame: Frame) -> None:
         self._last = frame
-        if frame.state.value != self._state:
-            self._state = frame.state.value
-            self._write({"type": "status", "state": self._state, "at": format_rfc3339(frame.now_ns, 3)})
         due = self._snapped is None or frame.now_ns - self._snapped >= SNAPSHOT_EVERY
         if due and frame.rows:
             self._snap(frame)
 
     def alert(self, alert: Alert) -> None:
         self._write(alert.record())
+
+    def status(self, status: Status) -> None:
+        """`tail --json`'s own record, at the moment the connection's state changes."""
+        self._write(status_record(status))
 
     def note(self, text: str) -> None:
         pass
@@ -293,5 +324,6 @@ class WatchJson:
         ]})  # fmt: skip
 
     def _write(self, record: dict[str, object]) -> None:
-        self._out.write(encode_record(record).encode("utf-8", "replace"))
-        self._out.flush()
+        with contextlib.suppress(BrokenPipeError):  # the reader went away: the session ends (exit 0)
+            self._out.write(encode_record(record).encode("utf-8", "replace"))
+            self._out.flush()

@@ -23,7 +23,7 @@ from flylogs.core.status import State, Status
 from flylogs.core.watch import Watcher
 from flylogs.model import LogEvent
 from flylogs.session.plan import Outcome, StopReason, TailPlan
-from flylogs.session.ports import NoticeSink
+from flylogs.session.ports import Backlog, NoticeSink
 from flylogs.session.run import run_tail
 from flylogs.source.machines import MachinesApiError, MachineStates
 
@@ -34,6 +34,7 @@ MACHINES_EVERY = 30.0  # seconds between asks of the Machines API
 class WatchView(Protocol):
     def show(self, frame: Frame) -> None: ...
     def alert(self, alert: Alert) -> None: ...
+    def status(self, status: Status) -> None: ...  # at the moment of change, as tail's
     def note(self, text: str) -> None: ...
     def finish(self) -> None: ...
 
@@ -47,13 +48,18 @@ class Watching:
     """The sink a watch session's tail writes to: everything goes to the watcher, nothing is shown."""
 
     def __init__(
-        self, watcher: Watcher, emit: Callable[[list[Alert]], None], clock_ns: Callable[[], int]
+        self,
+        watcher: Watcher,
+        emit: Callable[[list[Alert]], None],
+        clock_ns: Callable[[], int],
+        on_status: Callable[[Status], None] = lambda _s: None,
     ) -> None:
         self.state = State.CONNECTING
         self.gaps = 0
         self._watcher = watcher
         self._emit = emit
         self._clock_ns = clock_ns
+        self._on_status = on_status
 
     def event(self, event: LogEvent) -> None:
         alerts = self._watcher.line(event, self._clock_ns())
@@ -62,6 +68,7 @@ class Watching:
 
     def status(self, status: Status) -> None:
         self.state = status.state
+        self._on_status(status)
         self._emit(self._watcher.connection(status.state.up, status.at_ns, status.reason))
 
     def gap(self, gap: Gap, pending: str | None = None) -> bool:
@@ -98,11 +105,13 @@ async def run_watch(
     spec: WatchSpec,
     *,
     machines: MachineStates | None = None,
+    output: Backlog | None = None,
     redact: Callable[[str], str] = lambda text: text,
     prepare: Callable[[Callable[[str], None]], Awaitable[object]] | None = None,
     clock_ns: Callable[[], int] = time.time_ns,
 ) -> Outcome:
-    """Watch until `stop` resolves; raises as `run_tail` does on a failed start."""
+    """Watch until `stop` resolves; raises as `run_tail` does on a failed start. `output`: the
+    threaded output the view writes to; a reader that went away ends the watch (exit 0)."""
 
     def emit(alerts: list[Alert]) -> None:
         for alert in alerts:
@@ -111,7 +120,7 @@ async def run_watch(
             for hook in hooks:
                 hook.alert(alert)
 
-    sink = Watching(watcher, emit, clock_ns)
+    sink = Watching(watcher, emit, clock_ns, view.status)
 
     def frame(now: int) -> Frame:
         rows = tuple(watcher.snapshot(now))
@@ -124,7 +133,9 @@ async def run_watch(
         while True:
             now = clock_ns()
             emit(watcher.tick(now))
-            view.show(frame(now))
+            view.show(frame(now))  # the only redraw: from this timer, never inside the reader
+            if output is not None and output.broken and not stop.done():
+                stop.set_result(StopReason.PIPE_CLOSED)
             await asyncio.sleep(spec.refresh)
 
     async def polling(states: MachineStates) -> None:
