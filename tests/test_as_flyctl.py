@@ -26,7 +26,7 @@ from flylogs.source.flyapi import ApiSpec
 from flylogs.source.machines import parse_machines
 from tests.fakes.agent import PERSONAL_RAW, FakeAgent, fake_fly
 from tests.fakes.flyapi import FakeFlyApi, entry
-from tests.helpers import log_records, msg, publish_when_subscribed
+from tests.helpers import log_records, msg, publish_when_subscribed, wait_for
 
 FLYCTL_TOKEN = "fm2_from-flyctl"
 
@@ -271,3 +271,32 @@ def test_a_failed_first_way_to_the_stream_is_tried_again_while_the_api_bridges(
     assert "staying on Fly's logs API (polling), and trying the stream again in 5s" in result.stderr
     assert "reached the stream after 2 attempts; leaving Fly's logs API" in result.stderr
     assert fake.requests.count("establish personal ") == 2
+
+
+def test_the_agents_own_refusal_during_a_reconnect_reaches_the_user(
+    agent_dir: Path, personal_user: dict[str, str]
+) -> None:
+    """The agent replaced mid-run (a flyctl upgrade) and not back: the user reads why, in the agent's
+    words, once, and the status record carries it as its reason (not a bare disconnect)."""
+    with (
+        NatsServer(user=PERSONAL_RAW, password=FLYCTL_TOKEN, monitor=True) as server,
+        FakeAgent(agent_dir / "a.sock", server.port) as fake,
+    ):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flylogs", "tail", "jane-blog", "--json", "--transport", "agent",
+             "--no-backfill"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **personal_user},
+        )  # fmt: skip
+        try:
+            wait_for(lambda: server.subscription_count() >= 1, 20, what="the subscription")
+            fake.kill()  # gone, its socket too: every reconnect is refused by the missing agent
+            assert proc.stdout is not None
+            status = b""
+            while b'"state":"disconnected"' not in status:
+                status = proc.stdout.readline()
+        finally:
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=15)
+    said = err.decode()
+    assert said.count("flylogs: flyctl's agent is not running") == 1, said
+    assert "reconnecting" in said

@@ -209,6 +209,7 @@ def through_agent(
             for text in said:
                 say(text)
         web = relay.org = known[0]
+        relay.on_problem = lambda text: say(f"flylogs: {text}")  # a refused reconnect, in its words
         names = f"org {web}" if web == raw else f"agent org {web}, NATS user {raw}"
         via = f"flyctl's agent ({names})"
         try:
@@ -236,6 +237,7 @@ def through_agent(
         seeds_only=True,
         via=f"flyctl's agent (NATS user {raw})",
         tokens=tokens,
+        explain=lambda: relay.problem,
     )
     return AgentRoute(connect, start, keep)
 

@@ -253,7 +253,9 @@ class Relay:
         self.agent = agent
         self.org, self.network = org, network  # `establish` sends `default` as the empty string
         self.tunnel: Tunnel | None = None
-        self._on_problem = on_problem
+        self.on_problem = on_problem
+        # The agent's last refusal, until a connect succeeds again: the reason of the outage it caused.
+        self.problem: str | None = None
         # Bound now, so the URL nats-py is given is known before the loop runs.
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -294,8 +296,11 @@ class Relay:
                 upstream_r, upstream_w = await self.agent.connect(self.tunnel, self.tunnel.nats)
             except AgentError as exc:
                 self.tunnel = None
-                self._on_problem(str(exc))
+                if str(exc) != self.problem:  # said once, not once per reconnect attempt
+                    self.problem = str(exc)
+                    self.on_problem(self.problem)
                 return
+            self.problem = None
             await _pipe_both(client_r, client_w, upstream_r, upstream_w)
         except asyncio.CancelledError:
             return  # the relay is closing: a handler's end, not an error for asyncio to log

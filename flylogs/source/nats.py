@@ -291,7 +291,7 @@ class NatsSource:
             # The client's buffer for a subscription overflowed; nats-py dropped the message.
             self._emit(Overflow(1, None, self._clock_ns()))
             return
-        description = describe_error(exc)
+        description = self._options.explained(describe_error(exc))
         if kind is ErrorKind.AUTH and self._nc.renewed():
             self._emit(Problem(RENEWED, self.server))  # the next attempt carries the new token
         elif self._policy.in_outage and not self._policy.say_once(description):
@@ -315,7 +315,7 @@ class NatsSource:
         if not self._started or self._closing:
             return
         if self._policy.outage_began(time.monotonic()):
-            self._emit(Lost(GapReason.DISCONNECTED, self.server))
+            self._emit(Lost(GapReason.DISCONNECTED, self.server, self._options.why()))
 
     async def _reconnected_cb(self) -> None:
         # nats-py calls this after replaying the subscriptions, but its round trip can be skipped

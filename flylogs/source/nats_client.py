@@ -50,6 +50,15 @@ class ConnectOptions:
     # The token's keeper: every CONNECT sends its current token, and a refusal asks it to read the
     # token's sources again (flyctl rotates config.yml's token while it runs).
     tokens: TokenKeeper | None = field(default=None, repr=False, compare=False)
+    # Why the way in failed, when it knows better than the socket (flyctl's agent's own refusal).
+    explain: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
+
+    def why(self) -> str:
+        """The way in's own reason for the last failure, or ""."""
+        return (self.explain() or "") if self.explain is not None else ""
+
+    def explained(self, text: str) -> str:
+        return f"{text} ({self.why()})" if self.why() else text
 
     def policy(self) -> ConnectionPolicy:
         names = [self.via] if self.via else [redact_url(s) for s in self.servers]
