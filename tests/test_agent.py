@@ -13,7 +13,8 @@ import pytest
 from flylogs.core.events import NoticeKind
 from flylogs.core.gaps import GapReason
 from flylogs.demo.server import NatsServer
-from flylogs.source.agent import Agent, AgentError, Relay, Tunnel, nats_address, socket_path
+from flylogs.source.agent import Agent, AgentError, Tunnel, nats_address, socket_path
+from flylogs.source.relay import Relay
 from tests.fakes.agent import NATS_IN_6PN, PEER_IP, PERSONAL_RAW, PRIVATE_KEY, FakeAgent
 from tests.fakes.machines import FakeMachinesApi
 from tests.helpers import SeqPublisher, Tail, assert_gaps_cover
@@ -133,6 +134,8 @@ async def test_a_tail_through_the_agent_survives_the_agent_being_replaced(
 
         await asyncio.to_thread(fake.kill)  # a flyctl upgrade: every tunnel dropped
         await tail.until(lambda: tail.notices(NoticeKind.DISCONNECTED), "the loss")
+        # A reconnect meets the missing agent before it is back (else nothing is refused to say).
+        await tail.until(lambda: problems, "a reconnect refused by the missing agent")
         await asyncio.to_thread(fake.start)
         await tail.until(lambda: tail.notices(NoticeKind.RECONNECTED), "the reconnect via a new tunnel")
         mark = max(publisher.sent)

@@ -503,3 +503,18 @@ def test_the_summary_says_what_came_from_history_when_more_was_shown_than_receiv
     )
     text, _ = closing(Outcome(StopReason.INTERRUPTED, Stats(received=5, shown=3), 3.0), False)
     assert text is not None and text.endswith("3 lines shown, 0 malformed, 5 received")
+
+
+def test_watch_settings_show_with_their_origin_and_a_bad_one_names_its_source(tmp_path: Path) -> None:
+    config = tmp_path / "flylogs.toml"
+    config.write_text('webhook = "https://hooks.slack.com/services/T0/B0/SECRET"\nevery = "10m"\n')
+    env = {"FLYLOGS_CONFIG": str(config), "FLYLOGS_SILENT_AFTER": "90s"}
+    shown = invoke("config", "show", env=env)
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in shown.stdout.splitlines()}
+    assert rows["silent-after"] == "90s  [env (FLYLOGS_SILENT_AFTER)]"
+    assert rows["every"].startswith("10m  [config file")
+    assert rows["webhook"].startswith("https://hooks.slack.com/…  [config file")
+    assert "SECRET" not in shown.stdout
+    assert rows["machines"] == "true  [default]"
+    bad = invoke("watch", "shop", env={"FLYLOGS_SILENT_AFTER": "soon"})
+    assert bad.exit_code == 3 and "FLYLOGS_SILENT_AFTER" in bad.stderr and "not a duration" in bad.stderr

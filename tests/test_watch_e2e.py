@@ -326,3 +326,31 @@ def test_check_and_tail_with_a_stdout_nobody_reads_still_end_and_say_by_exit_cod
     finally:
         os.close(write_end)
         os.close(read_end)
+
+
+def test_a_watcher_run_as_a_service_is_configured_by_environment_and_file(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """FLYLOGS_SILENT_AFTER and a config file's `on-alert`: no flag at all."""
+    alerts = tmp_path / "alerts.ndjson"
+    config = tmp_path / "flylogs.toml"
+    config.write_text(f'on-alert = "cat >> {alerts}"\nmachines = false\n')
+    env = {"FLYLOGS_SILENT_AFTER": "2s", "FLYLOGS_CONFIG": str(config)}
+    proc = spawn("watch", "shop", "--server", nats_server.url, "--output", "plain", env=env)
+    fleet = Fleet(nats_server, ["a1", "b2"])
+    try:
+        wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
+        before = dict(fleet.sent)
+        wait_for(
+            lambda: all(fleet.sent.get(i, 0) >= before.get(i, 0) + 3 for i in ("a1", "b2")), what="lines"
+        )
+        fleet.quiet.add("b2")
+        stopped = time.monotonic()
+        wait_for(lambda: kinds(alerts), timeout=15, what="an alert")
+        assert kinds(alerts) == [("silent", "b2", None)]
+        assert records(alerts)[0]["text"].startswith("shop b2: no line for 2.")
+        assert time.monotonic() - stopped <= 4.0
+    finally:
+        fleet.stop()
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)

@@ -17,20 +17,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from flylogs.cli.app import app
 from flylogs.cli.boundary import Boundary
-from flylogs.cli.options import CONFIG, SELECTION, Param, command, settings_params
+from flylogs.cli.options import CONFIG, JSON, SELECTION, command, settings_params
 from flylogs.cli.values import TailOptions
 from flylogs.errors import AuthError, ExitCode, FlylogsError
+from flylogs.settings.choices import OutputMode
 from flylogs.settings.tokens import TokenKeeper
-
-JSON_OUT = Param(
-    "as_json", Annotated[bool, typer.Option("--json", "-j", help="One JSON document, for scripts.")], False
-)
 
 
 @dataclass
@@ -79,7 +76,7 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-PARAMS = (SELECTION[0], *settings_params("servers", "org", "token", "api_url"), CONFIG, JSON_OUT)
+PARAMS = (SELECTION[0], *settings_params("servers", "org", "token", "api_url"), CONFIG, JSON)
 
 
 @command(app, "doctor", PARAMS)
@@ -144,7 +141,7 @@ def doctor(options: TailOptions) -> None:
 
         boundary.run(main)
         code = _verdict(report.checks)
-        if options.get("as_json"):
+        if settings.output is OutputMode.JSON:  # --json: one document, for scripts
             typer.echo(json.dumps({"ok": code == ExitCode.OK, "checks": [asdict(c) for c in report.checks]}))
         else:
             for c in report.checks:
@@ -174,7 +171,8 @@ async def _agent_checks(
     """The way `tail` takes through flyctl's agent, step by step, with the same functions: the
     agent's name for the org, the socket, ping, establish, probe, and NATS through a relay."""
     from flylogs.cli.transport import agent_org, agent_tokens
-    from flylogs.source.agent import Agent, AgentError, Relay, socket_path
+    from flylogs.source.agent import Agent, AgentError, socket_path
+    from flylogs.source.relay import Relay
 
     path = socket_path(os.environ, Path.home())
     raw, web = settings.org, [settings.org]

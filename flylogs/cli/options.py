@@ -170,7 +170,13 @@ ALL_APPS = _opt(
     rich_help_panel=FILTERS,
 )
 JSON = _opt(
-    "json_", bool, "--json", "-j", default=False, help="Same as --output json.", rich_help_panel=OUTPUT
+    "json_",
+    bool,
+    "--json",
+    "-j",
+    default=False,
+    help="JSON, for scripts: the same as --output json.",
+    rich_help_panel=OUTPUT,
 )
 FAIL_ON_GAP = _opt(
     "fail_on_gap",
@@ -227,6 +233,7 @@ _PY_TYPES: dict[Kind, Any] = {
     Kind.NUMBER: float | None,
     Kind.COUNT: int | None,
     Kind.SWITCH: bool | None,
+    Kind.DURATION: str | None,
 }
 
 

@@ -23,9 +23,10 @@ from flylogs.settings.choices import Transport
 from flylogs.settings.origin import Origin, Source
 from flylogs.settings.resolve import Settings
 from flylogs.settings.tokens import TokenKeeper
-from flylogs.source.agent import Agent, AgentError, Relay, TokenArgs, ensure_running, socket_path
+from flylogs.source.agent import Agent, AgentError, TokenArgs, ensure_running, socket_path
 from flylogs.source.flyapi import ApiSpec
 from flylogs.source.nats import ConnectOptions
+from flylogs.source.relay import Relay
 
 T = TypeVar("T")
 PERSONAL = "personal"  # the web slug of every user's personal org: never a NATS user

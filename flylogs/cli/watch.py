@@ -32,49 +32,16 @@ def _param(name: str, kind: Any, *decls: str, default: Any = None, **kw: Any) ->
     return Param(name, Annotated[kind, typer.Option(*decls, **kw)], default)
 
 
-HEARTBEAT = _param(
-    "heartbeat", str | None, "--heartbeat", metavar="REGEX", rich_help_panel=ALERTS,
-    help="Each instance must print a line matching this at least once per --every (e.g. "
-    "'HEARTBEAT', for lines like `HEARTBEAT $FLY_MACHINE_ID $FLY_REGION`).",
-)  # fmt: skip
-MACHINES = _param(
-    "machines", bool, "--machines/--no-machines", default=True, rich_help_panel=ALERTS,
-    help="Ask Fly's Machines API which Machines are started (a stopped one is not silent).",
-)  # fmt: skip
 WATCH_PARAMS = (
     *WHERE,
     ALL_APPS,
     FLY_TOML,
-    _param(
-        "silent_after", str, "--silent-after", default="5m", metavar="DURATION", rich_help_panel=ALERTS,
-        help="An instance that logged before (or whose Machine is started) is silent after this long "
-        "without a line, while the stream is up.",
-    ),
-    HEARTBEAT,
-    _param(
-        "every", str, "--every", default="30m", metavar="DURATION", rich_help_panel=ALERTS,
-        help="The --heartbeat period; a beat is missed after it plus a tenth.",
-    ),
-    _param(
-        "errors_over", int | None, "--errors-over", metavar="N", min=0, rich_help_panel=ALERTS,
-        help="Alert when an instance logs more than N errors in a minute.",
-    ),
-    _param(
-        "on_alert", str | None, "--on-alert", metavar="CMD", rich_help_panel=ALERTS,
-        help="Run CMD through the shell per alert: the alert's JSON on stdin, FLYLOGS_ALERT_KIND, _APP, "
-        "_REGION, _INSTANCE, _SINCE, _AT, _CLOSES and _TEXT in its environment; one at a time, 10 s each.",
-    ),
-    _param(
-        "webhook", str | None, "--webhook", metavar="URL", rich_help_panel=ALERTS,
-        help="POST each alert's JSON here (its `text` shows in Slack-style incoming webhooks); retried "
-        "with backoff.",
-    ),
-    MACHINES,
+    *settings_params("silent_after", "heartbeat", "every", "errors_over", "on_alert", "webhook", "machines"),
     *settings_params("output", "color"),
     JSON,
     *settings_params(*REACH),
     CONFIG,
-)  # fmt: skip
+)
 
 
 def duration_s(text: str, flag: str) -> float:
@@ -92,13 +59,13 @@ def heartbeat_pattern(text: str | None) -> re.Pattern[str] | None:
     return compile_patterns([text], False, "--heartbeat")[0] if text else None
 
 
-def machine_states(apps: tuple[str, ...], settings: Any, wanted: bool, tokens: Any = None) -> Any:
+def machine_states(apps: tuple[str, ...], settings: Any, tokens: Any = None) -> Any:
     """The Machines API's poller: apps named, a token, and Fly's API (its own base, or Fly's stream)."""
     from flylogs.settings.origin import Source
 
     base = os.environ.get("FLY_FLAPS_BASE_URL")
     fly = settings.origins["servers"].source is Source.DEFAULT
-    if not (wanted and apps and settings.token and (base or fly)):
+    if not (settings.machines and apps and settings.token and (base or fly)):
         return None
     from flylogs.source.machines import DEFAULT_MACHINES_URL, MachineStates
 
@@ -125,10 +92,7 @@ def watch(options: TailOptions) -> None:
     from flylogs.cli.watching import run
 
     with Boundary() as boundary:
-        silent_after = duration_s(options.get("silent_after"), "--silent-after")
-        every = duration_s(options.get("every"), "--every")
-        beat = heartbeat_pattern(options.get("heartbeat"))
-        run(boundary, options, silent_after=silent_after, every=every, heartbeat=beat)
+        run(boundary, options)
 
 
 CHECK_PARAMS = (
@@ -138,13 +102,12 @@ CHECK_PARAMS = (
         "within", str, "--within", default="10m", metavar="DURATION",
         help="Every instance that should be logging must have logged (or beat) within this window.",
     ),
-    HEARTBEAT,
-    MACHINES,
+    *settings_params("heartbeat", "machines"),
     _param(
         "listen", bool, "--listen", default=False,
         help="Listen to the stream for the window (and wait that long) even when history could be read.",
     ),
-    _param("as_json", bool, "--json", "-j", default=False, help="The verdicts as one JSON document."),
+    JSON,
     *settings_params(*REACH, "stream"),
     CONFIG,
 )  # fmt: skip
@@ -169,4 +132,4 @@ def check(options: TailOptions) -> None:
 
     with Boundary() as boundary:
         within = duration_s(options.get("within"), "--within")
-        check_run(boundary, options, within=within, heartbeat=heartbeat_pattern(options.get("heartbeat")))
+        check_run(boundary, options, within=within)

@@ -28,14 +28,15 @@ def run(
     boundary: Boundary,
     options: TailOptions,
     *,
-    silent_after: float,
-    every: float,
-    heartbeat: re.Pattern[str] | None,
     way: Reach | None = None,
+    silent_after: float | None = None,
+    every: float | None = None,
+    heartbeat: re.Pattern[str] | None = None,
 ) -> NoReturn:
-    """Watch until interrupted. `way`: the stream already reached (the demo's), else from `options`."""
+    """Watch until interrupted. `way`: the stream already reached (the demo's), else from `options`;
+    the thresholds are the settings' (flag, FLYLOGS_*, config file) unless given (the demo's)."""
     from flylogs.cli.reach import reach
-    from flylogs.cli.watch import machine_states
+    from flylogs.cli.watch import duration_s, heartbeat_pattern, machine_states
     from flylogs.core.watch import Watcher
     from flylogs.hooks.command import AlertCommand
     from flylogs.hooks.webhook import Webhook
@@ -49,7 +50,9 @@ def run(
 
     way = way or reach(boundary, options, history=False)
     settings = way.settings
-    opt = dict(options.extra).get
+    silent_after = silent_after or duration_s(settings.silent_after, "--silent-after")
+    every = every or duration_s(settings.every, "--every")
+    heartbeat = heartbeat or heartbeat_pattern(settings.heartbeat)
     env = Environment.from_process()
     mode = effective_mode(settings.output, env)
     if mode is OutputMode.RAW:
@@ -81,7 +84,7 @@ def run(
         silent_after_s=silent_after,
         heartbeat=heartbeat,
         every_s=every,
-        errors_over=opt("errors_over"),
+        errors_over=settings.errors_over,
         up=False,
     )
     spec = WatchSpec(way.way, heartbeat=heartbeat is not None)
@@ -93,13 +96,13 @@ def run(
         hooks: list[AlertHook] = []
         if alerts_on_stderr:
             hooks.append(StderrAlerts(notices.line))
-        command, url = opt("on_alert"), opt("webhook")
+        command, url = settings.on_alert, settings.webhook
         if command:
             hooks.append(AlertCommand(command, say, env=os.environ))
         if url:
             boundary.hide(url)
             hooks.append(Webhook(url, say))
-        machines = machine_states(way.apps, settings, opt("machines", False), boundary.tokens)
+        machines = machine_states(way.apps, settings, boundary.tokens)
         watching = run_watch(
             way.plan, watcher, view, hooks, notices, stop, spec, machines=machines, output=out,
             redact=boundary.redact, prepare=way.before,
@@ -120,20 +123,20 @@ def run(
     raise typer.Exit(stop_code(outcome.reason))
 
 
-def check_run(
-    boundary: Boundary, options: TailOptions, *, within: float, heartbeat: re.Pattern[str] | None
-) -> NoReturn:
+def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoReturn:
     from flylogs.cli.reach import reach
-    from flylogs.cli.watch import machine_states
+    from flylogs.cli.watch import heartbeat_pattern, machine_states
     from flylogs.core.check import judge
     from flylogs.render.console import Environment, Styler
     from flylogs.render.notices import NoticeWriter
     from flylogs.session.check import machine_states as read_states
     from flylogs.session.check import read_window
+    from flylogs.settings.choices import OutputMode
 
     way = reach(boundary, options, history=not options.get("listen"), bridge=False, say_way=False)
     if not way.apps:
         raise UsageError("check needs the apps to check", hint="name them: flylogs check APP...")
+    heartbeat = heartbeat_pattern(way.settings.heartbeat)
     env = Environment.from_process()
     color = env.use_color(way.settings.color, stream_isatty=env.stderr_isatty)
     notices = NoticeWriter(env.stderr, Styler(color, env.color_system()))
@@ -144,7 +147,7 @@ def check_run(
     lookback = start - window_ns  # instances seen before the window are expected in it
 
     async def main(stop: asyncio.Future[StopReason]) -> Any:
-        machines = machine_states(way.apps, way.settings, options.get("machines"), boundary.tokens)
+        machines = machine_states(way.apps, way.settings, boundary.tokens)
         states = await read_states(machines, notices)
         reading = read_window(way.plan, notices, stop, start_ns=lookback, listen_s=within, prepare=way.before)
         lines, source, reason = await accompanied(way.beside, reading)
@@ -160,7 +163,7 @@ def check_run(
         machines=states[0] if states else None, regions=states[1] if states else None,
         heartbeat=heartbeat,
     )  # fmt: skip
-    if options.get("as_json"):
+    if way.settings.output is OutputMode.JSON:  # --json, as everywhere: --output json
         text = json.dumps(_document(report, source, within, states is not None)) + "\n"
     else:
         text = "".join(f"{line}\n" for line in _lines(report, source, within, end))

@@ -25,6 +25,7 @@ from flylogs.settings.tokens import (
     read_flyctl_token,
     redact_token,
     redact_url,
+    redact_webhook,
     server_problem,
 )
 
@@ -65,6 +66,13 @@ class Settings:
     stream: str | None
     backfill: bool
     since: str | None
+    silent_after: str
+    heartbeat: str | None
+    every: str
+    errors_over: int | None
+    on_alert: str | None
+    webhook: str | None
+    machines: bool
     config_path: Path
     origins: Mapping[str, Origin]
 
@@ -80,6 +88,8 @@ class Settings:
             return ", ".join(redact_url(s) for s in value)
         if name == "api_url":
             return redact_url(value)
+        if name == "webhook" and value:
+            return redact_webhook(value)
         if value is None:
             return "none"
         if isinstance(value, bool):

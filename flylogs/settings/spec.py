@@ -15,6 +15,7 @@ from typing import Any
 
 from flylogs.errors import ConfigError
 from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode, Transport
+from flylogs.timestamps import parse_duration
 
 DEFAULT_SERVER = "nats://[fdaa::3]:4223"
 DEFAULT_API_URL = "https://api.fly.io"
@@ -23,6 +24,7 @@ DEFAULT_ORG = "personal"
 CONNECTION = "Connection"
 OUTPUT = "Output"
 HISTORY = "History and backfill"
+ALERTS = "Alerts"
 
 
 class Kind(StrEnum):
@@ -32,6 +34,7 @@ class Kind(StrEnum):
     NUMBER = "number"
     COUNT = "count"  # a whole number
     SWITCH = "true or false"
+    DURATION = "duration"  # kept as written (90s, 5m, 1h30m), checked where it is read
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,9 @@ class Setting:
             return f'a URL or a list of them, e.g. "{self.example}"'
         if self.kind is Kind.TEXT:
             return f'text, e.g. "{self.example}"' if self.example else "text"
+        if self.kind is Kind.DURATION:
+            return f'a duration, e.g. "{self.example or "5m"}"'
+
         if self.kind in (Kind.NUMBER, Kind.COUNT):
             bound = f" ≥ {self.minimum:g}" if self.minimum is not None else ""
             return f"a {'whole ' if self.kind is Kind.COUNT else ''}number{bound}"
@@ -113,6 +119,8 @@ class Setting:
         return self._checked(value, where)
 
     def _checked(self, text: str, where: str) -> Any:
+        if self.kind is Kind.DURATION and not parse_duration(text):
+            raise ConfigError(f"{where}: {self.key} = {text!r} is not a duration", self.describe())
         if self.choices is None:
             if not text:
                 raise ConfigError(f"{where}: '{self.key}' must be a non-empty string", self.describe())
@@ -283,6 +291,51 @@ SPECS: tuple[Setting, ...] = (
         example="10m",
     ),
 )
+
+# `watch` and `check`: what a watcher run as a service is configured with, by file or environment.
+SPECS += (
+    Setting(
+        "silent_after", "--silent-after", Kind.DURATION, "5m", env=("FLYLOGS_SILENT_AFTER",),
+        help="watch: an instance that logged before (or whose Machine is started) is silent after this "
+        "long without a line, while the stream is up.",
+        panel=ALERTS, example="5m",
+    ),
+    Setting(
+        "heartbeat", "--heartbeat", Kind.TEXT, None, env=("FLYLOGS_HEARTBEAT",),
+        help="Each instance must print a line matching this regex at least once per --every (e.g. "
+        "'HEARTBEAT', for lines like `HEARTBEAT $FLY_MACHINE_ID $FLY_REGION`).",
+        panel=ALERTS, example="^HEARTBEAT ",
+    ),
+    Setting(
+        "every", "--every", Kind.DURATION, "30m", env=("FLYLOGS_EVERY",),
+        help="watch: the --heartbeat period; a beat is missed after it plus a tenth.",
+        panel=ALERTS, example="30m",
+    ),
+    Setting(
+        "errors_over", "--errors-over", Kind.COUNT, None, env=("FLYLOGS_ERRORS_OVER",), minimum=0,
+        help="watch: alert when an instance logs more than N errors in a minute.",
+        panel=ALERTS,
+    ),
+    Setting(
+        "on_alert", "--on-alert", Kind.TEXT, None, env=("FLYLOGS_ON_ALERT",),
+        help="watch: run CMD through the shell per alert: the alert's JSON on stdin, FLYLOGS_ALERT_KIND, "
+        "_APP, _REGION, _INSTANCE, _SINCE, _AT, _CLOSES and _TEXT in its environment; one at a time, 10 s "
+        "each.",
+        panel=ALERTS, example="cat >> alerts.ndjson",
+    ),
+    Setting(
+        "webhook", "--webhook", Kind.TEXT, None, env=("FLYLOGS_WEBHOOK",),
+        help="watch: POST each alert's JSON here (its `text` shows in Slack-style incoming webhooks); "
+        "retried with backoff. A secret: only its host is ever shown.",
+        panel=ALERTS, example="https://hooks.slack.com/services/...",
+    ),
+    Setting(
+        "machines", "--machines/--no-machines", Kind.SWITCH, True, env=("FLYLOGS_MACHINES",),
+        help="watch and check: ask Fly's Machines API which Machines are started (a stopped one is not "
+        "silent).",
+        panel=ALERTS,
+    ),
+)  # fmt: skip
 
 BY_NAME = {spec.name: spec for spec in SPECS}
 BY_KEY = {key: spec for spec in SPECS if spec.in_config for key in (spec.key, *spec.aliases)}

@@ -145,6 +145,12 @@ def redact_url(url: str) -> str:
     return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{tail}"
 
 
+def redact_webhook(url: str) -> str:
+    """A webhook URL is a secret (its path is the key): its scheme and host only."""
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    return f"{parts.scheme}://{parts.hostname or '?'}/…"
+
+
 def url_password(url: str) -> str | None:
     """The secret part of `url`'s userinfo (the password, else a lone user: a token), if any."""
     rest = url.partition("://")[2] or url
