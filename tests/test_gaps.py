@@ -114,6 +114,18 @@ def test_backoff_is_immediate_then_jittered_and_capped() -> None:
     assert len(set(delays)) == len(delays)  # jittered, not lockstep
 
 
+def test_one_backoff_for_every_retry_loop_grows_from_about_base_to_the_cap_and_resets() -> None:
+    from flylogs.core.backoff import Backoff
+
+    waits = Backoff(5.0, 60.0, random.Random(7))
+    first = [waits.next() for _ in range(8)]
+    assert 2.5 <= first[0] <= 5.0  # about the base: between half and all of it
+    assert all(2.5 <= w <= 60.0 for w in first) and max(first) > 30.0  # grows, never past the cap
+    assert first[3] > first[0]
+    waits.reset()
+    assert 2.5 <= waits.next() <= 5.0 and waits.failures == 1
+
+
 def test_parse_since() -> None:
     now = 1_000_000 * S
     assert parse_since("90s", now) == now - 90 * S

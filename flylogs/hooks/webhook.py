@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from flylogs.core.alerts import Alert
+from flylogs.core.backoff import Backoff
 from flylogs.hooks.queue import Deliveries
 
 RETRIES = 5
-FIRST_WAIT = 1.0  # seconds; doubled after each failure
+FIRST_WAIT = 1.0  # seconds, about (jittered); about doubled after each failure, up to a minute
 
 
 class WebhookFailed(Exception):
@@ -51,11 +52,10 @@ class Webhook:
     async def _post(self, alert: Alert) -> None:
         body = alert.record()
         body["text"] = f"flylogs: {alert.text}"
-        wait, why = self._first_wait, ""
+        waits, why = Backoff(self._first_wait * 2, cap=60.0), ""
         for attempt in range(self._retries + 1):
             if attempt:
-                await asyncio.sleep(wait)
-                wait *= 2
+                await asyncio.sleep(waits.next())
             try:
                 response = await self._client.post(self._url, json=body)
             except httpx.HTTPError as exc:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from flylogs.core.backoff import Backoff
 from flylogs.core.events import HistoryRead, Notice, NoticeKind, Problem, Started
 from flylogs.core.tail import TailCore
 from flylogs.errors import FlylogsError
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 TICK = 0.25  # seconds between checks of the output (closed pipe, caught up)
 # While the logs API bridges, a way to the stream that failed is tried again after these seconds,
-# doubling: the tunnel may come up later (a slow new WireGuard peer, an agent started meanwhile).
+# about doubling: the tunnel may come up later (a slow new WireGuard peer, an agent started meanwhile).
 RETRY_STREAM_FIRST = 5.0
 RETRY_STREAM_MAX = 60.0
 PROGRESS_EVERY = 4  # ticks between updates of the status line
@@ -117,7 +118,7 @@ async def run_tail(
         driver.feed(Started())
         await bridge.start()
         driver.progress()
-        attempt = 0
+        attempt, waits = 0, Backoff(RETRY_STREAM_FIRST, RETRY_STREAM_MAX)
         while True:
             try:
                 if prepare is not None:
@@ -128,7 +129,7 @@ async def run_tail(
                 if not bridge.running:
                     raise
                 attempt += 1
-                wait = min(RETRY_STREAM_MAX, RETRY_STREAM_FIRST * 2 ** (attempt - 1))
+                wait = waits.next()
                 if attempt == 1:
                     driver.feed(
                         Problem(f"{exc.message}; staying on Fly's logs API (polling), and trying the "

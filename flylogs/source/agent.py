@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flylogs.core.backoff import Backoff
 from flylogs.settings.tokens import flyctl_dir
 
 NATS_PORT = 4223
@@ -157,7 +158,9 @@ class Agent:
         return Tunnel(org, network, peer_ip, region if isinstance(region, str) else None)
 
     async def probe(self, tunnel: Tunnel, attempts: int = 10, pause: float = 0.5) -> None:
-        """Until the tunnel passes traffic (it may not for a few seconds after `establish`)."""
+        """Until the tunnel passes traffic (it may not for a few seconds after `establish`): waits
+        of about `pause` seconds, growing to twice that."""
+        waits = Backoff(pause, cap=pause * 2)
         for attempt in range(attempts):
             try:
                 await self.call("probe", tunnel.org, tunnel.network)
@@ -165,7 +168,7 @@ class Agent:
             except AgentError:
                 if attempt == attempts - 1:
                     raise
-                await asyncio.sleep(pause)
+                await asyncio.sleep(waits.next())
 
     async def connect(
         self, tunnel: Tunnel, address: str, timeout_ms: int = 5000

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flylogs.core.backoff import backoff_delay
+from flylogs.core.backoff import Backoff
 from flylogs.core.events import Alive, Behind, Connected, Event, Problem
 from flylogs.source.flyapi import ApiError, ApiSpec, entry_to_message, fetch_with, logs_url, open_client
 from flylogs.timestamps import parse_rfc3339
@@ -60,7 +59,6 @@ class ApiPollSource:
         self._emit = emit
         self._clock_ns = clock_ns
         self._idle = idle
-        self._rng = random.Random()  # noqa: S311 - jitter, not secrets
         self._client: Any = None  # an httpx.AsyncClient once started
         self._tasks: list[asyncio.Task[None]] = []
         self.client = None  # no NATS client: no JetStream history through this source
@@ -115,7 +113,7 @@ class ApiPollSource:
             self._emit(Behind(seconds))
 
     async def _poll(self, app: str, token: str, first: dict[str, Any] | None = None) -> None:
-        failures, down_since = 0, None
+        down_since, waits = None, Backoff(self._idle * 2, ERROR_CAP)  # a second or so, up to the cap
         ready = first  # a page already in hand (the one `start` asked for)
         while True:
             sent = self._clock_ns() if ready is None else int(token)  # when the page was asked for
@@ -123,20 +121,20 @@ class ApiPollSource:
                 document = ready if ready is not None else await self._page(app, token)
                 ready = None
             except ApiError as exc:
-                failures += 1
                 if down_since is None:
                     down_since = time.monotonic()
                     self._emit(
                         Problem(f"polling {app}: {exc}; retrying (nothing the API keeps is lost)", NAME)
                     )
-                await asyncio.sleep(min(ERROR_CAP, max(self._idle, backoff_delay(failures + 1, self._rng))))
+                await asyncio.sleep(waits.next())
                 continue
             if down_since is not None:
                 behind = time.monotonic() - down_since
                 self._emit(
                     Problem(f"polling {app} again, {behind:.0f}s behind; catching up from the cursor", NAME)
                 )
-                failures, down_since = 0, None
+                down_since = None
+                waits.reset()
             self._emit(Alive(sent))
             entries = document.get("data") or []
             for entry in entries:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flylogs.core.backoff import backoff_delay
+from flylogs.core.backoff import Backoff
 from flylogs.errors import AuthError, FlylogsError, UnreachableError, UsageError
 from flylogs.settings.tokens import TokenKeeper, service_token, split_tokens
 from flylogs.timestamps import parse_rfc3339
@@ -169,7 +169,7 @@ class FlyApiHistory:
 
     async def _get(self, client: Any, app: str, next_token: str) -> dict[str, Any]:
         url = logs_url(self.spec.base_url, app)
-        attempt = 0
+        attempt, waits = 0, Backoff(0.4, rng=self._rng)
         while True:
             attempt += 1
             try:
@@ -177,7 +177,7 @@ class FlyApiHistory:
             except ApiError as exc:
                 if exc.final or attempt > self.spec.retries:
                     raise
-            await asyncio.sleep(max(0.2, backoff_delay(attempt + 1, self._rng)))
+            await asyncio.sleep(waits.next())
 
 
 async def fetch_with(
