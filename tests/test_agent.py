@@ -302,7 +302,7 @@ def test_every_rung_of_the_auto_ladder(
     apps: tuple[str, ...],
     way: str,
 ) -> None:
-    from flylogs.cli import transport
+    from flylogs.session import way as transport
     from flylogs.settings.choices import Transport
     from flylogs.settings.resolve import Flags, resolve
 

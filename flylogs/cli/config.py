@@ -42,13 +42,12 @@ def config_show(options: TailOptions) -> None:
 
 def _way(settings: Settings) -> tuple[str, str, object]:
     """Which way `tail` would take to the logs, as `--transport` decides it (no app named)."""
-    from flylogs.cli import transport
+    from flylogs.session import way as ways
     from flylogs.settings.choices import Transport
-    from flylogs.source.agent import socket_path
 
-    way = transport.choose(settings, os.environ, Path.home())
+    way = ways.choose(settings, os.environ, Path.home())
     what = {
-        Transport.AGENT: f"flyctl's agent ({socket_path(os.environ, Path.home())})",
+        Transport.AGENT: f"flyctl's agent ({ways.agent_socket(os.environ, Path.home())})",
         Transport.NATS: "straight to " + settings.shown("servers"),
         Transport.API: "polling Fly's logs API",
     }.get(way, str(way))

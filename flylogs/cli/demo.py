@@ -96,7 +96,7 @@ def demo(options: TailOptions) -> None:
     from flylogs.cli.plan import tail_plan
     from flylogs.demo.fleet import DEMO_STREAM, prepare_stream, run_demo
     from flylogs.demo.server import NatsServer
-    from flylogs.source.nats import ConnectOptions
+    from flylogs.session.plan import ConnectOptions
 
     rate, seed, chaos = options.get("rate"), options.get("seed"), options.get("chaos")
     with Boundary() as boundary:

@@ -11,11 +11,9 @@ from pathlib import Path
 from flylogs.cli.values import Filters, Selection, TailOptions
 from flylogs.errors import UsageError
 from flylogs.filters import build_filter, compile_patterns
-from flylogs.session.plan import PollSpec, TailPlan
+from flylogs.session.plan import ApiSpec, ConnectOptions, PollSpec, TailPlan
 from flylogs.settings.fly_toml import app_from_fly_toml
 from flylogs.settings.resolve import Settings
-from flylogs.source.flyapi import ApiSpec
-from flylogs.source.nats import ConnectOptions
 from flylogs.subjects import plan_subjects
 from flylogs.timestamps import parse_since
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Annotated, Any
 
@@ -57,19 +56,6 @@ def heartbeat_pattern(text: str | None) -> re.Pattern[str] | None:
     from flylogs.filters import compile_patterns
 
     return compile_patterns([text], False, "--heartbeat")[0] if text else None
-
-
-def machine_states(apps: tuple[str, ...], settings: Any, tokens: Any = None) -> Any:
-    """The Machines API's poller: apps named, a token, and Fly's API (its own base, or Fly's stream)."""
-    from flylogs.settings.origin import Source
-
-    base = os.environ.get("FLY_FLAPS_BASE_URL")
-    fly = settings.origins["servers"].source is Source.DEFAULT
-    if not (settings.machines and apps and settings.token and (base or fly)):
-        return None
-    from flylogs.source.machines import DEFAULT_MACHINES_URL, MachineStates
-
-    return MachineStates(apps, settings.token, base or DEFAULT_MACHINES_URL, tokens=tokens)
 
 
 @command(app, "watch", WATCH_PARAMS)

@@ -36,7 +36,7 @@ def run(
     """Watch until interrupted. `way`: the stream already reached (the demo's), else from `options`;
     the thresholds are the settings' (flag, FLYLOGS_*, config file) unless given (the demo's)."""
     from flylogs.cli.reach import reach
-    from flylogs.cli.watch import duration_s, heartbeat_pattern, machine_states
+    from flylogs.cli.watch import duration_s, heartbeat_pattern
     from flylogs.core.watch import Watcher
     from flylogs.hooks.command import AlertCommand
     from flylogs.hooks.webhook import Webhook
@@ -46,6 +46,7 @@ def run(
     from flylogs.render.sinks import effective_mode
     from flylogs.render.watch import AlertLines, StderrAlerts, WatchJson, WatchScreen
     from flylogs.session.watch import AlertHook, WatchSpec, WatchView, run_watch
+    from flylogs.session.way import machine_states
     from flylogs.settings.choices import OutputMode
 
     way = way or reach(boundary, options, history=False)
@@ -102,7 +103,7 @@ def run(
         if url:
             boundary.hide(url)
             hooks.append(Webhook(url, say))
-        machines = machine_states(way.apps, settings, boundary.tokens)
+        machines = machine_states(way.route, os.environ) if way.route else None
         watching = run_watch(
             way.plan, watcher, view, hooks, notices, stop, spec, machines=machines, output=out,
             redact=boundary.redact, prepare=way.before,
@@ -125,12 +126,13 @@ def run(
 
 def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoReturn:
     from flylogs.cli.reach import reach
-    from flylogs.cli.watch import heartbeat_pattern, machine_states
+    from flylogs.cli.watch import heartbeat_pattern
     from flylogs.core.check import judge
     from flylogs.render.console import Environment, Styler
     from flylogs.render.notices import NoticeWriter
     from flylogs.session.check import machine_states as read_states
     from flylogs.session.check import read_window
+    from flylogs.session.way import machine_states
     from flylogs.settings.choices import OutputMode
 
     way = reach(boundary, options, history=not options.get("listen"), bridge=False, say_way=False)
@@ -147,7 +149,7 @@ def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoR
     lookback = start - window_ns  # instances seen before the window are expected in it
 
     async def main(stop: asyncio.Future[StopReason]) -> Any:
-        machines = machine_states(way.apps, way.settings, boundary.tokens)
+        machines = machine_states(way.route, os.environ) if way.route else None
         states = await read_states(machines, notices)
         reading = read_window(way.plan, notices, stop, start_ns=lookback, listen_s=within, prepare=way.before)
         lines, source, reason = await accompanied(way.beside, reading)

@@ -11,8 +11,8 @@ from enum import StrEnum
 
 from flylogs.core.gaps import Gap
 from flylogs.filters import Filter
-from flylogs.source.flyapi import ApiSpec
-from flylogs.source.nats import ConnectOptions
+from flylogs.source.flyapi import ApiSpec as ApiSpec  # (the plan's parts, for the CLI to name)
+from flylogs.source.nats import ConnectOptions as ConnectOptions
 
 
 class StopReason(StrEnum):

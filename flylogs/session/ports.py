@@ -4,7 +4,7 @@ and a history source. Protocols only: the render package and the sources satisfy
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from flylogs.core.events import Backfill, Notice
 from flylogs.core.gaps import Gap
@@ -26,6 +26,17 @@ class Sink(Protocol):
     ) -> None: ...  # about once a second
     def flush(self) -> None: ...
     def finish(self) -> None: ...  # the session is over: tidy up (the status line) and flush
+
+
+class Source(Protocol):
+    """A way lines arrive (NATS, polling Fly's logs API): started, read through its callbacks, closed."""
+
+    async def start(self, *, subscribe: bool = True) -> None: ...
+    async def close(self) -> None: ...
+    @property
+    def server(self) -> str | None: ...
+    @property
+    def client(self) -> Any: ...  # the NATS client when there is one (JetStream rides it), else None
 
 
 class NoticeSink(Protocol):

@@ -21,14 +21,12 @@ from flylogs.errors import FlylogsError
 from flylogs.session.backfill import Backfills
 from flylogs.session.driver import Driver
 from flylogs.session.plan import Outcome, StopReason, TailPlan
-from flylogs.session.ports import Backlog, HistorySource, NoticeSink, Sink
+from flylogs.session.ports import Backlog, NoticeSink, Sink
+from flylogs.session.sources import open_history, open_source
 from flylogs.source.flyapi import ApiError, FlyApiHistory
-from flylogs.source.jetstream import JetStreamHistory
-from flylogs.source.nats import NatsSource
 
 if TYPE_CHECKING:
     from flylogs.session.handover import Bridge
-    from flylogs.source.api_poll import ApiPollSource
 
 TICK = 0.25  # seconds between checks of the output (closed pipe, caught up)
 # While the logs API bridges, a way to the stream that failed is tried again after these seconds,
@@ -74,22 +72,8 @@ async def run_tail(
     def handed(subject: str, data: bytes) -> None:
         (checked if bridge is not None and bridge.running else driver.on_line)(subject, data)
 
-    source: NatsSource | ApiPollSource
-    if plan.poll is not None:
-        from flylogs.source.api_poll import ApiPollSource  # httpx costs 0.2 s to import: only if polling
-
-        poll = plan.poll
-        source = ApiPollSource(
-            poll.api, poll.regions, poll.instances, driver.on_line, driver.feed, clock_ns=clock_ns
-        )
-    else:
-        on_line = driver.on_line if plan.bridge is None else handed
-        source = NatsSource(plan.connect, plan.subjects, on_line, driver.feed, clock_ns=clock_ns)
-    history: HistorySource | None = None
-    if plan.history_stream and isinstance(source, NatsSource):
-        history = JetStreamHistory(source, plan.history_stream)
-    elif plan.api is not None:
-        history = FlyApiHistory(plan.api)
+    source = open_source(plan, driver.on_line if plan.bridge is None else handed, driver.feed, clock_ns)
+    history = open_history(plan, source)
     backfills = Backfills(history, driver.feed) if history is not None else None
     if backfills is not None:
         driver.fetch = lambda ask: backfills.start(ask.gap) if not stop.done() else None
@@ -113,7 +97,7 @@ async def run_tail(
         # Lines from the logs API at once, while the way to NATS is prepared and subscribed; then
         # NATS alone. If NATS cannot be had, the API stays the way, and NATS is tried again.
         nonlocal source
-        assert bridge is not None and isinstance(source, NatsSource)
+        assert bridge is not None
         sink.header()
         driver.feed(Started())
         await bridge.start()
@@ -137,7 +121,7 @@ async def run_tail(
                     )  # fmt: skip
             await asyncio.sleep(wait)
             # A source that failed to start is closed: the next attempt gets a fresh one.
-            source = NatsSource(plan.connect, plan.subjects, handed, driver.feed, clock_ns=clock_ns)
+            source = open_source(plan, handed, driver.feed, clock_ns)
         if attempt:
             say(f"flylogs: reached the stream after {attempt + 1} attempts; leaving Fly's logs API")
         bridge.hand_over(clock_ns())

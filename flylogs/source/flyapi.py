@@ -197,6 +197,29 @@ async def fetch_with(
 
 async def fetch_page(client: Any, url: str, params: Any, token: str) -> dict[str, Any]:
     """One page of the logs API through an httpx client; ApiError for anything but a JSON object."""
+    response = await _answer(client, url, params, token)
+    try:
+        document = response.json()
+    except ValueError:
+        raise ApiError("the logs API sent something that is not JSON", final=False) from None
+    if not isinstance(document, dict):
+        raise ApiError("the logs API sent an unexpected document", final=False)
+    return document
+
+
+async def probe(spec: ApiSpec, app: str, now_ns: int) -> str | None:
+    """Whether the logs API answers for `app` (`doctor`): its `Date` header (None without one);
+    ApiError as for a page."""
+    async with open_client(spec) as client:
+        response = await _answer(
+            client, logs_url(spec.base_url, app), {"next_token": str(now_ns)}, spec.current_token
+        )
+    date = response.headers.get("date")
+    return str(date) if date else None
+
+
+async def _answer(client: Any, url: str, params: Any, token: str) -> Any:
+    """The 200 answer to one request; ApiError (with the status) for anything else."""
     import httpx
 
     try:
@@ -211,13 +234,7 @@ async def fetch_page(client: Any, url: str, params: Any, token: str) -> dict[str
             final=final,
             status=response.status_code,
         )
-    try:
-        document = response.json()
-    except ValueError:
-        raise ApiError("the logs API sent something that is not JSON", final=False) from None
-    if not isinstance(document, dict):
-        raise ApiError("the logs API sent an unexpected document", final=False)
-    return document
+    return response
 
 
 def _why(exc: BaseException) -> str:

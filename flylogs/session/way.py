@@ -1,39 +1,35 @@
-"""Which way to the log stream (`--transport`), and the way through flyctl's agent.
+"""The way to the log stream, below the CLI: which one (`--transport`), and everything it needs.
 
 `auto`, like `fly logs`: a server given (flag, env, config) or a Fly Machine (`FLY_MACHINE_ID`) means
 straight to NATS; else flyctl's agent when its socket is there or `fly` can start it; else polling
 Fly's logs API when apps are named and a token is known; else straight to NATS (whose failure then
-names the other ways). Also: the org from the app (Machines API), and whether to start on the API
-and hand over to NATS.
+names the other ways). `find_way` builds the typed `Way` every command (tail, watch, check, doctor)
+takes: the org from the app (Machines API) and its two names, the connection options, the history
+and polling specs, the agent route's lifecycle, and whether to start on the API and hand over to
+NATS. A new transport is one adapter in `source/` plus its branch in `find_way`.
+Must not: print (what it says goes to `say`), or read the process environment (it arrives).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import shutil
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from flylogs.errors import AuthError, UnreachableError, UsageError
+from flylogs.errors import AuthError, UsageError
 from flylogs.session.plan import PollSpec, TailPlan
 from flylogs.settings.choices import Transport
 from flylogs.settings.origin import Origin, Source
 from flylogs.settings.resolve import Settings
 from flylogs.settings.tokens import TokenKeeper
-from flylogs.source.agent import Agent, AgentError, TokenArgs, ensure_running, socket_path
+
+if TYPE_CHECKING:
+    from flylogs.source.machines import MachineStates
+from flylogs.session.agent_way import PERSONAL, fly_binary, through_agent
+from flylogs.source.agent import socket_path
 from flylogs.source.flyapi import ApiSpec
 from flylogs.source.nats import ConnectOptions
-from flylogs.source.relay import Relay
-
-T = TypeVar("T")
-PERSONAL = "personal"  # the web slug of every user's personal org: never a NATS user
-AGENT_HINT = (
-    "flyctl's agent keeps the WireGuard tunnel `fly logs` uses: is flyctl installed and logged in "
-    "(`fly auth whoami`)? Start it with `fly agent start`; or pass --transport nats --server URL"
-)
 
 
 def polling(
@@ -66,10 +62,6 @@ def bridges(settings: Settings, way: Transport, apps: tuple[str, ...], plan: Tai
     )
 
 
-def fly_binary() -> str | None:
-    return shutil.which("fly") or shutil.which("flyctl")
-
-
 def choose(settings: Settings, env: Mapping[str, str], home: Path, apps: tuple[str, ...] = ()) -> Transport:
     if settings.transport is not Transport.AUTO:
         return settings.transport
@@ -82,13 +74,9 @@ def choose(settings: Settings, env: Mapping[str, str], home: Path, apps: tuple[s
     return Transport.NATS
 
 
-@dataclass
-class AgentRoute:
-    """The connection options through a relay, and the coroutines that open and close it."""
-
-    connect: ConnectOptions
-    start: Callable[[Callable[[str], None]], Coroutine[Any, Any, object]]
-    keep: Callable[[Any], Coroutine[Any, Any, object]]
+def agent_socket(env: Mapping[str, str], home: Path) -> Path:
+    """Where flyctl's agent listens (`config show`, `doctor`)."""
+    return socket_path(env, home)
 
 
 def org_from_apps(
@@ -153,99 +141,88 @@ def nats_user(settings: Settings, env: Mapping[str, str], say: Callable[[str], N
 _REFUSED_HINT = "create a read-only token with `fly tokens create readonly <org>`, or log in with flyctl"
 
 
-def agent_tokens(settings: Settings, tokens: TokenKeeper) -> TokenArgs:
-    """`set-token`'s arguments as flyctl's client sends them: `cfg <path>` for flyctl's own file (the
-    agent reads it again when flyctl rewrites it), `str <every token>` for any other token."""
-    origin = settings.origins["token"]
-    if origin.source is Source.FLYCTL and origin.detail:
-        return lambda: ("cfg", origin.detail)
-    return lambda: ("str", tokens.token) if tokens.token else None
+Prepare = Callable[[Callable[[str], None]], Coroutine[Any, Any, object]]
+Companion = Callable[[Any], Coroutine[Any, Any, object]]
 
 
-def agent_org(raw: str, tokens: TokenKeeper, env: Mapping[str, str], say: Callable[[str], None]) -> str:
-    """The agent's name for the org whose raw slug is `raw` (flyctl's `BringUpAgentOrgSlug`):
-    `personal` for a personal org. Fly's organizations endpoint is asked; when it cannot answer, the
-    raw slug is tried (right for every org but a personal one), and that is said."""
-    from flylogs.source.orgs import OrgApiError, names_of_raw, uiex_url
+@dataclass
+class Way:
+    """How the stream is reached, and all it takes: resolved settings (the org as the NATS user),
+    the connection options, the history (`api`) and polling (`poll`) specs, a label for a person,
+    and the route's lifecycle: `before(say)` prepares it, `beside(done)` runs alongside until done."""
 
-    if raw == PERSONAL or not tokens.token:
-        return raw
-    try:
-        return names_of_raw(raw, tokens.token, uiex_url(env)).web
-    except OrgApiError as exc:
-        if exc.status == 401 and tokens.refused():
-            with contextlib.suppress(OrgApiError):
-                return names_of_raw(raw, tokens.token or "", uiex_url(env)).web
-        say(f"flylogs: could not ask Fly for the agent's name of org {raw} ({exc}); trying {raw}")
-        return raw
+    settings: Settings
+    transport: Transport
+    apps: tuple[str, ...]
+    connect: ConnectOptions
+    tokens: TokenKeeper
+    network: str = ""
+    api: ApiSpec | None = None
+    poll: PollSpec | None = None
+    label: str = "NATS"
+    before: Prepare | None = None
+    beside: Companion | None = None
+
+    def bridge_for(
+        self, plan: TailPlan, regions: tuple[str, ...], instances: tuple[str, ...]
+    ) -> PollSpec | None:
+        """The logs API to show lines from while NATS comes up, when `plan` wants one (see `bridges`)."""
+        if not bridges(self.settings, self.transport, self.apps, plan):
+            return None
+        return polling(self.settings, self.apps, regions, instances, self.tokens)
 
 
-def through_agent(
+def find_way(
     settings: Settings,
+    apps: tuple[str, ...],
     env: Mapping[str, str],
     home: Path,
-    network: str,
     tokens: TokenKeeper,
-    quiet_after: float = 2.0,
-) -> AgentRoute:
-    """The way through flyctl's agent: the agent's org is the *web* slug (asked of Fly when first
-    needed), the NATS user the raw one (`settings.org`). `establish` may take long (a new WireGuard
-    peer): it is waited for, and after `quiet_after` seconds the wait is said."""
-    path = socket_path(env, home)
-    agent = Agent(path, tokens=agent_tokens(settings, tokens))
-    raw = settings.org
-    relay = Relay(agent, raw, network)
-    known: list[str] = []  # the agent's name for the org, once asked
-
-    async def start(say: Callable[[str], None]) -> None:
-        if env.get("FLY_AGENT_ISOLATED"):
-            raise UnreachableError(
-                f"FLY_AGENT_ISOLATED is set: an agent started so serves only its own flyctl, and none "
-                f"answers at {path}",
-                "unset FLY_AGENT_ISOLATED (and run `fly agent start`), or pass --transport api",
-            )
-        if not known:
-            said: list[str] = []  # said on the loop, not from the worker thread
-            known.append(await asyncio.to_thread(agent_org, raw, tokens, env, said.append))
-            for text in said:
-                say(text)
-        web = relay.org = known[0]
-        relay.on_problem = lambda text: say(f"flylogs: {text}")  # a refused reconnect, in its words
-        names = f"org {web}" if web == raw else f"agent org {web}, NATS user {raw}"
-        via = f"flyctl's agent ({names})"
-        try:
-            if not await ensure_running(agent, fly_binary()):
-                raise UnreachableError(f"flyctl's agent is not running ({path}: no answer)", AGENT_HINT)
-            tunnel = await _said_if_slow(
-                relay.start(), quiet_after,
-                lambda: say(f"flylogs: setting up the WireGuard tunnel to org {web} through flyctl's agent "
-                            "(a new peer can take a while; Fly's API is asked)"),
-            )  # fmt: skip
-        except AgentError as exc:
-            raise UnreachableError(f"cannot reach the log stream through {via}: {exc}", AGENT_HINT) from None
-        say(f"flylogs: via flyctl's agent ({names}, nats://{tunnel.nats})")
-
-    async def keep(done: Any) -> None:
-        await done.wait()
-        await relay.close()
-
+    say: Callable[[str], None],
+    *,
+    history: bool = True,
+    regions: tuple[str, ...] = (),
+    instances: tuple[str, ...] = (),
+    say_way: bool = True,
+) -> Way:
+    """The way for these settings and apps. `history` False: no history source (nothing to read back
+    or fill); `say_way` False: polling is not announced (a check reads history and may never poll)."""
+    settings, network = org_from_apps(apps, settings, env, say)
+    api = None
+    if history and settings.backfill and not settings.stream and settings.token and apps:
+        api = ApiSpec(apps, settings.token, settings.api_url, tokens=tokens)
+    transport = choose(settings, env, home, apps)
+    if transport is not Transport.API:  # the NATS user: `personal` is no user, its raw slug is
+        settings = nats_user(settings, env, say)
     connect = ConnectOptions(
-        (relay.url,),
-        raw,
-        settings.token,
-        settings.wait,
-        stall_timeout=settings.stall_timeout,
-        seeds_only=True,
-        via=f"flyctl's agent (NATS user {raw})",
-        tokens=tokens,
-        explain=lambda: relay.problem,
-    )
-    return AgentRoute(connect, start, keep)
+        settings.servers, settings.org, settings.token, settings.wait,
+        stall_timeout=settings.stall_timeout, tokens=tokens,
+    )  # fmt: skip
+    way = Way(settings, transport, apps, connect, tokens, network, api)
+    if transport is Transport.AGENT:
+        route = through_agent(settings, env, home, network, tokens)
+        way.connect, way.label, way.before, way.beside = (
+            route.connect,
+            "flyctl's agent",
+            route.start,
+            route.keep,
+        )
+    elif transport is Transport.API:
+        way.poll = polling(settings, apps, regions, instances, tokens)
+        way.label = "Fly's logs API"
+        if say_way:
+            say(f"flylogs: via Fly's logs API, polling (org {settings.org}); slower than NATS")
+    return way
 
 
-async def _said_if_slow(work: Awaitable[T], after: float, say: Callable[[], None]) -> T:
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=after)
-    if not done:
-        say()
-    return await task
+def machine_states(way: Way, env: Mapping[str, str]) -> MachineStates | None:
+    """The Machines API's poller for `watch` and `check`: apps named, a token, and Fly's API (its
+    own base, or Fly's stream); None when it is not to be asked (`--no-machines`)."""
+    from flylogs.source.machines import DEFAULT_MACHINES_URL, MachineStates
+
+    settings = way.settings
+    base = env.get("FLY_FLAPS_BASE_URL")
+    fly = settings.origins["servers"].source is Source.DEFAULT
+    if not (settings.machines and way.apps and settings.token and (base or fly)):
+        return None
+    return MachineStates(way.apps, settings.token, base or DEFAULT_MACHINES_URL, tokens=way.tokens)
