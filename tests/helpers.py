@@ -90,6 +90,14 @@ def wait_for(condition: Callable[[], object], timeout: float = 10.0, what: str =
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+async def until(condition: Callable[[], object], what: str = "the condition", timeout: float = 15.0) -> None:
+    """Await `condition`, checked every 20 ms, for `timeout` seconds at most (then fail naming `what`)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
 def publish_when_subscribed(
     server: NatsServer,
     messages: list[tuple[str, bytes]],

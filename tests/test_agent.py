@@ -111,6 +111,7 @@ async def test_an_establish_reply_without_a_peer_address_is_the_agents_error(
         await Agent(fake.path).establish("personal")
 
 
+@pytest.mark.slow
 async def test_establish_is_waited_for_as_long_as_it_takes(nats_server: NatsServer, agent_dir: Path) -> None:
     """ "this goes out to the API; don't time it out aggressively" (agent/client.go doEstablish)."""
     with FakeAgent(agent_dir / "a.sock", nats_server.port, establish_delay=1.5) as fake:
@@ -119,6 +120,7 @@ async def test_establish_is_waited_for_as_long_as_it_takes(nats_server: NatsServ
         assert tunnel.peer_ip == PEER_IP
 
 
+@pytest.mark.slow
 async def test_a_tail_through_the_agent_survives_the_agent_being_replaced(
     nats_server: NatsServer, agent_dir: Path
 ) -> None:
@@ -216,6 +218,7 @@ def test_with_the_agent_asked_for_and_not_there_the_error_says_how_to_start_it(a
     assert "flyctl's agent is not running" in result.stderr and "fly agent start" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_org_and_network_come_from_the_app_through_the_machines_api(
     nats_server: NatsServer, agent_dir: Path
 ) -> None:

@@ -4,7 +4,6 @@ Machines list as fly-go's `ListActive` reads it, and polling as `logs/polling.go
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -12,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,9 +25,11 @@ from flylogs.source.flyapi import ApiSpec
 from flylogs.source.machines import parse_machines
 from tests.fakes.agent import PERSONAL_RAW, FakeAgent, fake_fly
 from tests.fakes.flyapi import FakeFlyApi, entry
-from tests.helpers import log_records, msg, publish_when_subscribed, wait_for
+from tests.helpers import log_records, msg, publish_when_subscribed, until, wait_for
 
 FLYCTL_TOKEN = "fm2_from-flyctl"
+
+pytestmark = pytest.mark.slow  # real processes and terminals: the full suite only
 
 
 @pytest.mark.parametrize("left", ["nothing", "a stale socket"])
@@ -155,7 +155,7 @@ async def test_polling_reads_the_token_again_on_a_401_and_goes_on() -> None:
         try:
             api.token = fresh[0] = "fm2_new"  # rotated: the old one is refused from now on
             api.entries.append(entry(time.time_ns(), "after the rotation", "m1"))
-            await _until(lambda: lines, "a line polled with the new token")
+            await until(lambda: lines, "a line polled with the new token")
         finally:
             await source.close()
     assert keeper.token == "fm2_new" and keeper.renewed == 1
@@ -196,7 +196,7 @@ async def test_the_cursor_moves_only_with_a_page_that_had_entries() -> None:
         await source.start()
         try:
             api.entries.append(entry(time.time_ns(), "indexed a second later"))
-            await _until(lambda: lines, "the line, once indexed")
+            await until(lambda: lines, "the line, once indexed")
         finally:
             await source.close()
     assert b"indexed a second later" in lines[0]
@@ -219,13 +219,6 @@ def test_the_machines_that_should_be_logging_are_those_fly_gos_list_active_keeps
     ]
     kept = parse_machines("shop", listed)
     assert [(m.id, m.group) for m in kept] == [("a", "app"), ("g", "worker"), ("h", "fly_app_console")]
-
-
-async def _until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 def test_an_isolated_agent_is_said_not_waited_for(agent_dir: Path, personal_user: dict[str, str]) -> None:

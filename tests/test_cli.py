@@ -15,8 +15,8 @@ from flylogs import __version__
 from flylogs.cli import app
 from flylogs.demo.server import NatsServer
 from flylogs.errors import ExitCode
+from tests.fakes.proxy import Proxy
 from tests.helpers import CASES, MemoryKeyring, log_records, publish_when_subscribed
-from tests.proxy import Proxy
 
 runner = CliRunner()
 TOKEN = "fm2_secret-token"

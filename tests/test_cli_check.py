@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from flylogs.cli import app
 from flylogs.demo.server import NatsServer
+from tests.fakes.fleet import Fleet
 from tests.fakes.flyapi import FakeFlyApi, entry
 from tests.fakes.machines import FakeMachinesApi
-from tests.test_watch_e2e import Fleet
 
 TOKEN = "fm2_check-token"
 S = 1_000_000_000
@@ -81,7 +81,8 @@ def test_with_a_heartbeat_only_beats_count() -> None:
     assert "no heartbeat within the window" in out and " m2 " in out
 
 
-@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.slow
 def test_with_no_history_it_listens_for_the_window(nats_server: NatsServer) -> None:
     machines = {"shop": {"a1": ("iad", "started")}}
     with FakeMachinesApi({"shop": ("personal", "")}, TOKEN, machines) as api:
@@ -111,6 +112,7 @@ def test_check_needs_the_apps() -> None:
     assert "check needs the apps to check" in err
 
 
+@pytest.mark.slow
 def test_an_unreachable_logs_api_is_exit_5_with_a_way_out() -> None:
     code, out, err = invoke("shop", "--within", "10m", "--api-url", "http://127.0.0.1:9")
     assert code == 5 and out == ""

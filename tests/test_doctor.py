@@ -112,6 +112,7 @@ def test_a_refusing_nats_server_through_the_agent_is_named(auth_server: NatsServ
     assert code == 4 and "fm2_wrong" not in text
 
 
+@pytest.mark.slow
 def test_a_tunnel_that_never_passes_traffic_is_named_at_probe(
     nats_server: NatsServer, short_dir: Path
 ) -> None:

@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import pytest
+
 from flylogs.core.events import NoticeKind
 from flylogs.core.gaps import GapReason
 from flylogs.demo.server import NatsServer
@@ -17,6 +19,7 @@ def receiving_after(tail: Tail, publisher: SeqPublisher) -> Callable[[], bool]:
     return lambda: any(s > mark for s in tail.seqs())
 
 
+@pytest.mark.slow
 async def test_server_killed_and_restarted_on_the_same_port(nats_server: NatsServer) -> None:
     tail = Tail.on([nats_server.url])
     await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
@@ -57,6 +60,7 @@ async def test_cluster_node_killed_client_moves_to_another() -> None:
     assert_gaps_cover(sent, tail.seqs(), tail.sink.gaps)
 
 
+@pytest.mark.slow
 async def test_frozen_server_is_abandoned_within_the_stall_timeout() -> None:
     with cluster(3) as (a, _b, c):
         tail = Tail.on([a.url], stall_timeout=3.0)
@@ -81,6 +85,7 @@ async def test_frozen_server_is_abandoned_within_the_stall_timeout() -> None:
     assert missing  # lines published while frozen were lost, and are inside the window
 
 
+@pytest.mark.slow
 async def test_credentials_refused_after_connecting_then_accepted_again(auth_server: NatsServer) -> None:
     tail = Tail.on([auth_server.url], user="my-org", password="fm2_secret-token")
     await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")

@@ -50,6 +50,7 @@ def test_authorization_header_like_flyctl(logs_api: FakeFlyApi) -> None:
     assert authorization("fm2_a,fo1_user") == "FlyV1 fm2_a"  # macaroons and a user token: macaroons
 
 
+@pytest.mark.slow
 async def test_server_errors_are_retried_and_401_is_final(logs_api: FakeFlyApi) -> None:
     logs_api.entries = [entry(1_800_000_000 * 10**9, "x")]
     logs_api.fail_with = [500, 503]
@@ -140,6 +141,7 @@ def test_no_follow_reads_history_from_the_api_through_the_cli(
     ("failure", "code", "says"),
     [("closed port", ExitCode.UNREACHABLE, "cannot read the history"), (401, ExitCode.AUTH, "answered 401")],
 )
+@pytest.mark.slow
 def test_history_at_start_without_a_usable_api_is_a_handled_error(
     nats_server: NatsServer, logs_api: FakeFlyApi, failure: object, code: int, says: str
 ) -> None:

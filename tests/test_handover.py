@@ -8,6 +8,7 @@ import threading
 import time
 
 import nats
+import pytest
 
 from flylogs.core.events import NoticeKind
 from flylogs.demo.server import NatsServer
@@ -54,6 +55,7 @@ class BothWays:
         await nc.close()
 
 
+@pytest.mark.slow
 async def test_the_hand_over_from_the_api_to_nats_has_no_hole_and_no_duplicate(
     nats_server: NatsServer,
 ) -> None:
@@ -80,6 +82,7 @@ async def test_the_hand_over_from_the_api_to_nats_has_no_hole_and_no_duplicate(
     )  # started on the API within ~2 s of the first line
 
 
+@pytest.mark.slow
 async def test_when_nats_cannot_be_had_the_api_stays_the_way() -> None:
     from flylogs.errors import UnreachableError
     from flylogs.session.plan import StopReason

@@ -125,6 +125,7 @@ async def test_since_then_follow_has_no_hole_and_no_duplicate_at_the_seam(js_ser
     assert set(shown) == set(sent), f"missing: {sorted(set(sent) - set(shown))[:10]}"
 
 
+@pytest.mark.slow
 async def test_a_restart_gap_is_backfilled_from_jetstream(js_server: NatsServer) -> None:
     tail = Tail(
         TailPlan(ConnectOptions((js_server.url,), connect_timeout=2.0), [SUBJECT], history_stream=STREAM)

@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 
 from flylogs.core.alerts import Alert, AlertKind
 from flylogs.hooks.command import AlertCommand
 from flylogs.hooks.queue import Deliveries
 from flylogs.hooks.webhook import Webhook
+from tests.fakes.webhook import Receiver
+from tests.helpers import until
 
 S = 1_000_000_000
 T0 = 1_800_000_000 * S
@@ -25,13 +23,6 @@ def alert(kind: AlertKind = AlertKind.SILENT, instance: str = "4d891d77b05118") 
     closes = AlertKind.SILENT if kind is AlertKind.RESUMED else None
     text = f"shop {instance}: " + ("logging again" if closes else "no line for 3.0s")
     return Alert(kind, "shop", instance, T0, T0 + 3 * S, text, closes, "iad")
-
-
-async def until(condition, deadline: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + deadline
-    while not condition():
-        assert time.monotonic() < end, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_on_alert_gets_one_json_per_alert_on_stdin_and_the_fields_in_env(tmp_path: Path) -> None:
@@ -94,39 +85,6 @@ async def test_a_full_queue_drops_the_oldest_and_says_so() -> None:
     await queue.close(timeout=5)
     assert said[0].startswith("--on-alert is not keeping up: 1 alert(s) dropped")
     assert seen[-2:] == ["c", "d"] and "b" not in seen
-
-
-class Receiver:
-    """A local HTTP server answering each POST with the next status of `statuses` (then 200)."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.bodies: list[dict[str, object]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.bodies.append(body)
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}/services/T000/B000/secret-part"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def __enter__(self) -> Receiver:
-        return self
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 async def test_the_webhook_is_retried_with_backoff_until_it_succeeds() -> None:

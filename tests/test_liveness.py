@@ -20,8 +20,8 @@ from flylogs.demo.server import NatsServer
 from flylogs.errors import UnreachableError
 from flylogs.session.plan import TailPlan
 from flylogs.source.nats import ConnectOptions, NatsSource
+from tests.fakes.proxy import Proxy
 from tests.helpers import SUBJECT, SeqPublisher, Tail, assert_gaps_cover, seq_of
-from tests.proxy import Proxy
 
 
 def raw_publish(server: NatsServer, *frames: bytes) -> None:
@@ -63,6 +63,7 @@ async def test_undecodable_messages_neither_stop_nor_silence_the_direct_reader(
     assert "Traceback" not in capfd.readouterr().err
 
 
+@pytest.mark.slow
 async def test_a_dead_reader_is_a_lost_connection_with_a_gap_and_no_traceback(
     nats_server: NatsServer, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -108,6 +109,7 @@ async def test_a_dead_reader_is_a_lost_connection_with_a_gap_and_no_traceback(
     assert "Traceback" not in capfd.readouterr().err
 
 
+@pytest.mark.slow
 async def test_a_path_that_stalls_while_subscribing_is_unreachable_not_a_crash(
     nats_server: NatsServer,
 ) -> None:
@@ -119,6 +121,7 @@ async def test_a_path_that_stalls_while_subscribing_is_unreachable_not_a_crash(
             await asyncio.wait_for(tail.task, 15)
 
 
+@pytest.mark.slow
 async def test_with_wait_a_path_that_stalls_while_subscribing_is_tried_again(nats_server: NatsServer) -> None:
     with Proxy(nats_server.port) as proxy:
         proxy.freeze_on(b"SUB ", connection=1)
@@ -133,6 +136,7 @@ async def test_with_wait_a_path_that_stalls_while_subscribing_is_tried_again(nat
         await tail.end()
 
 
+@pytest.mark.slow
 async def test_a_reconnect_that_stalls_right_after_its_sub_is_not_called_reconnected(
     nats_server: NatsServer, capfd: pytest.CaptureFixture[str]
 ) -> None:

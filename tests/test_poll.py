@@ -18,9 +18,9 @@ from flylogs.source.flyapi import ApiSpec
 from flylogs.source.nats import ConnectOptions
 from tests.fakes.flyapi import FakeFlyApi, entry
 from tests.helpers import Tail, log_records
-from tests.test_flyapi import APP
 
 TOKEN = "fm2_poll-token"
+APP = "api"
 
 
 @pytest.fixture
@@ -36,6 +36,7 @@ def later(
     return entry(time.time_ns() + int(seconds * 1e9), message, instance, region)
 
 
+@pytest.mark.slow
 async def test_polling_follows_new_lines_and_an_outage_loses_nothing_the_api_keeps(
     logs_api: FakeFlyApi,
 ) -> None:
@@ -113,6 +114,7 @@ def test_a_refused_token_at_the_first_poll_is_exit_4(logs_api: FakeFlyApi) -> No
     assert result.exit_code == 4, result.stderr
 
 
+@pytest.mark.slow
 async def test_the_status_says_how_far_behind_the_polled_lines_are(logs_api: FakeFlyApi) -> None:
     from flylogs.timestamps import format_rfc3339
 

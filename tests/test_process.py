@@ -15,6 +15,8 @@ import pytest
 from flylogs.demo.server import NatsServer
 from tests.helpers import CASES, log_records, msg, ndjson, publish_when_subscribed, wait_for
 
+pytestmark = pytest.mark.slow  # real processes and terminals: the full suite only
+
 
 def spawn(*args: str, stdout: int | None = subprocess.PIPE) -> subprocess.Popen[bytes]:
     env = dict(os.environ)

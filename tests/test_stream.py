@@ -59,6 +59,7 @@ async def test_unreachable_server_fails_fast_with_a_hint() -> None:
     assert info.value.hint is not None and "WireGuard" in info.value.hint
 
 
+@pytest.mark.slow
 async def test_wait_keeps_trying_until_the_server_appears() -> None:
     port = free_port()
     plan = TailPlan(ConnectOptions((f"nats://127.0.0.1:{port}",), wait=True), ["logs.>"], count=1)

@@ -4,7 +4,6 @@ and a fake Machines API (from the shared doc). Thresholds are seconds, not minut
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -12,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,47 +18,13 @@ from typing import Any
 import pytest
 
 from flylogs.demo.server import NatsServer
+from tests.fakes.fleet import Fleet
 from tests.fakes.machines import FakeMachinesApi
-from tests.helpers import msg, wait_for
+from tests.helpers import wait_for
 
 TOKEN = "fm2_watch-token"
 
-
-class Fleet:
-    """Instances writing a line every 0.2 s from a thread; `quiet` ones write nothing. Reconnects
-    by itself when the server comes back."""
-
-    def __init__(self, server: NatsServer, instances: list[str], app: str = "shop") -> None:
-        self.quiet: set[str] = set()
-        self.busy: set[str] = set()  # logging, but no heartbeat
-        self.last: dict[str, float] = {}
-        self.sent: dict[str, int] = {}
-        self._server, self._instances, self._app = server, instances, app
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self._thread.start()
-
-    async def _run(self) -> None:
-        import nats
-
-        nc = await nats.connect(
-            self._server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1, allow_reconnect=True
-        )
-        n = 0
-        while not self._stop.is_set():
-            for instance in self._instances:
-                if instance not in self.quiet and nc.is_connected:
-                    text = f"busy {n}" if instance in self.busy else f"HEARTBEAT {instance} iad {n}"
-                    await nc.publish(*msg(self._app, "iad", instance, text))  # (watch goes by arrival)
-                    self.last[instance] = time.monotonic()
-                    self.sent[instance] = self.sent.get(instance, 0) + 1
-            n += 1
-            await asyncio.sleep(0.2)
-        await nc.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
+pytestmark = pytest.mark.slow  # real processes and terminals: the full suite only
 
 
 def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -80,7 +44,6 @@ def kinds(path: Path) -> list[tuple[str, str | None, str | None]]:
     return [(r["kind"], r["instance"], r["closes"]) for r in records(path)]
 
 
-@pytest.mark.integration
 def test_one_silent_instance_one_alert_one_resume_and_none_for_a_disconnect(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
@@ -136,7 +99,6 @@ def test_one_silent_instance_one_alert_one_resume_and_none_for_a_disconnect(
     assert err.decode().strip().splitlines()[-1].endswith("0 alert(s) open at exit")
 
 
-@pytest.mark.integration
 def test_a_stopped_machine_is_not_flagged_and_a_started_one_that_never_logs_is(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
@@ -174,10 +136,9 @@ def test_a_stopped_machine_is_not_flagged_and_a_started_one_that_never_logs_is(
     assert TOKEN.encode() not in out + err
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize("term", ["xterm", "xterm-256color"])
 def test_the_live_view_in_a_real_terminal_at_80_then_200_columns(nats_server: NatsServer, term: str) -> None:
-    from tests.test_terminal import SGR, Terminal
+    from tests.terminal import SGR, Terminal
 
     screen = Terminal("watch", "shop", "--server", nats_server.url, "--silent-after", "2s", term=term)
     fleet = Fleet(nats_server, ["a1", "b2"])
@@ -213,7 +174,6 @@ def test_the_live_view_in_a_real_terminal_at_80_then_200_columns(nats_server: Na
     assert "interrupted after" in tail and "Traceback" not in tail
 
 
-@pytest.mark.integration
 def test_a_missed_heartbeat_alerts_while_other_lines_flow_and_resumes_with_the_beat(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:

@@ -17,9 +17,9 @@ from flylogs.session.plan import StopReason, TailPlan
 from flylogs.session.watch import WatchSpec, run_watch
 from flylogs.source.machines import MachineStates
 from flylogs.source.nats import ConnectOptions
+from tests.fakes.fleet import Fleet
 from tests.fakes.machines import FakeMachinesApi
-from tests.helpers import Collect
-from tests.test_watch_e2e import Fleet
+from tests.helpers import Collect, until
 
 TOKEN = "fm2_session-token"
 
@@ -53,14 +53,8 @@ class Kept:
         self.closed = True
 
 
-async def until(condition, what: str, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
-@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.slow
 async def test_machine_states_come_and_go_with_the_api_and_every_alert_is_redacted(
     nats_server: NatsServer,
 ) -> None:
