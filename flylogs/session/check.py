@@ -13,9 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from flylogs.core.events import Backfill, Notice, NoticeKind
+from flylogs.core.events import Notice, NoticeKind
 from flylogs.core.gaps import Gap
-from flylogs.core.status import Status
 from flylogs.decode import decode
 from flylogs.model import LogEvent
 from flylogs.session.plan import StopReason, TailPlan
@@ -29,7 +28,8 @@ Lines = list[tuple[LogEvent, int]]
 
 
 class Collecting:
-    """The sink a check's tail session writes to: every line with its time (written, else arrived)."""
+    """What a check's tail session feeds (a `Consumer`): every line with its time (written, else
+    arrived); a line a backfill recovered counts as well."""
 
     def __init__(self, clock_ns: Callable[[], int], written: bool) -> None:
         self.lines: Lines = []
@@ -45,16 +45,6 @@ class Collecting:
 
     def gap(self, gap: Gap, pending: str | None = None) -> bool:
         return False  # said on stderr: a check that listened through a gap may have missed a line
-
-    def backfill(self, backfill: Backfill) -> bool:
-        return False
-
-    def header(self) -> None: ...
-    def separator(self) -> None: ...
-    def status(self, status: Status) -> None: ...
-    def progress(self, shown: int, gaps: int, now_ns: int, received: int = 0) -> None: ...
-    def flush(self) -> None: ...
-    def finish(self) -> None: ...
 
 
 def _written(event: LogEvent) -> int | None:

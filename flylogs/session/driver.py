@@ -28,18 +28,19 @@ from flylogs.core.events import (
     Show,
     StatusChanged,
 )
+from flylogs.core.status import Status
 from flylogs.core.tail import TailCore
 from flylogs.model import LogEvent
 from flylogs.session.backpressure import OVERLOADED, Backpressure
 from flylogs.session.plan import Stats, StopReason
-from flylogs.session.ports import Backlog, NoticeSink, Sink
+from flylogs.session.ports import Backlog, Consumer, NoticeSink, Sink
 
 
 class Driver:
     def __init__(
         self,
         core: TailCore,
-        sink: Sink,
+        sink: Consumer,
         notices: NoticeSink,
         *,
         on_stop: Callable[[StopReason], None],
@@ -50,6 +51,12 @@ class Driver:
         self.core = core
         self.shown = 0
         self._sink = sink
+        # A renderer draws the header, separators and the status line, and flushes; a consumer
+        # (watch, check) takes the lines, the gaps and what else it has a method for.
+        self._render: Sink | None = sink if isinstance(sink, Sink) else None
+        self._recovered: Callable[[LogEvent], None] = getattr(sink, "recovered", sink.event)
+        self._status: Callable[[Status], None] | None = getattr(sink, "status", None)
+        self._backfill: Callable[[Backfill], bool] = getattr(sink, "backfill", lambda _b: False)
         self._notices = notices
         self._on_stop = on_stop
         self._count = count
@@ -114,7 +121,7 @@ class Driver:
             return
         try:
             if recovered:
-                self._sink.recovered(event)
+                self._recovered(event)
             else:
                 self._sink.event(event)
         except BrokenPipeError:
@@ -153,6 +160,10 @@ class Driver:
         self.apply(self.core.feed(event, self._clock_ns()))
         self.schedule_flush()
 
+    def header(self) -> None:
+        if self._render is not None:
+            self._render.header()
+
     def apply(self, outputs: Sequence[Output]) -> None:
         sink = self._sink
         changed = False
@@ -161,11 +172,12 @@ class Driver:
                 return
             try:
                 if isinstance(out, Show):
-                    if out.separated:
-                        sink.separator()
+                    if out.separated and self._render is not None:
+                        self._render.separator()
                     self._show(out.event, out.recovered)
                 elif isinstance(out, StatusChanged):
-                    sink.status(out.status)
+                    if self._status is not None:
+                        self._status(out.status)
                     changed = True
                 elif isinstance(out, Notice):
                     self._notices.notice(out)
@@ -173,7 +185,7 @@ class Driver:
                     if not sink.gap(out.gap, out.pending):
                         self._notices.notice(Notice(NoticeKind.GAP, "gap", out.gap.server, out.gap))
                 elif isinstance(out, Backfill):
-                    if not sink.backfill(out):
+                    if not self._backfill(out):
                         self._notices.notice(Notice(NoticeKind.BACKFILL, "backfill", None, out.gap, out))
                 elif isinstance(out, FetchBackfill):
                     self.fetch(out)
@@ -196,7 +208,8 @@ class Driver:
             # Lines dropped under load are reported once the burst is over.
             self.apply(self.core.feed(Drained(), self._clock_ns()))
         try:
-            self._sink.flush()
+            if self._render is not None:
+                self._render.flush()
         except BrokenPipeError:
             self.stop(StopReason.PIPE_CLOSED)
 
@@ -211,9 +224,9 @@ class Driver:
             self.flush()
 
     def progress(self) -> None:
-        if not self._stopped:
+        if not self._stopped and self._render is not None:
             try:
-                self._sink.progress(self.shown, len(self.core.gaps), self._clock_ns(), self.core.received)
+                self._render.progress(self.shown, len(self.core.gaps), self._clock_ns(), self.core.received)
             except BrokenPipeError:
                 self.stop(StopReason.PIPE_CLOSED)
 
@@ -230,5 +243,6 @@ class Driver:
         if not self._stopped:
             self.flush()
         self._stopped = True
-        with contextlib.suppress(BrokenPipeError):
-            self._sink.finish()
+        if self._render is not None:
+            with contextlib.suppress(BrokenPipeError):
+                self._render.finish()

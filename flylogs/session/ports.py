@@ -1,10 +1,11 @@
-"""What the session needs of the world around it: a sink, a notice sink, a buffered output's backlog,
-and a history source. Protocols only: the render package and the sources satisfy them.
+"""What the session needs of the world around it: a consumer of the core's outputs (a renderer is a
+`Sink`), a notice sink, a buffered output's backlog, a source and a history source. Protocols only:
+the render package and the sources satisfy them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from flylogs.core.events import Backfill, Notice
 from flylogs.core.gaps import Gap
@@ -12,13 +13,23 @@ from flylogs.core.status import Status
 from flylogs.model import LogEvent
 
 
-class Sink(Protocol):
-    def header(self) -> None: ...
+class Consumer(Protocol):
+    """What the core's outputs go to: each line kept, and each gap (False: it is said on stderr).
+    `watch` and `check` consume; they render nothing else. Optional, taken when present: `recovered`
+    (a line a backfill brought back; else `event`), `status` (a change of the connection's state),
+    `backfill` (False or absent: it is said on stderr)."""
+
     def event(self, event: LogEvent) -> None: ...
-    def recovered(self, event: LogEvent) -> None: ...  # a line a backfill brought back
+    def gap(self, gap: Gap, pending: str | None = None) -> bool: ...  # `pending`: a backfill follows
+
+
+@runtime_checkable
+class Sink(Consumer, Protocol):
+    """A renderer: a consumer that also draws a header, separators and a status line, and flushes."""
+
+    def header(self) -> None: ...
+    def recovered(self, event: LogEvent) -> None: ...
     def separator(self) -> None: ...  # between groups of context lines
-    # False: the sink has no place for it (stderr then). `pending`: a backfill from there follows.
-    def gap(self, gap: Gap, pending: str | None = None) -> bool: ...
     def backfill(self, backfill: Backfill) -> bool: ...
     def status(self, status: Status) -> None: ...
     def progress(

@@ -21,7 +21,7 @@ from flylogs.errors import FlylogsError
 from flylogs.session.backfill import Backfills
 from flylogs.session.driver import Driver
 from flylogs.session.plan import Outcome, StopReason, TailPlan
-from flylogs.session.ports import Backlog, NoticeSink, Sink
+from flylogs.session.ports import Backlog, Consumer, NoticeSink
 from flylogs.session.sources import open_history, open_source
 from flylogs.source.flyapi import ApiError, FlyApiHistory
 
@@ -38,7 +38,7 @@ PROGRESS_EVERY = 4  # ticks between updates of the status line
 
 async def run_tail(
     plan: TailPlan,
-    sink: Sink,
+    sink: Consumer,
     notices: NoticeSink,
     stop: asyncio.Future[StopReason],
     clock: Callable[[], float] = time.monotonic,
@@ -98,7 +98,7 @@ async def run_tail(
         # NATS alone. If NATS cannot be had, the API stays the way, and NATS is tried again.
         nonlocal source
         assert bridge is not None
-        sink.header()
+        driver.header()
         driver.feed(Started())
         await bridge.start()
         driver.progress()
@@ -139,7 +139,7 @@ async def run_tail(
         if history is not None:
             await history.check()
         try:
-            sink.header()
+            driver.header()
         except BrokenPipeError:
             request_stop(StopReason.PIPE_CLOSED)
             return

@@ -45,7 +45,8 @@ class AlertHook(Protocol):
 
 
 class Watching:
-    """The sink a watch session's tail writes to: everything goes to the watcher, nothing is shown."""
+    """What a watch session's tail feeds (a `Consumer`, not a renderer): lines, state changes and
+    gaps go to the watcher; the view draws from the frame timer."""
 
     def __init__(
         self,
@@ -77,14 +78,10 @@ class Watching:
         return False  # said as a notice too, the way tail says it
 
     def backfill(self, backfill: Backfill) -> bool:
-        return True
+        return True  # the watcher has nothing to show of it (the gap was its alert)
 
-    def header(self) -> None: ...
-    def recovered(self, event: LogEvent) -> None: ...  # a line of the past: no sign of life now
-    def separator(self) -> None: ...
-    def progress(self, shown: int, gaps: int, now_ns: int, received: int = 0) -> None: ...
-    def flush(self) -> None: ...
-    def finish(self) -> None: ...
+    def recovered(self, event: LogEvent) -> None:
+        """A line of the past, a backfill brought back: no sign of life now, so not the watcher's."""
 
 
 @dataclass(frozen=True, slots=True)
