@@ -29,9 +29,7 @@ def test_the_stream_address_comes_from_the_peer_ip() -> None:
 def test_the_socket_is_found_where_flyctl_puts_it(tmp_path: Path) -> None:
     assert socket_path({}, tmp_path) == tmp_path / ".fly" / "fly-agent.sock"
     assert socket_path({"FLY_CONFIG_DIR": "/c"}, tmp_path) == Path("/c/fly-agent.sock")
-    assert socket_path({"FLY_AGENT_SOCKET_PATH": "/s.sock", "FLY_CONFIG_DIR": "/c"}, tmp_path) == Path(
-        "/s.sock"
-    )
+    assert socket_path({"FLY_CONFIG_DIR": "/c"}, tmp_path, "/s.sock") == Path("/s.sock")
     # helpers.GetConfigDirectory: set but empty is still set (Go joins "" and the name: the cwd)
     assert socket_path({"FLY_CONFIG_DIR": ""}, tmp_path) == Path("fly-agent.sock")
 
@@ -319,10 +317,9 @@ def test_every_rung_of_the_auto_ladder(
         (bin_dir / "fly").chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
     values: dict[str, Any] = {k: (Transport(str(v)) if k == "transport" else v) for k, v in flags.items()}
+    env = {**env, "FLY_AGENT_SOCKET_PATH": str(sock)}
     settings = resolve(Flags(**values), env, tmp_path)
-    assert transport.choose(
-        settings, {**env, "FLY_AGENT_SOCKET_PATH": str(sock)}, tmp_path, apps
-    ) == Transport(way)
+    assert transport.choose(settings, env, tmp_path, apps) == Transport(way)
 
 
 async def test_a_freshly_started_agent_is_waited_for_until_it_listens_not_only_until_its_socket_exists(

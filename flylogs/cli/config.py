@@ -47,7 +47,7 @@ def _way(settings: Settings) -> tuple[str, str, object]:
 
     way = ways.choose(settings, os.environ, Path.home())
     what = {
-        Transport.AGENT: f"flyctl's agent ({ways.agent_socket(os.environ, Path.home())})",
+        Transport.AGENT: f"flyctl's agent ({ways.agent_socket(settings, os.environ, Path.home())})",
         Transport.NATS: "straight to " + settings.shown("servers"),
         Transport.API: "polling Fly's logs API",
     }.get(way, str(way))

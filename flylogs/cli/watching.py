@@ -103,7 +103,7 @@ def run(
         if url:
             boundary.hide(url)
             hooks.append(Webhook(url, say))
-        machines = machine_states(way.route, os.environ) if way.route else None
+        machines = machine_states(way.route) if way.route else None
         watching = run_watch(
             way.plan, watcher, view, hooks, notices, stop, spec, machines=machines, output=out,
             redact=boundary.redact, prepare=way.before,
@@ -149,7 +149,7 @@ def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoR
     lookback = start - window_ns  # instances seen before the window are expected in it
 
     async def main(stop: asyncio.Future[StopReason]) -> Any:
-        machines = machine_states(way.route, os.environ) if way.route else None
+        machines = machine_states(way.route) if way.route else None
         states = await read_states(machines, notices)
         reading = read_window(way.plan, notices, stop, start_ns=lookback, listen_s=within, prepare=way.before)
         lines, source, reason = await accompanied(way.beside, reading)

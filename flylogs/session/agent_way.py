@@ -54,20 +54,20 @@ def agent_tokens(settings: Settings, tokens: TokenKeeper) -> TokenArgs:
     return lambda: ("str", tokens.token) if tokens.token else None
 
 
-def agent_org(raw: str, tokens: TokenKeeper, env: Mapping[str, str], say: Callable[[str], None]) -> str:
+def agent_org(raw: str, tokens: TokenKeeper, orgs_url: str, say: Callable[[str], None]) -> str:
     """The agent's name for the org whose raw slug is `raw` (flyctl's `BringUpAgentOrgSlug`):
     `personal` for a personal org. Fly's organizations endpoint is asked; when it cannot answer, the
     raw slug is tried (right for every org but a personal one), and that is said."""
-    from flylogs.source.orgs import OrgApiError, names_of_raw, uiex_url
+    from flylogs.source.orgs import OrgApiError, names_of_raw
 
     if raw == PERSONAL or not tokens.token:
         return raw
     try:
-        return names_of_raw(raw, tokens.token, uiex_url(env)).web
+        return names_of_raw(raw, tokens.token, orgs_url).web
     except OrgApiError as exc:
         if exc.status == 401 and tokens.refused():
             with contextlib.suppress(OrgApiError):
-                return names_of_raw(raw, tokens.token or "", uiex_url(env)).web
+                return names_of_raw(raw, tokens.token or "", orgs_url).web
         say(f"flylogs: could not ask Fly for the agent's name of org {raw} ({exc}); trying {raw}")
         return raw
 
@@ -83,7 +83,7 @@ def through_agent(
     """The way through flyctl's agent: the agent's org is the *web* slug (asked of Fly when first
     needed), the NATS user the raw one (`settings.org`). `establish` may take long (a new WireGuard
     peer): it is waited for, and after `quiet_after` seconds the wait is said."""
-    path = socket_path(env, home)
+    path = socket_path(env, home, settings.agent_socket)
     agent = Agent(path, tokens=agent_tokens(settings, tokens))
     raw = settings.org
     relay = Relay(agent, raw, network)
@@ -98,7 +98,7 @@ def through_agent(
             )
         if not known:
             said: list[str] = []  # said on the loop, not from the worker thread
-            known.append(await asyncio.to_thread(agent_org, raw, tokens, env, said.append))
+            known.append(await asyncio.to_thread(agent_org, raw, tokens, settings.orgs_url, said.append))
             for text in said:
                 say(text)
         web = relay.org = known[0]

@@ -113,7 +113,9 @@ async def examine(
                     raise FlylogsError(said[0].removeprefix("flylogs: "))
                 return f"the personal org's raw slug is {settings.org} (the NATS user)"
 
-            await report.run("nats user", personal_step, "check the network, or FLY_UIEX_BASE_URL")
+            await report.run(
+                "nats user", personal_step, "check the network, or --orgs-url (FLY_UIEX_BASE_URL)"
+            )
     await _agent_checks(report, settings, network, fly_binary(), tokens, env, home)
     if settings.origins["servers"].source is not Source.DEFAULT or env.get("FLY_MACHINE_ID"):
         await _nats_check(report, "nats direct", settings.servers, settings, apps)
@@ -153,12 +155,12 @@ async def _agent_checks(
     from flylogs.source.agent import Agent, AgentError, socket_path
     from flylogs.source.relay import Relay
 
-    path = socket_path(env, home)
+    path = socket_path(env, home, settings.agent_socket)
     raw, web = settings.org, [settings.org]
     said: list[str] = []
 
     async def org_step() -> str:
-        web[0] = await asyncio.to_thread(agent_org, raw, tokens, env, said.append)
+        web[0] = await asyncio.to_thread(agent_org, raw, tokens, settings.orgs_url, said.append)
         if said:
             raise FlylogsError(said[0].removeprefix("flylogs: "))
         if web[0] == raw:
@@ -166,7 +168,7 @@ async def _agent_checks(
         return f"org {raw} is {web[0]} to the agent (establish {web[0]}; NATS user {raw})"
 
     if settings.token:
-        await report.run("agent org", org_step, "check the network, or FLY_UIEX_BASE_URL")
+        await report.run("agent org", org_step, "check the network, or --orgs-url (FLY_UIEX_BASE_URL)")
     else:
         report.skip("agent org", "no token")
 

@@ -67,16 +67,16 @@ def choose(settings: Settings, env: Mapping[str, str], home: Path, apps: tuple[s
         return settings.transport
     if settings.origins["servers"].source is not Source.DEFAULT or env.get("FLY_MACHINE_ID"):
         return Transport.NATS
-    if socket_path(env, home).exists() or fly_binary() is not None:
+    if socket_path(env, home, settings.agent_socket).exists() or fly_binary() is not None:
         return Transport.AGENT
     if settings.token and apps:
         return Transport.API
     return Transport.NATS
 
 
-def agent_socket(env: Mapping[str, str], home: Path) -> Path:
+def agent_socket(settings: Settings, env: Mapping[str, str], home: Path) -> Path:
     """Where flyctl's agent listens (`config show`, `doctor`)."""
-    return socket_path(env, home)
+    return socket_path(env, home, settings.agent_socket)
 
 
 def org_from_apps(
@@ -91,9 +91,9 @@ def org_from_apps(
         return settings, ""
     if settings.origins["servers"].source is not Source.DEFAULT:  # a server of one's own: no Fly lookup
         return settings, ""
-    from flylogs.source.machines import DEFAULT_MACHINES_URL, AppInfo, MachinesApiError, lookup_app
+    from flylogs.source.machines import AppInfo, MachinesApiError, lookup_app
 
-    base = env.get("FLY_FLAPS_BASE_URL") or DEFAULT_MACHINES_URL
+    base = settings.machines_url
     found: list[AppInfo] = []
     for app in apps:
         try:
@@ -127,10 +127,10 @@ def nats_user(settings: Settings, env: Mapping[str, str], say: Callable[[str], N
         return settings
     if settings.origins["servers"].source is not Source.DEFAULT:  # a server of one's own: its own users
         return settings
-    from flylogs.source.orgs import OrgApiError, names_of_typed, uiex_url
+    from flylogs.source.orgs import OrgApiError, names_of_typed
 
     try:
-        names = names_of_typed(PERSONAL, settings.token, uiex_url(env))
+        names = names_of_typed(PERSONAL, settings.token, settings.orgs_url)
     except OrgApiError as exc:
         say(f"flylogs: could not ask Fly for the personal org's slug ({exc}); NATS user stays 'personal'")
         return settings
@@ -215,14 +215,14 @@ def find_way(
     return way
 
 
-def machine_states(way: Way, env: Mapping[str, str]) -> MachineStates | None:
+def machine_states(way: Way) -> MachineStates | None:
     """The Machines API's poller for `watch` and `check`: apps named, a token, and Fly's API (its
     own base, or Fly's stream); None when it is not to be asked (`--no-machines`)."""
-    from flylogs.source.machines import DEFAULT_MACHINES_URL, MachineStates
+    from flylogs.source.machines import MachineStates
 
     settings = way.settings
-    base = env.get("FLY_FLAPS_BASE_URL")
+    chosen = settings.origins["machines_url"].source is not Source.DEFAULT  # its own base: asked
     fly = settings.origins["servers"].source is Source.DEFAULT
-    if not (settings.machines and way.apps and settings.token and (base or fly)):
+    if not (settings.machines and way.apps and settings.token and (chosen or fly)):
         return None
-    return MachineStates(way.apps, settings.token, base or DEFAULT_MACHINES_URL, tokens=way.tokens)
+    return MachineStates(way.apps, settings.token, settings.machines_url, tokens=way.tokens)

@@ -66,6 +66,9 @@ class Settings:
     stream: str | None
     backfill: bool
     since: str | None
+    machines_url: str
+    orgs_url: str
+    agent_socket: str | None
     silent_after: str
     heartbeat: str | None
     every: str
@@ -86,7 +89,7 @@ class Settings:
         value = getattr(self, name)
         if name == "servers":
             return ", ".join(redact_url(s) for s in value)
-        if name == "api_url":
+        if name in ("api_url", "machines_url", "orgs_url"):
             return redact_url(value)
         if name == "webhook" and value:
             return redact_webhook(value)

@@ -31,12 +31,12 @@ class AgentError(Exception):
     """The agent is not there, or answered `err …`."""
 
 
-def socket_path(env: Mapping[str, str], home: Path) -> Path:
+def socket_path(env: Mapping[str, str], home: Path, override: str | None = None) -> Path:
     """flyctl's `agent.PathToSocket`: `fly-agent.sock` in flyctl's config directory (`FLY_CONFIG_DIR`
-    when set at all, else `~/.fly`). `FLY_AGENT_SOCKET_PATH` is flylogs' own override (flyctl does not
-    read it): for an agent started elsewhere by hand."""
-    if env.get("FLY_AGENT_SOCKET_PATH"):
-        return Path(env["FLY_AGENT_SOCKET_PATH"])
+    when set at all, else `~/.fly`). `override` (the `agent_socket` setting: `FLY_AGENT_SOCKET_PATH`)
+    is flylogs' own (flyctl does not read it): for an agent started elsewhere by hand."""
+    if override:
+        return Path(override).expanduser()
     return flyctl_dir(env, home) / "fly-agent.sock"
 
 

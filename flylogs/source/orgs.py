@@ -12,7 +12,6 @@ token in an error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -40,10 +39,6 @@ class OrgNames:
 
     def __str__(self) -> str:
         return self.raw if self.raw == self.web else f"{self.web} ({self.raw})"
-
-
-def uiex_url(env: Mapping[str, str]) -> str:
-    return env.get("FLY_UIEX_BASE_URL") or DEFAULT_UIEX_URL
 
 
 def names_of_raw(raw: str, token: str, base_url: str, timeout: float = 10.0) -> OrgNames:
