@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flylogs.errors import KeyringUnavailableError
+from flylogs.errors import ConfigError, KeyringUnavailableError
 from flylogs.settings.tokens import StoredCredentials
 
 SERVICE = "flylogs"
@@ -28,6 +28,15 @@ def _keyring() -> Any:
     import keyring
     import keyring.errors
 
+    try:
+        keyring.get_keyring()  # the backend is chosen here (keyring's PYTHON_KEYRING_BACKEND, its config)
+    except (ImportError, AttributeError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"the keyring backend named in keyring's configuration cannot be loaded ({type(exc).__name__}: "
+            f"{exc})",
+            hint="check PYTHON_KEYRING_BACKEND (or keyringrc.cfg); or leave the keyring out: set "
+            "FLYLOGS_TOKEN, or log in with flyctl",
+        ) from None
     return keyring
 
 

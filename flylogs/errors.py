@@ -20,6 +20,8 @@ class ExitCode(IntEnum):
     UNREACHABLE = 5
     GAPS = 6
     SILENT = 7  # `flylogs check`: an instance that should be logging did not
+    OUTPUT = 8  # standard output could not be written (a full disk, a closed or failing stdout)
+    HUNG_UP = 129  # 128 + SIGHUP
     INTERRUPTED = 130
     TERMINATED = 143
 
@@ -53,6 +55,13 @@ class AuthError(FlylogsError):
 
 class UnreachableError(FlylogsError):
     exit_code = ExitCode.UNREACHABLE
+
+
+class OutputError(FlylogsError):
+    """Standard output cannot be written: not a reader that went away (that ends quietly), but a
+    full disk, a closed descriptor, an I/O error."""
+
+    exit_code = ExitCode.OUTPUT
 
 
 class KeyringUnavailableError(FlylogsError):

@@ -448,3 +448,97 @@ def test_json_says_the_stream_is_down_at_once_and_the_gap_the_moment_it_is_back(
     assert [(b["complete"], b["source"]) for b in backfills] == [(False, "api")]
     assert b"(1 not filled)" in err
     assert b"fm2_secret" not in err
+
+
+@pytest.mark.parametrize("command", ["tail", "watch"])
+def test_a_full_disk_is_one_line_and_exit_8_at_once(nats_server: NatsServer, command: str) -> None:
+    """`flylogs tail … > /dev/full`: every write fails with ENOSPC. One line says what failed, and the
+    process ends at once with exit 8 (it used to print a traceback per flush, forever)."""
+    args = [sys.executable, "-m", "flylogs", command, "--server", nats_server.url, "shop-api"]
+    args += ["--output", "plain"] if command == "tail" else ["--output", "json"]
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.Popen(args, stdout=full, stderr=subprocess.PIPE, env=dict(os.environ))
+    thread = publish_when_subscribed(nats_server, [(c.subject, c.payload) for c in CASES] * 20)
+    try:
+        _, err = proc.communicate(timeout=20)
+    finally:
+        thread.join(10)
+        if proc.poll() is None:
+            proc.kill()
+    said = err.decode()
+    assert proc.returncode == 8, said
+    assert "flylogs: error: cannot write to standard output: No space left on device" in said
+    assert "Traceback" not in said and "unexpected" not in said and said.count("error:") == 1
+
+
+@pytest.mark.parametrize("command", ["tail", "watch"])
+def test_a_closed_stdout_is_a_clear_error(command: str) -> None:
+    shell = f"{sys.executable} -m flylogs {command} --server nats://127.0.0.1:1 shop >&-"
+    proc = subprocess.run(["bash", "-c", shell], capture_output=True, timeout=20, check=False)
+    said = proc.stderr.decode()
+    assert proc.returncode == 8, said
+    assert "flylogs: error: standard output is closed" in said and "unexpected" not in said
+
+
+def test_check_with_a_closed_stdout_says_its_verdict_by_exit_code(nats_server: NatsServer) -> None:
+    shell = (
+        f"{sys.executable} -m flylogs check shop --server {nats_server.url} --listen --within 1s "
+        "--no-machines >&-"
+    )
+    proc = subprocess.run(["bash", "-c", shell], capture_output=True, timeout=20, check=False)
+    assert proc.returncode == 7, proc.stderr.decode()  # nothing logged in the window: silent
+    assert "unexpected" not in proc.stderr.decode()
+
+
+def test_watch_json_piped_to_head_ends_when_head_does(nats_server: NatsServer) -> None:
+    """`flylogs watch --json | head -1`: the reader goes away, watch ends (exit 0), as tail does."""
+    shell = (
+        f"{sys.executable} -m flylogs watch shop-api --server {nats_server.url} --json | head -1; "
+        'echo "status=${PIPESTATUS[0]}" >&2'
+    )
+    proc = subprocess.Popen(["bash", "-c", shell], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    thread = publish_when_subscribed(nats_server, [(c.subject, c.payload) for c in CASES] * 5)
+    out, err = proc.communicate(timeout=30)
+    thread.join(10)
+    assert len(out.splitlines()) == 1 and b'"type":"status"' in out
+    assert "status=0" in err.decode(), err.decode()
+    assert "Traceback" not in err.decode() and "BrokenPipe" not in err.decode()
+
+
+@pytest.mark.parametrize("command", ["tail", "watch"])
+def test_sighup_ends_like_sigterm_with_a_summary_and_exit_129(nats_server: NatsServer, command: str) -> None:
+    """The terminal closed or the ssh session dropped: records flushed, a summary, exit 129 (the
+    default action killed flylogs without a word)."""
+    proc = spawn(command, "--server", nats_server.url, "shop-api", "--output", "json")
+    try:
+        read_stderr_until(proc, b"following logs.shop-api.>")
+        proc.send_signal(signal.SIGHUP)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 129, err
+    assert b"hung up after" in err and b"Traceback" not in err
+    assert b'"type":"status"' in out  # the records written before the signal reached stdout
+
+
+def test_a_keyring_backend_that_cannot_load_is_a_configuration_error() -> None:
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "no.such.Module"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "flylogs", "auth", "status"],
+        capture_output=True,
+        env=env,
+        timeout=20,
+        check=False,
+    )
+    said = proc.stderr.decode()
+    assert proc.returncode == 3, said
+    assert "the keyring backend named in keyring's configuration cannot be loaded" in said
+    assert "PYTHON_KEYRING_BACKEND" in said and "unexpected" not in said
+
+
+def test_a_short_command_piped_to_head_ends_quietly() -> None:
+    shell = f'{sys.executable} -m flylogs config show | head -1; echo "status=${{PIPESTATUS[0]}}" >&2'
+    proc = subprocess.run(["bash", "-c", shell], capture_output=True, timeout=20, check=False)
+    assert len(proc.stdout.splitlines()) == 1
+    assert "status=0" in proc.stderr.decode() and "unexpected" not in proc.stderr.decode()

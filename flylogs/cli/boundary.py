@@ -70,6 +70,9 @@ class Boundary:
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         if not isinstance(exc, Exception):
             return
+        if isinstance(exc, BrokenPipeError):  # `flylogs config show | head -1`: the reader left
+            silence_stdout()
+            raise typer.Exit(ExitCode.OK) from None
         if DEBUG["on"]:
             traceback.print_exception(exc)
         if isinstance(exc, FlylogsError):
@@ -117,6 +120,9 @@ class Boundary:
             for signum, reason in (
                 (signal.SIGINT, StopReason.INTERRUPTED),
                 (signal.SIGTERM, StopReason.TERMINATED),
+                # The terminal closed or the ssh session dropped: as SIGTERM (records flushed, a
+                # summary if anyone still reads stderr), not the default death without a word.
+                (getattr(signal, "SIGHUP", signal.SIGTERM), StopReason.HUNG_UP),
             ):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(signum, _resolver(stop, reason))

@@ -15,10 +15,12 @@ import typer
 from flylogs.cli.boundary import Boundary, silence_stdout
 from flylogs.cli.summary import closing
 from flylogs.cli.values import Filters
+from flylogs.errors import OutputError
 from flylogs.session.plan import Outcome, StopReason, TailPlan
 from flylogs.settings.resolve import Settings
 
 Companion = Callable[[asyncio.Event], Coroutine[Any, Any, object]]
+OUTPUT_HINT = "free some space or point the output elsewhere; the lines since then were not written"
 T = TypeVar("T")
 
 
@@ -88,6 +90,8 @@ def follow(
         # signal or an error, a reader that is not reading gets two seconds, not forever.
         ended_by_itself = outcome is not None and outcome.reason is StopReason.COUNT
         out.close(timeout=None if ended_by_itself else 2.0)
+    if out.failed:  # not a reader that went away: stdout itself failed (a full disk, an I/O error)
+        raise OutputError(out.failed, hint=OUTPUT_HINT)
     _, unwritten = out.unwritten()
     text, code = closing(outcome, fail_on_gap, unwritten if not out.broken else 0)
     if outcome.reason is StopReason.PIPE_CLOSED:

@@ -14,11 +14,14 @@ def elapsed(seconds: float) -> str:
 
 
 def stop_code(reason: StopReason) -> ExitCode:
-    """Interrupted (130) or terminated (143); any other end is 0 as far as the signal goes."""
+    """Interrupted (130), terminated (143) or hung up (129); any other end is 0 as far as the signal
+    goes."""
     if reason is StopReason.INTERRUPTED:
         return ExitCode.INTERRUPTED
     if reason is StopReason.TERMINATED:
         return ExitCode.TERMINATED
+    if reason is StopReason.HUNG_UP:
+        return ExitCode.HUNG_UP
     return ExitCode.OK
 
 

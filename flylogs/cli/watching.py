@@ -16,11 +16,11 @@ from typing import Any, NoReturn
 import typer
 
 from flylogs.cli.boundary import Boundary, silence_stdout
-from flylogs.cli.follow import accompanied
+from flylogs.cli.follow import OUTPUT_HINT, accompanied
 from flylogs.cli.reach import Reach
 from flylogs.cli.summary import elapsed, stop_code
 from flylogs.cli.values import TailOptions
-from flylogs.errors import ExitCode, UsageError
+from flylogs.errors import ExitCode, OutputError, UsageError
 from flylogs.session.plan import StopReason
 
 
@@ -114,6 +114,8 @@ def run(
         outcome = boundary.run(session)  # (the session's end tidies the view)
     finally:
         out.close(timeout=2.0)  # a reader that is not reading gets two seconds, not forever
+    if out.failed:  # stdout itself failed (a full disk): said, exit 8; the hooks had every alert
+        raise OutputError(out.failed, hint=OUTPUT_HINT)
     if out.broken:
         silence_stdout()
     notices.final(
@@ -139,7 +141,7 @@ def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoR
     if not way.apps:
         raise UsageError("check needs the apps to check", hint="name them: flylogs check APP...")
     heartbeat = heartbeat_pattern(way.settings.heartbeat)
-    env = Environment.from_process()
+    env = Environment.from_process(need_stdout=False)  # the verdict is the exit code
     color = env.use_color(way.settings.color, stream_isatty=env.stderr_isatty)
     notices = NoticeWriter(env.stderr, Styler(color, env.color_system()))
     now = time.time_ns()
@@ -187,7 +189,9 @@ def _write_report(text: str) -> None:
     with contextlib.suppress(BrokenPipeError):
         out.write(text.encode("utf-8", "replace"))
     out.close(timeout=2.0)
-    if out.broken:
+    if out.failed:  # the verdict is the exit code all the same
+        typer.echo(f"flylogs: the report was not written: {out.failed}", err=True)
+    elif out.broken:
         silence_stdout()
 
 

@@ -18,6 +18,7 @@ from typing import BinaryIO, TextIO
 from rich.color import ColorSystem
 from rich.style import Style
 
+from flylogs.errors import OutputError
 from flylogs.settings.choices import ColorWhen
 
 
@@ -35,7 +36,17 @@ class Environment:
     shared_terminal: bool = False
 
     @classmethod
-    def from_process(cls) -> Environment:
+    def from_process(cls, *, need_stdout: bool = True) -> Environment:
+        """The process's streams. A closed stdout (`flylogs … >&-`: Python then has none) is an
+        OutputError (exit 8), or, with `need_stdout` False (`check`: its verdict is its exit
+        code), a stdout that keeps nothing."""
+        if sys.stdout is None or not hasattr(sys.stdout, "buffer"):
+            if need_stdout:
+                raise OutputError(
+                    "standard output is closed: there is nowhere to write the logs",
+                    hint="run it with a standard output (`>/dev/null` discards the lines)",
+                )
+            return cls(stdout=io.BytesIO(), stderr=sys.stderr, env=dict(os.environ))
         stdout_isatty = _isatty(sys.stdout)
         width = None
         if stdout_isatty:

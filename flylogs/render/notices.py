@@ -51,5 +51,5 @@ class NoticeWriter:
         try:
             self._err.write(text + "\n")
             self._err.flush()
-        except (BrokenPipeError, ValueError):  # stderr gone: nothing left to tell
+        except (OSError, ValueError):  # stderr gone (a closed pipe, a hung-up terminal): nothing to tell
             pass

@@ -31,6 +31,15 @@ class Writable(Protocol):
     def flush(self) -> None: ...
 
 
+def failure(exc: BaseException) -> str | None:
+    """What failed, for a person; None when the reader went away (a closed pipe: a quiet end)."""
+    if isinstance(exc, BrokenPipeError | ConnectionResetError):
+        return None
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot write to standard output: {exc.strerror}"
+    return "cannot write to standard output: it is closed"
+
+
 def write_all(out: BinaryIO, data: bytes | bytearray) -> None:
     """All of `data`: an unbuffered stdout (PYTHONUNBUFFERED) may take a write in parts."""
     view = memoryview(data)
@@ -53,6 +62,9 @@ class DirectOutput:
     limit = DEFAULT_LIMIT
     backlog = 0
     broken = False
+    # Why stdout cannot be written (a full disk, an I/O error): the session ends as for a closed
+    # pipe (every write raises BrokenPipeError from then on), then says it (exit 8).
+    failed: str | None = None
 
     def unwritten(self) -> tuple[int, int]:
         return 0, 0  # writes to a file are done in line: nothing is left behind
@@ -62,23 +74,32 @@ class DirectOutput:
         self._buffer = bytearray()
 
     def write(self, data: bytes) -> int:
+        if self.broken:
+            raise BrokenPipeError
         self._buffer += data
         if len(self._buffer) >= HANDOFF:
-            write_all(self._out, self._buffer)
-            self._buffer.clear()
+            self._write()
         return len(data)
 
     def flush(self) -> None:
-        if self._buffer:
-            write_all(self._out, self._buffer)
-            self._buffer.clear()
-        self._out.flush()
+        if self.broken:
+            raise BrokenPipeError
+        self._write()
+
+    def _write(self) -> None:
+        try:
+            if self._buffer:
+                write_all(self._out, self._buffer)
+                self._buffer.clear()
+            self._out.flush()
+        except (OSError, ValueError) as exc:
+            self.broken, self.failed = True, failure(exc)
+            self._buffer = bytearray()  # (a view of the old one may live on in the traceback)
+            raise BrokenPipeError from None
 
     def close(self, timeout: float | None = None) -> bool:
-        try:
+        with contextlib.suppress(BrokenPipeError):
             self.flush()
-        except (BrokenPipeError, ValueError, OSError):
-            self.broken = True
         return True
 
     def drain(self, timeout: float) -> bool:
@@ -116,6 +137,7 @@ class ThreadedOutput:
         self._cond = threading.Condition()
         self._closing = False
         self.broken = False  # the reader went away (EPIPE): the session should end quietly
+        self.failed: str | None = None  # or stdout failed (ENOSPC, EIO…): ended, then said (exit 8)
         self._thread = threading.Thread(target=self._run, name="flylogs-output", daemon=True)
         self._thread.start()
 
@@ -200,7 +222,8 @@ class ThreadedOutput:
                             select.select([], [fd], [], 0.1)
                             continue
                         self._inflight = view
-            except (BrokenPipeError, ValueError, OSError):
+            except (ValueError, OSError) as exc:
+                self.failed = failure(exc)
                 self.broken = True
                 with self._cond:
                     self._chunks.clear()

@@ -22,6 +22,7 @@ class StopReason(StrEnum):
     PIPE_CLOSED = "output closed"
     INTERRUPTED = "interrupted"
     TERMINATED = "terminated"
+    HUNG_UP = "hung up"  # SIGHUP: the terminal closed, an ssh session dropped
 
 
 @dataclass(frozen=True, slots=True)
