@@ -126,6 +126,23 @@ def test_with_history_the_gap_asks_for_a_backfill_and_its_outcome_precedes_the_l
     assert final.complete and final.backfilled == 2
 
 
+def test_a_capped_backfill_shows_what_it_read_and_is_never_called_complete() -> None:
+    core = started(TailCore(build_filter(), start_ns=T0, history="Fly's logs API"))
+    core.feed(Lost(GapReason.DISCONNECTED), T0 + S)
+    [found] = [o for o in core.feed(Restored(None), T0 + 4 * S) if isinstance(o, GapFound)]
+    replay = [line("missed", T0 + 2 * S)]
+    why = "stopped after 1000 pages of shop: the window is longer"
+    out = core.feed(
+        Backfilled(found.gap, "api", [(r.subject, r.data) for r in replay], short=why), T0 + 5 * S
+    )
+    assert out[0] == Backfill(found.gap, 1, False, "api", why)
+    assert shown(out) == ["missed"]
+    assert [n.text for n in out if isinstance(n, Notice)] == [
+        f"the backfill from Fly's logs API is short: {why}"
+    ]
+    assert not core.gaps[0].complete and core.gaps[0].backfilled == 1
+
+
 def test_a_failed_backfill_says_so_and_leaves_the_gap_unfilled() -> None:
     core = started(TailCore(build_filter(), start_ns=T0, history="Fly's logs API"))
     core.feed(Lost(GapReason.DISCONNECTED), T0 + S)

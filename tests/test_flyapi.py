@@ -51,6 +51,32 @@ def test_authorization_header_like_flyctl(logs_api: FakeFlyApi) -> None:
 
 
 @pytest.mark.slow
+async def test_retry_after_is_honoured_bounded(logs_api: FakeFlyApi) -> None:
+    """A 429 with `Retry-After: 1` is asked again a second later, not 0.2 s (and not given up)."""
+    from flylogs.source.flyapi import retry_after
+
+    logs_api.entries = [entry(1_800_000_000 * 10**9, "x")]
+    logs_api.fail_with, logs_api.retry_after = [429, 429], "1"
+    assert len(await history(logs_api).replay(0, None)) == 1
+    gaps = [b - a for a, b in zip(logs_api.times, logs_api.times[1:], strict=False)]
+    assert all(g >= 0.95 for g in gaps[:2]), gaps  # after each of the two 429s
+    assert retry_after("120") == 60.0 and retry_after("soon") is None and retry_after(None) is None
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+
+
+async def test_a_replay_that_reaches_its_page_cap_says_it_is_short(logs_api: FakeFlyApi) -> None:
+    from flylogs.source.flyapi import ReplayCapped
+
+    base = 1_800_000_000 * 10**9
+    logs_api.entries = [entry(base + i * 10**9, f"line {i}") for i in range(10)]
+    capped = FlyApiHistory(ApiSpec((APP,), "fm2_secret", logs_api.url, index_lag=0, max_pages=2))
+    with pytest.raises(ReplayCapped) as short:
+        await capped.replay(base, base + 9 * 10**9)
+    assert len(short.value.messages) == 6  # two pages of three: kept, not thrown away
+    assert short.value.reason == f"stopped after 2 pages of {APP}: the window is longer"
+
+
+@pytest.mark.slow
 async def test_server_errors_are_retried_and_401_is_final(logs_api: FakeFlyApi) -> None:
     logs_api.entries = [entry(1_800_000_000 * 10**9, "x")]
     logs_api.fail_with = [500, 503]

@@ -139,6 +139,7 @@ class Backfilled:
     source: str
     messages: Sequence[tuple[str, bytes]] = ()
     error: str | None = None
+    short: str | None = None  # the lines read are not the whole window (a page cap): why
 
 
 Event = (

@@ -310,8 +310,11 @@ class TailCore:
                 Notice(NoticeKind.ERROR, f"could not backfill from {self.history}: {event.error}"),
             ]
         events = self._seam.prepare(event.messages, self._keep)
-        self._gaps[_key(gap)] = replace(gap, backfilled=len(events), complete=True)
-        out: list[Output] = [Backfill(gap, len(events), True, event.source)]
+        complete = event.short is None  # a capped read is never called complete
+        self._gaps[_key(gap)] = replace(gap, backfilled=len(events), complete=complete)
+        out: list[Output] = [Backfill(gap, len(events), complete, event.source, event.short)]
+        if event.short is not None:
+            out.append(Notice(NoticeKind.ERROR, f"the backfill from {self.history} is short: {event.short}"))
         out.extend(self._show_all(events, recovered=True))
         return out
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from flylogs.core.events import Backfilled, Event
 from flylogs.core.gaps import Gap
 from flylogs.session.ports import HistorySource
+from flylogs.source.flyapi import ReplayCapped
 from flylogs.source.nats import describe_error
 
 ABANDONED = "stopped before the backfill finished"
@@ -43,6 +44,9 @@ class Backfills:
                 messages = await self._history.replay(gap.start_ns, gap.end_ns, fresh=True)
         except TimeoutError:
             self._feed(Backfilled(gap, label, error=f"gave up after {self._time_limit:g}s without an answer"))
+            return
+        except ReplayCapped as capped:  # what it read counts, and the gap stays not complete
+            self._feed(Backfilled(gap, label, capped.messages, short=capped.reason))
             return
         except Exception as exc:  # the gap stays unfilled, and says so
             self._feed(Backfilled(gap, label, error=describe_error(exc)))

@@ -20,7 +20,7 @@ from flylogs.model import LogEvent
 from flylogs.session.plan import StopReason, TailPlan
 from flylogs.session.ports import NoticeSink
 from flylogs.session.run import run_tail
-from flylogs.source.flyapi import ApiError, FlyApiHistory
+from flylogs.source.flyapi import ApiError, FlyApiHistory, ReplayCapped
 from flylogs.source.machines import MachinesApiError, MachineStates
 from flylogs.timestamps import parse_rfc3339
 
@@ -69,6 +69,9 @@ async def read_window(
             messages = await history.replay(start_ns, clock_ns())
         except ApiError as exc:
             raise exc.at_start("or --listen to listen to the stream for the window instead") from None
+        except ReplayCapped as capped:  # the verdict from what was read, and the shortfall said
+            messages = capped.messages
+            notices.notice(Notice(NoticeKind.ERROR, f"the history read is short: {capped.reason}"))
         lines = []
         for subject, data in messages:
             event = decode(subject, data)

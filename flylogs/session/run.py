@@ -23,7 +23,7 @@ from flylogs.session.driver import Driver
 from flylogs.session.plan import Outcome, StopReason, TailPlan
 from flylogs.session.ports import Backlog, Consumer, NoticeSink
 from flylogs.session.sources import open_history, open_source
-from flylogs.source.flyapi import ApiError, FlyApiHistory
+from flylogs.source.flyapi import ApiError, FlyApiHistory, ReplayCapped
 
 if TYPE_CHECKING:
     from flylogs.session.handover import Bridge
@@ -149,6 +149,9 @@ async def run_tail(
                 messages = await history.replay(plan.since_ns, end)
             except ApiError as exc:
                 raise exc.at_start() from None
+            except ReplayCapped as capped:  # what was read is shown, and said to be short
+                messages = capped.messages
+                driver.feed(Problem(f"the history is short: {capped.reason}"))
             driver.feed(HistoryRead(messages, plan.last))
         driver.feed(Started())
         driver.progress()

@@ -126,7 +126,7 @@ class ApiPollSource:
                     self._emit(
                         Problem(f"polling {app}: {exc}; retrying (nothing the API keeps is lost)", NAME)
                     )
-                await asyncio.sleep(waits.next())
+                await asyncio.sleep(max(waits.next(), exc.retry_after or 0.0))  # Retry-After first
                 continue
             if down_since is not None:
                 behind = time.monotonic() - down_since

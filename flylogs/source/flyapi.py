@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,13 +27,25 @@ DEFAULT_API_URL = "https://api.fly.io"
 MAX_PAGES = 1000
 
 
+class ReplayCapped(Exception):
+    """A replay stopped at its page cap before the window's end: what it read, and why it is short."""
+
+    def __init__(self, messages: list[tuple[str, bytes]], reason: str) -> None:
+        super().__init__(reason)
+        self.messages = messages
+        self.reason = reason
+
+
 class ApiError(Exception):
     """The logs API could not be used; `final` when retrying cannot help (401, 404)."""
 
-    def __init__(self, message: str, *, final: bool, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, final: bool, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.final = final
         self.status = status
+        self.retry_after = retry_after  # the server's `Retry-After`, in seconds (bounded)
 
     def at_start(self, instead: str | None = None) -> FlylogsError:
         """The error to end with when the history asked for at start (`--since`, `--no-follow`,
@@ -61,6 +74,7 @@ class ApiSpec:
     index_lag: float = 5.0
     timeout: float = 10.0
     retries: int = 4
+    max_pages: int = MAX_PAGES  # per app and window: past it, a replay is capped (and says so)
     # Shared with the other adapters: a 401 reads the token's sources again (flyctl rotates it).
     tokens: TokenKeeper | None = field(default=None, repr=False, compare=False)
 
@@ -134,17 +148,25 @@ class FlyApiHistory:
         if fresh and self.spec.index_lag > 0:
             await asyncio.sleep(self.spec.index_lag)
         found: list[tuple[str, bytes]] = []
+        capped: list[str] = []
         async with open_client(self.spec) as client:  # one connection for every page of the window
             for app in self.spec.apps:
-                found.extend(await self._replay_app(client, app, start_ns, end_ns))
+                lines, done = await self._replay_app(client, app, start_ns, end_ns)
+                found.extend(lines)
+                if not done:
+                    capped.append(app)
+        if capped:
+            reason = f"stopped after {self.spec.max_pages} pages of {', '.join(capped)}: the window is longer"
+            raise ReplayCapped(found, reason)
         return found
 
     async def _replay_app(
         self, client: Any, app: str, start_ns: int, end_ns: int | None
-    ) -> list[tuple[str, bytes]]:
+    ) -> tuple[list[tuple[str, bytes]], bool]:
+        """The window's lines of `app`, and whether the window was read to its end (not capped)."""
         found: list[tuple[str, bytes]] = []
         token = str(start_ns)
-        for _page in range(MAX_PAGES):
+        for _page in range(self.spec.max_pages):
             document = await self._get(client, app, token)
             entries = document.get("data") or []
             past_end = False
@@ -163,9 +185,9 @@ class FlyApiHistory:
             meta = _obj(document.get("meta"))
             next_token = str(meta.get("next_token") or "")
             if past_end or not entries or not next_token or next_token == token:
-                break
+                return found, True
             token = next_token
-        return found
+        return found, False
 
     async def _get(self, client: Any, app: str, next_token: str) -> dict[str, Any]:
         url = logs_url(self.spec.base_url, app)
@@ -177,7 +199,8 @@ class FlyApiHistory:
             except ApiError as exc:
                 if exc.final or attempt > self.spec.retries:
                     raise
-            await asyncio.sleep(waits.next())
+                wait = max(waits.next(), exc.retry_after or 0.0)  # the server's word first (429, 503)
+            await asyncio.sleep(wait)
 
 
 async def fetch_with(
@@ -233,8 +256,31 @@ async def _answer(client: Any, url: str, params: Any, token: str) -> Any:
             f"the logs API answered {response.status_code} {reason}".rstrip(),
             final=final,
             status=response.status_code,
+            retry_after=retry_after(response.headers.get("retry-after")),
         )
     return response
+
+
+RETRY_AFTER_CAP = 60.0  # seconds: a server asking for longer is asked again after a minute
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """A `Retry-After` header (seconds, or an HTTP date) as seconds from now, within 0–60; None
+    without a usable one."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        seconds = float(text)
+    else:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(text).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when - (time.time() if now is None else now)
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
 
 
 def _why(exc: BaseException) -> str:
@@ -244,4 +290,11 @@ def _why(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-__all__: Sequence[str] = ["DEFAULT_API_URL", "ApiError", "ApiSpec", "FlyApiHistory", "entry_to_message"]
+__all__: Sequence[str] = [
+    "DEFAULT_API_URL",
+    "ApiError",
+    "ApiSpec",
+    "FlyApiHistory",
+    "ReplayCapped",
+    "entry_to_message",
+]

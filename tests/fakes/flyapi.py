@@ -60,14 +60,22 @@ class FakeFlyApi:
         self.orgs: list[dict[str, Any]] = [dict(o) for o in ORGS]
         self.requests: list[tuple[str, str]] = []  # (path+query, Authorization)
         self.fail_with: list[int] = []  # statuses to answer, one per request, before succeeding
+        self.retry_after: str | None = None  # a Retry-After header on those failures
+        self.times: list[float] = []  # when each request came (monotonic)
         api = self
 
         class Handler(JsonHandler):
             def do_GET(self) -> None:
                 auth = self.headers.get("Authorization", "")
                 api.requests.append((self.path, auth))
+                api.times.append(time.monotonic())
                 if api.fail_with:
-                    self.send_error(api.fail_with.pop(0))
+                    status = api.fail_with.pop(0)
+                    self.send_response(status)
+                    if api.retry_after is not None:
+                        self.send_header("Retry-After", api.retry_after)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 url = urlsplit(self.path)
                 query = parse_qs(url.query, keep_blank_values=True)
