@@ -86,7 +86,8 @@ def decode(subject: str, payload: bytes) -> LogEvent:
         level = log.level if log is not None else None
         provider = event.provider if event is not None else None
         text = f"{message}{app.name}{fly.region}{app.instance}{level}{provider}{app.process_group}{subject}"
-        return LogEvent(
+        clean = _printable_ascii(text)
+        made = LogEvent(
             subject,
             payload,
             message,
@@ -98,9 +99,38 @@ def decode(subject: str, payload: bytes) -> LogEvent:
             provider,
             app.process_group,
             None,
-            _printable_ascii(text),
+            clean,
         )
-    return _from_struct(subject, payload, doc)
+        return made if clean or _SURROGATE.search(text) is None else _without_surrogates(made)
+    return _without_surrogates(_from_struct(subject, payload, doc))
+
+
+# A lone surrogate (JSON's "\ud800" alone decodes to one) cannot be encoded to UTF-8: no field may
+# carry one past here, or every writer, colour hash, hook and webhook would have to guard against it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(text: str | None) -> str | None:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if text else text
+
+
+def _without_surrogates(event: LogEvent) -> LogEvent:
+    """`event` with each lone surrogate in its text fields written as a visible `\\udxxx` escape."""
+    fields = (event.message, event.app, event.region, event.instance, event.level, event.provider)
+    if not any(f and _SURROGATE.search(f) for f in (*fields, event.process_group, event.timestamp)):
+        return event
+    return msgspec.structs.replace(
+        event,
+        message=_escaped(event.message) or "",
+        app=_escaped(event.app),
+        region=_escaped(event.region),
+        instance=_escaped(event.instance),
+        level=_escaped(event.level),
+        provider=_escaped(event.provider),
+        process_group=_escaped(event.process_group),
+        timestamp=_escaped(event.timestamp),
+        clean=False,
+    )
 
 
 def _printable_ascii(text: str) -> bool:
@@ -162,6 +192,10 @@ def _timestamp(raw_ts: Any, problems: list[str]) -> str | None:
 
 
 def _decode_carefully(subject: str, payload: bytes) -> LogEvent:
+    return _without_surrogates(_decode_carefully_raw(subject, payload))
+
+
+def _decode_carefully_raw(subject: str, payload: bytes) -> LogEvent:
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:

@@ -118,3 +118,19 @@ def test_clean_means_nothing_to_escape() -> None:
     assert not by_note["ANSI colour codes inside the message"].clean
     assert not by_note["unicode"].clean  # non-ASCII goes the careful way through the escaper
     assert not by_note["tabs"].clean
+
+
+def test_a_lone_surrogate_becomes_a_visible_escape_and_a_pair_stays_a_character() -> None:
+    """`"5683d927\\ud800"` is valid JSON text but no UTF-8: no field may carry it past decoding
+    (a colour hash, a writer, a hook's environment or a webhook's body would each fail on it)."""
+    payload = (
+        b'{"fly":{"app":{"instance":"5683d927\\ud800","name":"shop"},"region":"iad"},'
+        b'"message":"a \\udc00 b \\ud83d\\ude00","timestamp":"2026-11-20T09:14:03.120456789Z",'
+        b'"log":{"level":"info"}}'
+    )
+    for event in (decode("logs.shop.iad.m1", payload), decode("logs.shop.iad.m1", payload[:-1] + b',"x":1}')):
+        assert event.instance == "5683d927\\ud800" and event.message == "a \\udc00 b \U0001f600"
+        assert not event.clean
+        for text in (event.instance, event.message, event.app, event.region):
+            assert text is not None
+            text.encode("utf-8")  # raises on a lone surrogate
