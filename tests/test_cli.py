@@ -518,3 +518,25 @@ def test_watch_settings_show_with_their_origin_and_a_bad_one_names_its_source(tm
     assert rows["machines"] == "true  [default]"
     bad = invoke("watch", "shop", env={"FLYLOGS_SILENT_AFTER": "soon"})
     assert bad.exit_code == 3 and "FLYLOGS_SILENT_AFTER" in bad.stderr and "not a duration" in bad.stderr
+
+
+def test_credentials_in_the_server_url_win_over_a_token_from_the_environment() -> None:
+    """`--server nats://u:p@host` with FLY_API_TOKEN set: the URL's credentials are the ones meant
+    (the token's org and password replaced them, and the server refused)."""
+    from flylogs.demo.server import NatsServer
+    from tests.helpers import log_records, msg, publish_when_subscribed
+
+    with NatsServer(user="url-user", password="url-pass", monitor=True) as server:
+        url = f"nats://url-user:url-pass@127.0.0.1:{server.port}"
+        thread = publish_when_subscribed(
+            server, [msg("shop", "iad", "m1", "hello")], user="url-user", password="url-pass"
+        )
+        result = CliRunner().invoke(
+            app,
+            ["tail", "--server", url, "--all", "--json", "--count", "1"],
+            env={"FLY_API_TOKEN": "fm2_other"},
+        )
+        thread.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert [r["message"] for r in log_records(result.stdout)] == ["hello"]
+    assert "url-pass" not in result.stderr + result.stdout

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from flylogs.demo.server import NatsServer
-from tests.helpers import CASES, publish_when_subscribed
+from tests.helpers import CASES, msg, publish_when_subscribed
 from tests.terminal import SGR, Terminal
 
 pytestmark = pytest.mark.slow  # real processes and terminals: the full suite only
@@ -149,3 +149,28 @@ def test_a_narrow_terminal_drops_columns_instead_of_wrapping_every_row(
     header = next(r for r in rows if "MESSAGE" in r)
     assert "REG" not in header  # the region went first
     assert "INSTANCE" in header
+
+
+def test_a_dumb_terminal_gets_lines_only_no_status_line(nats_server: NatsServer) -> None:
+    """TERM=dumb cannot erase a row: no `ESC[2K` status line, only the lines."""
+    screen = Terminal("tail", "--server", nats_server.url, "--all", term="dumb")
+    try:
+        screen.until(rb"following logs\.>")
+        publish_when_subscribed(nats_server, [(c.subject, c.payload) for c in CASES[:3]]).join(10)
+        screen.until(rb"Listening on 0\.0\.0\.0:8080")
+    finally:
+        screen.close()
+    assert b"\x1b[2K" not in screen.seen and b"\x1b[?1049h" not in screen.seen
+
+
+def test_watch_on_a_dumb_terminal_says_each_alert_as_it_happens(nats_server: NatsServer) -> None:
+    """It wrote nothing while it ran (a full-screen view a dumb terminal cannot draw)."""
+    screen = Terminal("watch", "shop", "--server", nats_server.url, "--silent-after", "1s", term="dumb")
+    try:
+        screen.until(rb"following logs\.shop\.>")
+        publish_when_subscribed(nats_server, [msg("shop", "iad", "m1", "one line, then silence")]).join(10)
+        screen.until(rb"silent +shop m1: no line for \d")  # while it runs, not at exit
+        assert screen.proc.poll() is None
+    finally:
+        screen.close()
+    assert b"\x1b[?1049h" not in screen.seen

@@ -67,7 +67,7 @@ def run(
     # The one output path: a stdout that blocks (a paused pager, a stuck collector) waits in the
     # writer thread, never in the loop that raises alerts, runs hooks and answers signals.
     out = open_output(env.stdout)
-    if mode is OutputMode.TABLE and env.stdout_isatty:
+    if mode is OutputMode.TABLE and env.can_redraw:  # (TERM=dumb: one line per alert, as they happen)
         screen = WatchScreen(
             out, env.stderr, color=env.use_color(settings.color), color_system=env.color_system(),
             width=env.current_width,

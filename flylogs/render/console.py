@@ -92,6 +92,12 @@ class Environment:
         columns = self.env.get("COLUMNS", "")
         return int(columns) if columns.isdigit() and int(columns) > 0 else 100
 
+    @property
+    def can_redraw(self) -> bool:
+        """stdout is a terminal that can move its cursor and erase (not `TERM=dumb`): a status line
+        and a full-screen view are for it; anything else gets plain lines as they happen."""
+        return self.stdout_isatty and self.env.get("TERM") != "dumb"
+
     def use_color(self, when: ColorWhen, *, stream_isatty: bool | None = None) -> bool:
         """Colour for a stream: the flag first, then NO_COLOR, then FORCE_COLOR (`0` or `false`: no
         colour, as Node's tools read it; any other value: colour), then whether it is a TTY."""

@@ -67,7 +67,7 @@ def build_sink(
         tz=UTC if time_mode is TimeMode.UTC else tz,
         time_mode=time_mode or TimeMode.LOCAL,
         color_by=color_by,
-        live_status=env.stdout_isatty,
+        live_status=env.can_redraw,  # a dumb terminal gets no ESC[2K: the lines only
     )
 
 

@@ -22,7 +22,7 @@ from flylogs.session.plan import PollSpec, TailPlan
 from flylogs.settings.choices import Transport
 from flylogs.settings.origin import Origin, Source
 from flylogs.settings.resolve import Settings
-from flylogs.settings.tokens import TokenKeeper
+from flylogs.settings.tokens import TokenKeeper, url_password
 
 if TYPE_CHECKING:
     from flylogs.source.machines import MachineStates
@@ -194,8 +194,11 @@ def find_way(
     transport = choose(settings, env, home, apps)
     if transport is not Transport.API:  # the NATS user: `personal` is no user, its raw slug is
         settings = nats_user(settings, env, say)
+    # Credentials written into every server URL are the more specific: they win over the token
+    # (nats-py would send the token's user and password instead of the URL's).
+    in_urls = all(url_password(server) for server in settings.servers)
     connect = ConnectOptions(
-        settings.servers, settings.org, settings.token, settings.wait,
+        settings.servers, settings.org, None if in_urls else settings.token, settings.wait,
         stall_timeout=settings.stall_timeout, tokens=tokens,
     )  # fmt: skip
     way = Way(settings, transport, apps, connect, tokens, network, api)
