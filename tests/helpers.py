@@ -293,10 +293,16 @@ class SeqPublisher:
     """Publishes `seq=N` lines at a steady rate from its own thread and loop, riding out faults."""
 
     def __init__(
-        self, url: str, rate: float = 200.0, user: str | None = None, password: str | None = None
+        self,
+        url: str,
+        rate: float = 200.0,
+        user: str | None = None,
+        password: str | None = None,
+        skew_ns: int = 0,  # Fly's clock against ours: added to every line's timestamp
     ) -> None:
         self.url = url
         self.rate = rate
+        self.skew_ns = skew_ns
         self.auth = {"user": user, "password": password} if user else {}
         self.sent: dict[int, int] = {}  # seq -> timestamp (ns) in the payload
         self._stop = threading.Event()
@@ -337,7 +343,7 @@ class SeqPublisher:
             due = int((time.monotonic() - started) * self.rate)
             while seq < due and nc.is_connected:
                 seq += 1
-                ts = time.time_ns()
+                ts = time.time_ns() + self.skew_ns
                 self.sent[seq] = ts
                 try:
                     await nc.publish(SUBJECT, payload(seq, ts))

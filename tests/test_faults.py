@@ -103,3 +103,38 @@ async def test_credentials_refused_after_connecting_then_accepted_again(auth_ser
     assert sent.keys() <= tail.seqs()  # nothing published after the recovery was missed
     assert [g.reason for g in outcome.gaps] == [GapReason.DISCONNECTED]
     assert "fm2_" not in " ".join(n.text for n in tail.sink.notices)
+
+
+@pytest.mark.slow
+async def test_with_flys_clock_ahead_a_gap_is_read_back_in_flys_time_and_nothing_is_lost() -> None:
+    """Fly's timestamps 3 s ahead of this clock: the gap (measured here) was asked of the logs API in
+    this clock's time, and every line missed in it was lost outside every window while the backfill
+    said complete. Now the window is shifted by the offset measured from the lines."""
+    from flylogs.source.flyapi import ApiSpec
+    from tests.fakes.flyapi import FakeFlyApi, entry
+    from tests.helpers import SUBJECT
+
+    instance = SUBJECT.rsplit(".", 1)[1]
+    with cluster(3) as (a, _b, c), FakeFlyApi("fm2_secret") as api:
+        spec = ApiSpec(("seq-app",), "fm2_secret", api.url, index_lag=0.5)
+        tail = Tail.on([a.url], stall_timeout=3.0, api=spec)
+        await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
+        publisher = SeqPublisher(c.url, skew_ns=3 * 10**9).start()
+        # The logs API holds every line the pipeline wrote, as it is being written.
+        api.feed = lambda: [
+            (ts, entry(ts, f"seq={n}", instance)[1]) for n, ts in list(publisher.sent.items())
+        ]
+        await tail.until(lambda: len(tail.seqs()) > 100, "first lines (and the clocks' offset)")
+        a.freeze()
+        try:
+            await tail.until(lambda: tail.notices(NoticeKind.RECONNECTED), "the move to another node", 20)
+            await tail.until(lambda: tail.sink.backfills, "the backfill", timeout=30)
+        finally:
+            a.thaw()
+        _, sent = await tail.finish(publisher)
+    assert [g.reason for g in tail.sink.gaps] == [GapReason.STALLED]
+    [backfill] = tail.sink.backfills
+    assert backfill.complete and backfill.recovered > 0
+    missing = sorted(set(sent) - tail.seqs())
+    assert not missing, f"{len(missing)} lines lost: {missing[:5]}…"
+    assert any("Fly's clock is about 3." in n.text and "ahead of" in n.text for n in tail.sink.notices)

@@ -145,3 +145,20 @@ def test_recent_lines_forget_the_oldest() -> None:
         recent.add(key)
     assert len(recent) == 3
     assert keys[0] not in recent and keys[3] in recent
+
+
+def test_the_clocks_offset_is_the_freshest_lines_and_a_window_is_widened_by_the_late_ones() -> None:
+    from flylogs.core.clock import MARGIN_NS, ClockSkew
+
+    skew = ClockSkew()
+    assert skew.offset_ns is None and skew.window(10 * S, 20 * S) == (10 * S - MARGIN_NS, 20 * S + MARGIN_NS)
+    # Fly 3 s ahead; lines arrive 10 ms to 500 ms after they were written.
+    for arrival, delay in ((100 * S, S // 100), (101 * S, S // 2), (102 * S, S // 10)):
+        skew.observe(arrival, arrival + 3 * S - delay)
+    assert skew.offset_ns == 3 * S - S // 100  # the freshest line's view
+    assert skew.late_ns == S // 2 - S // 100
+    skew.observe(300 * S, 300 * S - 3600 * S)  # an hour old: not a live line's view of the clocks
+    assert skew.offset_ns == 3 * S - S // 100
+    start, end = skew.window(200 * S, 205 * S)
+    assert start == 200 * S + skew.offset_ns - skew.late_ns - MARGIN_NS
+    assert end == 205 * S + skew.offset_ns + MARGIN_NS

@@ -25,11 +25,16 @@ TIME_LIMIT = 120.0
 
 class Backfills:
     def __init__(
-        self, history: HistorySource, feed: Callable[[Event], None], time_limit: float = TIME_LIMIT
+        self,
+        history: HistorySource,
+        feed: Callable[[Event], None],
+        time_limit: float = TIME_LIMIT,
+        window: Callable[[int, int], tuple[int, int]] = lambda start, end: (start, end),
     ) -> None:
         self._history = history
         self._feed = feed
         self._time_limit = time_limit
+        self._window = window  # a gap by this clock → the window to ask for, in Fly's time
         self._running: dict[asyncio.Task[None], Gap] = {}
 
     def start(self, gap: Gap) -> None:
@@ -41,7 +46,8 @@ class Backfills:
         label = self._history.label
         try:
             async with asyncio.timeout(self._time_limit):
-                messages = await self._history.replay(gap.start_ns, gap.end_ns, fresh=True)
+                start, end = self._window(gap.start_ns, gap.end_ns)
+                messages = await self._history.replay(start, end, fresh=True)
         except TimeoutError:
             self._feed(Backfilled(gap, label, error=f"gave up after {self._time_limit:g}s without an answer"))
             return

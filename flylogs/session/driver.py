@@ -15,6 +15,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 
+from flylogs.core.clock import LARGE_NS, ClockSkew
 from flylogs.core.events import (
     Backfill,
     Drained,
@@ -34,6 +35,8 @@ from flylogs.model import LogEvent
 from flylogs.session.backpressure import OVERLOADED, Backpressure
 from flylogs.session.plan import Stats, StopReason
 from flylogs.session.ports import Backlog, Consumer, NoticeSink, Sink
+
+SAMPLE_EVERY = 16  # live lines between two samples of the clocks' offset
 
 
 class Driver:
@@ -67,6 +70,10 @@ class Driver:
         self._stopped = False
         self._reason: StopReason | None = None
         self._flush_pending = False
+        # Fly's clock against this one, from a sample of the live lines (1 in SAMPLE_EVERY).
+        self.skew = ClockSkew()
+        self._until_sample = 1
+        self._skew_said = False
         self.fetch: Callable[[FetchBackfill], None] = lambda _ask: None
         self.on_line: Callable[[str, bytes], None]
         self._decoded = core.decodes or not hasattr(sink, "payload")
@@ -124,10 +131,32 @@ class Driver:
                 self._recovered(event)
             else:
                 self._sink.event(event)
+                self._until_sample -= 1
+                if self._until_sample <= 0:
+                    self._sample(event)
         except BrokenPipeError:
             self.stop(StopReason.PIPE_CLOSED)
             return
         self._shown()
+
+    def _sample(self, event: LogEvent) -> None:
+        """One live line's arrival against its timestamp: the clocks' offset, said once when large."""
+        self._until_sample = SAMPLE_EVERY
+        written = event.ns()
+        if written is None:
+            return
+        self.skew.observe(self._clock_ns(), written)
+        offset = self.skew.offset_ns or 0
+        if not self._skew_said and abs(offset) > LARGE_NS:
+            self._skew_said = True
+            way = "ahead of" if offset > 0 else "behind"
+            self._notices.notice(
+                Notice(
+                    NoticeKind.INFO,
+                    f"Fly's clock is about {abs(offset) / 1e9:.1f}s {way} this one (from the lines' "
+                    "arrival): gap windows are read back in Fly's time",
+                )
+            )
 
     def _shown(self) -> None:
         self.shown += 1

@@ -74,7 +74,8 @@ async def run_tail(
 
     source = open_source(plan, driver.on_line if plan.bridge is None else handed, driver.feed, clock_ns)
     history = open_history(plan, source)
-    backfills = Backfills(history, driver.feed) if history is not None else None
+    # A gap is measured by this clock; its lines are indexed by Fly's: asked for in Fly's time.
+    backfills = Backfills(history, driver.feed, window=driver.skew.window) if history is not None else None
     if backfills is not None:
         driver.fetch = lambda ask: backfills.start(ask.gap) if not stop.done() else None
 

@@ -19,6 +19,7 @@ lists them all.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -57,6 +58,8 @@ class FakeFlyApi:
         self.page = page
         self.lag = lag  # seconds between a line's timestamp and its being readable
         self.entries: list[tuple[int, dict[str, object]]] = []  # (timestamp in ns, JSON:API entry)
+        # Or, when set, the entries as they are at each request (a log pipeline still being written).
+        self.feed: Callable[[], list[tuple[int, dict[str, object]]]] | None = None
         self.orgs: list[dict[str, Any]] = [dict(o) for o in ORGS]
         self.requests: list[tuple[str, str]] = []  # (path+query, Authorization)
         self.fail_with: list[int] = []  # statuses to answer, one per request, before succeeding
@@ -107,7 +110,7 @@ class FakeFlyApi:
                 instance = (query.get("instance") or [""])[-1]
                 now = time.time_ns()
                 visible = [
-                    (ts, e) for ts, e in sorted(api.entries, key=lambda te: te[0])
+                    (ts, e) for ts, e in sorted(api.feed() if api.feed else api.entries, key=lambda te: te[0])
                     if not api.lag or (ts + api.lag * 1e9 <= now
                     and (not region or e["attributes"]["region"] == region)  # type: ignore[index]
                     and (not instance or e["attributes"]["instance"] == instance))  # type: ignore[index]
