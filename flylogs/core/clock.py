@@ -24,10 +24,13 @@ class ClockSkew:
     def __init__(self) -> None:
         self._diffs: deque[int] = deque(maxlen=SAMPLES)  # timestamp - arrival, ns
 
-    def observe(self, arrival_ns: int, line_ns: int) -> None:
+    def observe(self, arrival_ns: int, line_ns: int) -> bool:
+        """Keep one observation; True when it alone suggests a large offset (then ask `offset_ns`)."""
         diff = line_ns - arrival_ns
-        if abs(diff) <= PLAUSIBLE_NS:
-            self._diffs.append(diff)
+        if abs(diff) > PLAUSIBLE_NS:
+            return False
+        self._diffs.append(diff)
+        return abs(diff) > LARGE_NS
 
     @property
     def offset_ns(self) -> int | None:

@@ -36,7 +36,7 @@ from flylogs.session.backpressure import OVERLOADED, Backpressure
 from flylogs.session.plan import Stats, StopReason
 from flylogs.session.ports import Backlog, Consumer, NoticeSink, Sink
 
-SAMPLE_EVERY = 16  # live lines between two samples of the clocks' offset
+SAMPLE_EVERY = 64  # live lines between two samples of the clocks' offset
 
 
 class Driver:
@@ -145,9 +145,10 @@ class Driver:
         written = event.ns()
         if written is None:
             return
-        self.skew.observe(self._clock_ns(), written)
+        if not self.skew.observe(self._clock_ns(), written) or self._skew_said:
+            return
         offset = self.skew.offset_ns or 0
-        if not self._skew_said and abs(offset) > LARGE_NS:
+        if abs(offset) > LARGE_NS:
             self._skew_said = True
             way = "ahead of" if offset > 0 else "behind"
             self._notices.notice(
