@@ -71,9 +71,11 @@ class Relay:
                 upstream_r, upstream_w = await self.agent.connect(self.tunnel, self.tunnel.nats)
             except AgentError as exc:
                 self.tunnel = None
-                if str(exc) != self.problem:  # said once, not once per reconnect attempt
-                    self.problem = str(exc)
-                    self.on_problem(self.problem)
+                # Said once per kind of refusal, not once per reconnect attempt (nor again when only
+                # its detail changes: "nobody listening", then "no socket", as the agent goes).
+                if _kind(str(exc)) != _kind(self.problem or ""):
+                    self.on_problem(str(exc))
+                self.problem = str(exc)
                 return
             self.problem = None
             await _pipe_both(client_r, client_w, upstream_r, upstream_w)
@@ -102,3 +104,7 @@ async def _pipe_both(
             task.cancel()
         for writer in (a_w, b_w):
             writer.close()
+
+
+def _kind(problem: str) -> str:
+    return problem.split(" (", 1)[0]
