@@ -31,6 +31,7 @@ class Terminal:
         )
         os.close(slave)
         self.seen = b""
+        self.interrupted = False
 
     def until(self, pattern: bytes, timeout: float = 15.0) -> float:
         """Read until `pattern` (a regex over the bytes with colour codes removed); when it appeared."""
@@ -54,8 +55,14 @@ class Terminal:
         self._size(columns)
         self.proc.send_signal(signal.SIGWINCH)
 
+    def interrupt(self) -> None:
+        """Ctrl-C, once: `close` then waits for the end instead of interrupting it a second time
+        (a second SIGINT while the process exits kills it with the default action)."""
+        self.interrupted = True
+        self.proc.send_signal(signal.SIGINT)
+
     def close(self) -> int:
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and not self.interrupted:
             self.proc.send_signal(2)
         code = self.proc.wait(15)
         os.close(self.master)

@@ -162,7 +162,7 @@ def test_the_live_view_in_a_real_terminal_at_80_then_200_columns(nats_server: Na
         assert b"\x1b[" in screen.seen  # coloured
         if term == "xterm":
             assert b"38;5;" not in screen.seen  # 16 colours where the terminal says no more
-        screen.proc.send_signal(signal.SIGINT)
+        screen.interrupt()
         screen.until(rb"alert\(s\) open at exit")
     finally:
         fleet.stop()

@@ -1,8 +1,9 @@
-"""From a command's options to a plan that reaches the stream: the apps, the org, the transport
-(NATS, flyctl's agent, or polling Fly's logs API), the history source, and the hand-over. Shared by
-`tail`, `watch` and `check`, so each reaches the stream the same way.
+"""From a command's options to a plan that reaches the stream: the apps (named, `FLY_APP`, or the
+fly.toml's), then the session's `Way` (`session/way.find_way`: the org, the transport, the history
+source), the plan, and the hand-over. Shared by `tail`, `watch` and `check`, so each reaches the
+stream the same way.
 
-Must not: run a session (the commands do, through the boundary).
+Must not: run a session (the commands do, through the boundary), or import an adapter.
 """
 
 from __future__ import annotations
