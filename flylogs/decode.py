@@ -116,6 +116,8 @@ def _escaped(text: str | None) -> str | None:
 
 def _without_surrogates(event: LogEvent) -> LogEvent:
     """`event` with each lone surrogate in its text fields written as a visible `\\udxxx` escape."""
+    if event.clean:  # printable ASCII throughout: no surrogate can be there
+        return event
     fields = (event.message, event.app, event.region, event.instance, event.level, event.provider)
     if not any(f and _SURROGATE.search(f) for f in (*fields, event.process_group, event.timestamp)):
         return event

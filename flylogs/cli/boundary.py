@@ -44,6 +44,11 @@ class Boundary:
     def hide(self, *secrets: str | None) -> None:
         self._secrets.extend(s for s in secrets if s)
 
+    def _hide_token(self, token: str | None) -> None:
+        """A token string, and each token of several wherever it shows alone."""
+        if token:
+            self.hide(token, *token.split(","))
+
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
@@ -96,12 +101,12 @@ class Boundary:
         self.hide(flags.values.get("token"))
         self.hide(*passwords(*(flags.values.get("servers") or ()), flags.values.get("api_url") or ""))
         settings = resolve(flags, os.environ, Path.home(), credentials.load)
-        self.hide(settings.token, *passwords(*settings.servers, settings.api_url))
-        self.hide(*(settings.token or "").split(","))  # each token of several, wherever it shows alone
+        self.hide(*passwords(*settings.servers, settings.api_url))
+        self._hide_token(settings.token)
         self.tokens = TokenKeeper(
             settings.token,
             reread=lambda: reread_token(flags, os.environ, Path.home(), credentials.load),
-            on_new=lambda token: self.hide(token, *token.split(",")),
+            on_new=self._hide_token,
         )
         return settings
 

@@ -58,10 +58,8 @@ def _way(settings: Settings) -> tuple[str, str, object]:
 def _org_names(settings: Settings) -> tuple[str, str, object]:
     """The org's two names: the NATS user is its raw slug, flyctl's agent knows it by its web slug
     (`personal` for a personal org). Said without asking Fly (`config show` makes no network call)."""
-    from flylogs.settings.origin import Source
-
     org = settings.org
-    if settings.origins["servers"].source is not Source.DEFAULT:
+    if settings.own_server:
         return "org-names", f"NATS user {org}", "as given, for a server of your own"
     if org == "personal":
         text = "agent org personal; NATS user: the personal org's raw slug, asked of Fly when connecting"

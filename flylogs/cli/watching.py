@@ -11,7 +11,7 @@ import json
 import os
 import re
 import time
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 import typer
 
@@ -171,21 +171,17 @@ def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoR
         text = json.dumps(_document(report, source, within, states is not None)) + "\n"
     else:
         text = "".join(f"{line}\n" for line in _lines(report, source, within, end))
-    _write_report(text)
+    _write_report(env.stdout, text)
     raise typer.Exit(ExitCode.OK if report.ok else ExitCode.SILENT)
 
 
-def _write_report(text: str) -> None:
+def _write_report(stdout: BinaryIO, text: str) -> None:
     """Through the one output path: a stdout nobody reads gets two seconds, and the verdict is the
-    exit code whatever became of the report (check needs no stdout to say it)."""
-    import sys
-
+    exit code whatever became of the report (check needs no stdout to say it: a closed one is the
+    environment's stdout that keeps nothing)."""
     from flylogs.render.output import open_output
 
-    try:
-        out = open_output(sys.stdout.buffer)
-    except (AttributeError, ValueError):  # stdout closed (`>&-`): the exit code alone says it
-        return
+    out = open_output(stdout)
     with contextlib.suppress(BrokenPipeError):
         out.write(text.encode("utf-8", "replace"))
     out.close(timeout=2.0)

@@ -18,7 +18,6 @@ from typing import Any
 from flylogs.errors import AuthError, ExitCode, FlylogsError
 from flylogs.session.agent_way import fly_binary
 from flylogs.session.way import nats_user, org_from_apps
-from flylogs.settings.origin import Source
 from flylogs.settings.resolve import Settings
 from flylogs.settings.tokens import TokenKeeper
 
@@ -95,7 +94,7 @@ async def examine(
 
         async def machines_step() -> str:
             nonlocal settings, network
-            settings, network = org_from_apps(apps, settings, env, lambda _: None)
+            settings, network = org_from_apps(apps, settings, lambda _: None)
             return f"{apps[0]} is in org {settings.org} (its raw slug: the NATS user)" + (
                 f", network {network}" if network else ""
             )
@@ -108,7 +107,7 @@ async def examine(
             async def personal_step() -> str:
                 nonlocal settings
                 said: list[str] = []
-                settings = nats_user(settings, env, said.append)
+                settings = nats_user(settings, said.append)
                 if said:
                     raise FlylogsError(said[0].removeprefix("flylogs: "))
                 return f"the personal org's raw slug is {settings.org} (the NATS user)"
@@ -117,7 +116,7 @@ async def examine(
                 "nats user", personal_step, "check the network, or --orgs-url (FLY_UIEX_BASE_URL)"
             )
     await _agent_checks(report, settings, network, fly_binary(), tokens, env, home)
-    if settings.origins["servers"].source is not Source.DEFAULT or env.get("FLY_MACHINE_ID"):
+    if settings.own_server or env.get("FLY_MACHINE_ID"):
         await _nats_check(report, "nats direct", settings.servers, settings, apps)
     else:
         report.skip("nats direct", "no --server, and not inside a Fly Machine")

@@ -103,7 +103,7 @@ async def run_tail(
         driver.feed(Started())
         await bridge.start()
         driver.progress()
-        attempt, waits = 0, Backoff(RETRY_STREAM_FIRST, RETRY_STREAM_MAX)
+        waits = Backoff(RETRY_STREAM_FIRST, RETRY_STREAM_MAX)  # its failures count the attempts
         while True:
             try:
                 if prepare is not None:
@@ -113,9 +113,8 @@ async def run_tail(
             except FlylogsError as exc:
                 if not bridge.running:
                     raise
-                attempt += 1
                 wait = waits.next()
-                if attempt == 1:
+                if waits.failures == 1:
                     driver.feed(
                         Problem(f"{exc.message}; staying on Fly's logs API (polling), and trying the "
                                 f"stream again in {wait:.0f}s")
@@ -123,8 +122,8 @@ async def run_tail(
             await asyncio.sleep(wait)
             # A source that failed to start is closed: the next attempt gets a fresh one.
             source = open_source(plan, handed, driver.feed, clock_ns)
-        if attempt:
-            say(f"flylogs: reached the stream after {attempt + 1} attempts; leaving Fly's logs API")
+        if waits.failures:
+            say(f"flylogs: reached the stream after {waits.failures + 1} attempts; leaving Fly's logs API")
         bridge.hand_over(clock_ns())
 
     async def begin() -> None:

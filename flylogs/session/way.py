@@ -18,18 +18,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flylogs.errors import AuthError, UsageError
+from flylogs.session.agent_way import PERSONAL, fly_binary, through_agent
 from flylogs.session.plan import PollSpec, TailPlan
 from flylogs.settings.choices import Transport
 from flylogs.settings.origin import Origin, Source
 from flylogs.settings.resolve import Settings
-from flylogs.settings.tokens import TokenKeeper, url_password
-
-if TYPE_CHECKING:
-    from flylogs.source.machines import MachineStates
-from flylogs.session.agent_way import PERSONAL, fly_binary, through_agent
+from flylogs.settings.tokens import TokenKeeper
 from flylogs.source.agent import socket_path
 from flylogs.source.flyapi import ApiSpec
 from flylogs.source.nats import ConnectOptions
+
+if TYPE_CHECKING:
+    from flylogs.source.machines import MachineStates
 
 
 def polling(
@@ -56,7 +56,7 @@ def bridges(settings: Settings, way: Transport, apps: tuple[str, ...], plan: Tai
         and way in (Transport.AGENT, Transport.NATS)
         and bool(apps)
         and settings.token is not None
-        and settings.origins["servers"].source is Source.DEFAULT
+        and not settings.own_server
         and plan.follow
         and plan.since_ns is None
     )
@@ -65,9 +65,9 @@ def bridges(settings: Settings, way: Transport, apps: tuple[str, ...], plan: Tai
 def choose(settings: Settings, env: Mapping[str, str], home: Path, apps: tuple[str, ...] = ()) -> Transport:
     if settings.transport is not Transport.AUTO:
         return settings.transport
-    if settings.origins["servers"].source is not Source.DEFAULT or env.get("FLY_MACHINE_ID"):
+    if settings.own_server or env.get("FLY_MACHINE_ID"):
         return Transport.NATS
-    if socket_path(env, home, settings.agent_socket).exists() or fly_binary() is not None:
+    if agent_socket(settings, env, home).exists() or fly_binary() is not None:
         return Transport.AGENT
     if settings.token and apps:
         return Transport.API
@@ -80,7 +80,7 @@ def agent_socket(settings: Settings, env: Mapping[str, str], home: Path) -> Path
 
 
 def org_from_apps(
-    apps: tuple[str, ...], settings: Settings, env: Mapping[str, str], say: Callable[[str], None]
+    apps: tuple[str, ...], settings: Settings, say: Callable[[str], None]
 ) -> tuple[Settings, str]:
     """With apps named and Fly's own stream (no --server), the org and network of the apps, from the
     Machines API, as `fly logs` finds them: the app's own org always (`FLY_ORG`, the config file and
@@ -89,7 +89,7 @@ def org_from_apps(
     org as it was, and says so."""
     if not apps or not settings.token:
         return settings, ""
-    if settings.origins["servers"].source is not Source.DEFAULT:  # a server of one's own: no Fly lookup
+    if settings.own_server:  # a server of one's own: no Fly lookup
         return settings, ""
     from flylogs.source.machines import AppInfo, MachinesApiError, lookup_app
 
@@ -120,12 +120,12 @@ def org_from_apps(
     return replace(settings, org=raw, origins=origins), found[0].network
 
 
-def nats_user(settings: Settings, env: Mapping[str, str], say: Callable[[str], None]) -> Settings:
+def nats_user(settings: Settings, say: Callable[[str], None]) -> Settings:
     """`personal` (typed, or the default) names no NATS user: Fly's stream wants the personal org's
     raw slug. Asked of Fly's organizations endpoint on Fly's own stream; said when it cannot be."""
     if settings.org != PERSONAL or not settings.token:
         return settings
-    if settings.origins["servers"].source is not Source.DEFAULT:  # a server of one's own: its own users
+    if settings.own_server:  # a server of one's own: its own users
         return settings
     from flylogs.source.orgs import OrgApiError, names_of_typed
 
@@ -156,7 +156,6 @@ class Way:
     apps: tuple[str, ...]
     connect: ConnectOptions
     tokens: TokenKeeper
-    network: str = ""
     api: ApiSpec | None = None
     poll: PollSpec | None = None
     label: str = "NATS"
@@ -187,21 +186,18 @@ def find_way(
 ) -> Way:
     """The way for these settings and apps. `history` False: no history source (nothing to read back
     or fill); `say_way` False: polling is not announced (a check reads history and may never poll)."""
-    settings, network = org_from_apps(apps, settings, env, say)
+    settings, network = org_from_apps(apps, settings, say)
     api = None
     if history and settings.backfill and not settings.stream and settings.token and apps:
         api = ApiSpec(apps, settings.token, settings.api_url, tokens=tokens)
     transport = choose(settings, env, home, apps)
     if transport is not Transport.API:  # the NATS user: `personal` is no user, its raw slug is
-        settings = nats_user(settings, env, say)
-    # Credentials written into every server URL are the more specific: they win over the token
-    # (nats-py would send the token's user and password instead of the URL's).
-    in_urls = all(url_password(server) for server in settings.servers)
+        settings = nats_user(settings, say)
     connect = ConnectOptions(
-        settings.servers, settings.org, None if in_urls else settings.token, settings.wait,
+        settings.servers, settings.org, settings.token, settings.wait,
         stall_timeout=settings.stall_timeout, tokens=tokens,
     )  # fmt: skip
-    way = Way(settings, transport, apps, connect, tokens, network, api)
+    way = Way(settings, transport, apps, connect, tokens, api)
     if transport is Transport.AGENT:
         route = through_agent(settings, env, home, network, tokens)
         way.connect, way.label, way.before, way.beside = (
@@ -225,7 +221,6 @@ def machine_states(way: Way) -> MachineStates | None:
 
     settings = way.settings
     chosen = settings.origins["machines_url"].source is not Source.DEFAULT  # its own base: asked
-    fly = settings.origins["servers"].source is Source.DEFAULT
-    if not (settings.machines and way.apps and settings.token and (chosen or fly)):
+    if not (settings.machines and way.apps and settings.token and (chosen or not settings.own_server)):
         return None
     return MachineStates(way.apps, settings.token, settings.machines_url, tokens=way.tokens)

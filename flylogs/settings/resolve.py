@@ -79,6 +79,12 @@ class Settings:
     config_path: Path
     origins: Mapping[str, Origin]
 
+    @property
+    def own_server(self) -> bool:
+        """A server was given (flag, environment, config file): not Fly's own stream, so no Fly
+        lookup, its own users, its own URL's credentials."""
+        return self.origins["servers"].source is not Source.DEFAULT
+
     def token_summary(self) -> str:
         return redact_token(self.token)
 

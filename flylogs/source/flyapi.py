@@ -20,7 +20,7 @@ from typing import Any
 
 from flylogs.core.backoff import Backoff
 from flylogs.errors import AuthError, FlylogsError, UnreachableError, UsageError
-from flylogs.settings.tokens import TokenKeeper, service_token, split_tokens
+from flylogs.settings.tokens import TokenKeeper, split_tokens
 from flylogs.timestamps import parse_rfc3339
 
 DEFAULT_API_URL = "https://api.fly.io"
@@ -86,8 +86,8 @@ class ApiSpec:
 def authorization(token: str) -> str:
     """fly-go's `FlapsHeader()`/`BubblegumHeader()`: the macaroons as `FlyV1 …`, else the user token as
     `Bearer …` (a token string holding both sends only the macaroons)."""
-    macaroons, _ = split_tokens(token)
-    return f"{'FlyV1' if macaroons else 'Bearer'} {service_token(token)}"
+    macaroons, users = split_tokens(token)
+    return f"FlyV1 {','.join(macaroons)}" if macaroons else f"Bearer {','.join(users)}"
 
 
 def logs_url(base_url: str, app: str) -> str:

@@ -142,17 +142,21 @@ class MachineStates:
         """Every Machine of every app; MachinesApiError (naming no token) when the API cannot say."""
         found: list[MachineInfo] = []
         for app in self.apps:
-            response = await self._get(f"{self._base}/v1/apps/{quote(app)}/machines")
-            if response.status_code == 401 and self._tokens is not None and self._tokens.refused(self._token):
-                self._token = self._tokens.token or self._token
-                response = await self._get(f"{self._base}/v1/apps/{quote(app)}/machines")
+            url = f"{self._base}/v1/apps/{quote(app)}/machines"
+            used = self._current
+            response = await self._get(url, used)
+            if response.status_code == 401 and self._tokens is not None and self._tokens.refused(used):
+                response = await self._get(url, self._current)
             found += parse_machines(app, _document(response, app))
         return found
 
-    async def _get(self, url: str) -> httpx.Response:
-        if self._tokens is not None and self._tokens.token:
-            self._token = self._tokens.token
-        headers = {"Authorization": authorization(self._token), "Accept": "application/json"}
+    @property
+    def _current(self) -> str:
+        """The token in use: the shared keeper's (renewed by any adapter), else the one given."""
+        return (self._tokens.token if self._tokens is not None else None) or self._token
+
+    async def _get(self, url: str, token: str) -> httpx.Response:
+        headers = {"Authorization": authorization(token), "Accept": "application/json"}
         try:
             return await self._client.get(url, headers=headers)
         except httpx.HTTPError as exc:

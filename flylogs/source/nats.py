@@ -125,7 +125,7 @@ class NatsSource:
             "disconnected_cb": self._disconnected_cb,
             "reconnected_cb": self._reconnected_cb,
         }
-        if opts.password is not None:
+        if opts.sends_token and opts.password is not None:
             kwargs["user"] = opts.user
             kwargs["password"] = service_token(opts.password)  # fly-go's NATS(): macaroons, else the rest
             self._nc.tokens = opts.tokens

@@ -18,7 +18,7 @@ from nats.errors import AuthorizationError, SlowConsumerError, UnexpectedEOF
 from nats.errors import Error as NatsError
 
 from flylogs.core.policy import ConnectionPolicy, ErrorKind
-from flylogs.settings.tokens import TokenKeeper, redact_url, service_token
+from flylogs.settings.tokens import TokenKeeper, redact_url, service_token, url_password
 
 LineHandler = Callable[[str, bytes], None]
 RENEWED = "the token was refused; its source holds a new one: reconnecting with it"
@@ -58,7 +58,14 @@ class ConnectOptions:
         return (self.explain() or "") if self.explain is not None else ""
 
     def explained(self, text: str) -> str:
-        return f"{text} ({self.why()})" if self.why() else text
+        why = self.why()
+        return f"{text} ({why})" if why else text
+
+    @property
+    def sends_token(self) -> bool:
+        """The token goes as user and password, unless every server URL carries credentials of its
+        own: those are the more specific (nats-py would send the token's instead)."""
+        return self.password is not None and not all(url_password(s) for s in self.servers)
 
     def policy(self) -> ConnectionPolicy:
         names = [self.via] if self.via else [redact_url(s) for s in self.servers]

@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import httpx
 
-DEFAULT_UIEX_URL = "https://api.fly.io"
 PERSONAL = "personal"
 
 
@@ -36,9 +35,6 @@ class OrgNames:
 
     raw: str
     web: str
-
-    def __str__(self) -> str:
-        return self.raw if self.raw == self.web else f"{self.web} ({self.raw})"
 
 
 def names_of_raw(raw: str, token: str, base_url: str, timeout: float = 10.0) -> OrgNames:
