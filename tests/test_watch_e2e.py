@@ -55,11 +55,7 @@ def test_one_silent_instance_one_alert_one_resume_and_none_for_a_disconnect(
     fleet = Fleet(nats_server, ["a1", "b2", "c3"])
     try:
         wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
-        before = dict(fleet.sent)  # (sent before the subscription: never seen)
-        wait_for(
-            lambda: all(fleet.sent.get(i, 0) >= before.get(i, 0) + 3 for i in ("a1", "b2", "c3")),
-            what="three lines from each since the subscription",
-        )
+        fleet.settled(("a1", "b2", "c3"))
         fleet.quiet.add("c3")
         stopped = time.monotonic()
         wait_for(lambda: kinds(alerts), timeout=15, what="an alert")
@@ -226,11 +222,7 @@ def test_a_stdout_nobody_reads_never_silences_an_alert_or_a_signal(
     fleet = Fleet(nats_server, ["a1", "b2", "c3"])
     try:
         wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
-        before = dict(fleet.sent)
-        wait_for(
-            lambda: all(fleet.sent.get(i, 0) >= before.get(i, 0) + 3 for i in ("a1", "b2", "c3")),
-            what="three lines from each since the subscription",
-        )
+        fleet.settled(("a1", "b2", "c3"))
         fleet.quiet.add("c3")
         stopped = time.monotonic()
         wait_for(lambda: kinds(alerts), timeout=15, what="an alert")
@@ -300,10 +292,7 @@ def test_a_watcher_run_as_a_service_is_configured_by_environment_and_file(
     fleet = Fleet(nats_server, ["a1", "b2"])
     try:
         wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
-        before = dict(fleet.sent)
-        wait_for(
-            lambda: all(fleet.sent.get(i, 0) >= before.get(i, 0) + 3 for i in ("a1", "b2")), what="lines"
-        )
+        fleet.settled(("a1", "b2"))
         fleet.quiet.add("b2")
         stopped = time.monotonic()
         wait_for(lambda: kinds(alerts), timeout=15, what="an alert")

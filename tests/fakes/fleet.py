@@ -44,6 +44,17 @@ class Fleet:
             await asyncio.sleep(0.2)
         await nc.close()
 
+    def settled(self, instances: tuple[str, ...], lines: int = 3) -> None:
+        """Wait until each of `instances` has sent `lines` more lines from now (those sent before a
+        subscription were never seen)."""
+        from tests.helpers import wait_for
+
+        before = dict(self.sent)
+        wait_for(
+            lambda: all(self.sent.get(i, 0) >= before.get(i, 0) + lines for i in instances),
+            what=f"{lines} lines from each of {', '.join(instances)}",
+        )
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(10)
