@@ -55,6 +55,24 @@ def test_every_instance_logging_passes_and_json_says_so() -> None:
     assert document["source"] == "Fly's logs API" and document["within_s"] == 600
 
 
+@pytest.mark.parametrize("ahead_s", [300, -300], ids=["fly-5m-ahead", "fly-5m-behind"])
+def test_the_window_is_judged_by_flys_clock_when_this_one_is_off(ahead_s: int) -> None:
+    """m1 logged 20 s ago and m2 90 s ago, by Fly's clock; the window is a minute. Judged by this
+    clock 5 minutes off, both were silent (Fly ahead: the window ended before their lines) or both
+    fine (Fly behind: the window reached back over m2's silence)."""
+    with FakeFlyApi(TOKEN) as logs:
+        logs.ahead_ns = ahead_s * S
+        fly_now = time.time_ns() + logs.ahead_ns
+        logs.entries = [
+            entry(fly_now - 90 * S, "a", instance="m2"),
+            entry(fly_now - 20 * S, "b", instance="m1"),
+        ]
+        code, out, err = invoke("shop", "--within", "1m", "--api-url", logs.url, "--json")
+    assert code == 7, err
+    document = json.loads(out)
+    assert [(r["instance"], r["verdict"]) for r in document["instances"]] == [("m2", "silent"), ("m1", "ok")]
+
+
 def test_the_machines_api_decides_who_should_be_logging() -> None:
     now = time.time_ns()
     machines = {"shop": {"m1": ("iad", "started"), "m3": ("ams", "started"), "m4": ("iad", "stopped")}}

@@ -7,6 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flylogs.core.clock import MARGIN_NS, ClockSkew, from_date
 from flylogs.core.events import (
     Alive,
     Backfill,
@@ -99,8 +100,9 @@ def test_a_gap_is_reported_at_once_when_the_stream_is_back() -> None:
     core.feed(Lost(GapReason.DISCONNECTED), T0 + 6 * S)
     out = core.feed(Restored("nats://b:4222", 3.0), T0 + 9 * S)
     [found] = [o for o in out if isinstance(o, GapFound)]
-    # From the last answered ping (less the one-second margin) to the moment the stream is whole.
-    assert (found.gap.start_ns, found.gap.end_ns) == (T0 + 4 * S, T0 + 9 * S)
+    # From the last answered ping (less the one-second margin) to the moment the stream is whole,
+    # widened by a second each way for the clocks (nothing is known of Fly's yet).
+    assert (found.gap.start_ns, found.gap.end_ns) == (T0 + 3 * S, T0 + 10 * S)
     assert found.gap.reason is GapReason.DISCONNECTED and found.pending is None
     assert not [o for o in out if isinstance(o, FetchBackfill)]  # no history source
     assert core.gaps == (found.gap,)
@@ -228,8 +230,38 @@ def test_a_window_still_open_at_the_end_is_reported() -> None:
     core = started(TailCore(build_filter(), start_ns=T0))
     core.feed(Lost(GapReason.DISCONNECTED), T0 + S)
     [found] = core.end(T0 + 9 * S)
-    assert isinstance(found, GapFound) and found.gap.end_ns == T0 + 9 * S
+    assert isinstance(found, GapFound) and found.gap.end_ns == T0 + 9 * S + MARGIN_NS
     assert core.gaps == (found.gap,)
+
+
+def test_a_gap_is_said_in_the_lines_time_when_flys_clock_is_ahead() -> None:
+    """Fly's clock 3 s ahead: lines stamped 3 s after they arrive here. A window measured by this
+    clock is said (and asked of a history) 3 s later, widened by how late lines arrive."""
+    core = started(TailCore(build_filter(), start_ns=T0, history="Fly's logs API"))
+    for delay in (S // 10, S // 2, S // 5):  # each line 0.1–0.5 s on its way
+        core.skew.observe(T0 + 4 * S, T0 + 4 * S + 3 * S - delay)
+    core.feed(Alive(T0 + 5 * S), T0 + 5 * S)
+    core.feed(Lost(GapReason.DISCONNECTED), T0 + 6 * S)
+    out = core.feed(Restored("nats://b:4222", 3.0), T0 + 9 * S)
+    [found] = [o for o in out if isinstance(o, GapFound)]
+    offset, late = 3 * S - S // 10, S // 2 - S // 10
+    assert found.gap.start_ns == T0 + 4 * S + offset - late - MARGIN_NS
+    assert found.gap.end_ns == T0 + 9 * S + offset + MARGIN_NS
+    assert found.gap.offset_ns == offset
+    [fetch] = [o for o in out if isinstance(o, FetchBackfill)]
+    assert fetch.gap == found.gap  # the history is asked for exactly the window said
+
+
+def test_before_any_line_an_offset_from_an_http_date_is_used_with_its_uncertainty() -> None:
+    # The API answered 0.2 s after the request, its Date saying 5 minutes ahead (whole seconds).
+    offset, within = from_date(T0 // S + 300, T0, T0 + S // 5)
+    assert offset == 300 * S + S // 2 - S // 10 and within == S // 2 + S // 10
+    skew = ClockSkew()
+    skew.told(offset, within)
+    assert skew.offset_ns == offset and skew.now(T0) == T0 + offset
+    assert skew.window(T0, T0 + S) == (T0 + offset - within - MARGIN_NS, T0 + S + offset + within + MARGIN_NS)
+    skew.observe(T0, T0 + 299 * S)  # a line's view replaces it
+    assert skew.offset_ns == 299 * S and skew.late_ns == 0
 
 
 def test_held_and_replayed_lines_go_through_context_too() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -85,6 +86,25 @@ def test_with_the_agent_gone_the_failing_step_is_named_and_the_api_still_makes_i
     assert code == 0
     assert not checks["agent socket"]["ok"] and "no agent socket" in str(checks["agent socket"]["detail"])
     assert checks["agent socket"]["hint"] and checks["logs api"]["ok"]
+
+
+@pytest.mark.parametrize(("ahead_s", "ok"), [(0, True), (300, False), (-7, False)])
+def test_the_clock_step_says_the_measured_offset_to_flys_clock(
+    short_dir: Path, ahead_s: int, ok: bool
+) -> None:
+    with FakeFlyApi(TOKEN) as logs:
+        logs.ahead_ns = ahead_s * 10**9
+        env = {"FLYLOGS_TOKEN": TOKEN, "FLY_AGENT_SOCKET_PATH": str(short_dir / "gone.sock")}
+        code, checks, _ = doctor(env, "shop", "--api-url", logs.url)
+    assert code == 0  # a clock that is off is a warning: the logs API still works
+    detail = str(checks["clock"]["detail"])
+    said = re.match(
+        r"Fly's clock is (\d+\.\d)s (ahead of|behind) this one \(±(\d+\.\d)s, from the API's Date\)", detail
+    )
+    assert said, detail
+    measured = float(said[1]) * (-1 if said[2] == "behind" else 1)
+    assert abs(measured - ahead_s) <= float(said[3]) + 0.1, detail  # within what it says it may be off
+    assert checks["clock"]["ok"] is ok
 
 
 def test_no_way_at_all_is_exit_5(short_dir: Path) -> None:

@@ -61,11 +61,16 @@ async def test_cluster_node_killed_client_moves_to_another() -> None:
 
 
 @pytest.mark.slow
-async def test_frozen_server_is_abandoned_within_the_stall_timeout() -> None:
+@pytest.mark.parametrize(
+    "skew_s", [0, 3, -4, -300], ids=["same-clock", "fly-3s-ahead", "fly-4s-behind", "fly-5m-behind"]
+)
+async def test_frozen_server_is_abandoned_within_the_stall_timeout(skew_s: int) -> None:
+    """And the gap said covers every line lost, in the lines' own time, whatever Fly's clock says
+    (3 s ahead, the window measured here missed 596 lines)."""
     with cluster(3) as (a, _b, c):
         tail = Tail.on([a.url], stall_timeout=3.0)
         await tail.until(lambda: tail.notices(NoticeKind.SUBSCRIBED), "subscription")
-        publisher = SeqPublisher(c.url).start()
+        publisher = SeqPublisher(c.url, skew_ns=skew_s * 10**9).start()
         await tail.until(lambda: len(tail.seqs()) > 20, "first lines")
 
         a.freeze()

@@ -163,6 +163,39 @@ def test_no_follow_reads_history_from_the_api_through_the_cli(
     assert "fm2_secret" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("ahead_s", [300, -300, 3], ids=["fly-5m-ahead", "fly-5m-behind", "fly-3s-ahead"])
+def test_since_no_follow_is_the_last_minutes_by_flys_clock_whatever_this_one_says(
+    nats_server: NatsServer, logs_api: FakeFlyApi, ahead_s: int
+) -> None:
+    """A line a second for Fly's last 10 minutes, and a few older. With Fly 5 minutes ahead, a window
+    asked by this clock printed 301 of the 600, exit 0, no word; now it is asked by Fly's (its
+    API's `Date`), and it is the 600, and only they."""
+    from typer.testing import CliRunner
+
+    from flylogs.cli import app
+
+    logs_api.page = 100
+    logs_api.ahead_ns = ahead_s * 10**9
+    fly_now = time.time_ns() + logs_api.ahead_ns
+    logs_api.entries = [entry(fly_now - (600 - i) * 10**9 + 10**8, f"line {i}") for i in range(600)]
+    logs_api.entries += [entry(fly_now - (660 - i) * 10**9, f"old {i}") for i in range(55)]
+    args = [
+        "tail",
+        APP,
+        "--server",
+        nats_server.url,
+        "--no-follow",
+        "--since",
+        "10m",
+        "--api-url",
+        logs_api.url,
+    ]
+    result = CliRunner().invoke(app, [*args, "--json"], env={"FLY_API_TOKEN": "FlyV1 fm2_secret"})
+    assert result.exit_code == 0, result.stderr
+    messages = [json.loads(line)["message"] for line in result.stdout.splitlines() if '"type":"log"' in line]
+    assert messages == [f"line {i}" for i in range(600)]
+
+
 @pytest.mark.parametrize(
     ("failure", "code", "says"),
     [("closed port", ExitCode.UNREACHABLE, "cannot read the history"), (401, ExitCode.AUTH, "answered 401")],

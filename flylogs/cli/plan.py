@@ -15,7 +15,7 @@ from flylogs.session.plan import ApiSpec, ConnectOptions, PollSpec, TailPlan
 from flylogs.settings.fly_toml import app_from_fly_toml
 from flylogs.settings.resolve import Settings
 from flylogs.subjects import plan_subjects
-from flylogs.timestamps import parse_since
+from flylogs.timestamps import parse_duration, parse_since
 
 NO_HISTORY_HINT = (
     "name the app(s) and have a token (Fly's HTTP logs API), or name a JetStream stream "
@@ -48,8 +48,9 @@ def followed_apps(
 
 def since_ns(
     since: str | None, follow: bool, has_history: bool, now_ns: int, tail_last: int | None = None
-) -> int | None:
-    """`--since` (or the last hour, with `--no-follow` or `--tail N`) as epoch ns; None: no history."""
+) -> tuple[int, bool] | None:
+    """`--since` (or the last hour, with `--no-follow` or `--tail N`) as epoch ns, and whether it
+    was a duration back from now; None: no history."""
     wanted = since if since is not None or (follow and not tail_last) else "1h"
     if wanted is None:
         return None
@@ -67,7 +68,7 @@ def since_ns(
             f"--since {wanted!r} is in the future: there is no history after now",
             hint="give a time in the past; times without a zone are UTC",
         )
-    return value
+    return value, parse_duration(wanted.strip()) is not None
 
 
 def tail_plan(
@@ -95,6 +96,9 @@ def tail_plan(
         instances=list(selection.instances) if subjects.filter_instances or every else [],
         fields=list(filters.fields),
     )
+    since = since_ns(
+        settings.since, options.follow, stream is not None or api is not None, now_ns, options.tail_last
+    )
     around = (filters.before, filters.after)
     if any(around) and not filters.grep:
         raise UsageError("-A, -B and -C show lines around --grep matches", hint="add --grep REGEX")
@@ -106,9 +110,8 @@ def tail_plan(
         context=around if any(around) else None,
         history_stream=stream,
         api=api,
-        since_ns=since_ns(
-            settings.since, options.follow, stream is not None or api is not None, now_ns, options.tail_last
-        ),
+        since_ns=since[0] if since else None,
+        since_relative=bool(since and since[1]),
         follow=options.follow,
         last=options.tail_last or None,
         poll=poll,

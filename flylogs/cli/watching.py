@@ -154,14 +154,14 @@ def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoR
         machines = machine_states(way.route) if way.route else None
         states = await read_states(machines, notices)
         reading = read_window(way.plan, notices, stop, start_ns=lookback, listen_s=within, prepare=way.before)
-        lines, source, reason = await accompanied(way.beside, reading)
-        return lines, source, reason, states
+        lines, source, reason, offset = await accompanied(way.beside, reading)
+        return lines, source, reason, states, offset
 
-    lines, source, reason, states = boundary.run(main)
+    lines, source, reason, states, offset = boundary.run(main)
     if stop_code(reason) is not ExitCode.OK:
         notices.final("flylogs: check interrupted before its window was read: no verdict")
         raise typer.Exit(stop_code(reason))
-    end = time.time_ns()
+    end = time.time_ns() + offset  # the lines' time (Fly's clock, when read from its logs API)
     report = judge(
         lines, apps=way.apps, start_ns=end - window_ns if not listen else start, end_ns=end,
         machines=states[0] if states else None, regions=states[1] if states else None,

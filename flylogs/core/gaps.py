@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from flylogs.core.clock import ClockSkew
+
 
 class GapReason(StrEnum):
     DISCONNECTED = "disconnected"
@@ -32,6 +34,8 @@ class Gap:
     server: str | None = None
     # True when a replayable source filled the whole window (not just some lines of it).
     complete: bool = False
+    # Fly's clock minus this one, as known when the window was put in Fly's time (`in_fly_time`).
+    offset_ns: int = 0
 
     @property
     def duration_s(self) -> float:
@@ -39,6 +43,12 @@ class Gap:
 
     def filled(self, count: int) -> Gap:
         return replace(self, backfilled=self.backfilled + count)
+
+    def in_fly_time(self, skew: ClockSkew) -> Gap:
+        """A window measured by this clock (a disconnection, a stall) as the lines' timestamps would
+        place it, widened by what is not known of the clocks."""
+        start, end = skew.window(self.start_ns, self.end_ns)
+        return replace(self, start_ns=start, end_ns=end, offset_ns=skew.offset_ns or 0)
 
 
 class GapTracker:

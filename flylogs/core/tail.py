@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from flylogs.core.clock import ClockSkew
 from flylogs.core.context import Context
 from flylogs.core.events import (
     Alive,
@@ -73,6 +74,8 @@ class TailCore:
         self.status = Status(State.CONNECTING, start_ns)
         self._outage = False  # between a Lost and its Restored
         self._tracker = GapTracker(start_ns)
+        # Fly's clock against this one: gaps are measured here, and reported in the lines' time.
+        self.skew = ClockSkew()
         # Every gap reported, in its latest form (a backfill's outcome replaces the first report).
         self._gaps: dict[tuple[int, int, GapReason], Gap] = {}
         self._seam = Seam(remember=history is not None, hold_limit=hold_limit)
@@ -103,7 +106,7 @@ class TailCore:
     def end(self, now_ns: int) -> list[Output]:
         """The session ends at `now_ns`: a window still open (stopped while disconnected) is reported."""
         gap = self._tracker.open_gap(now_ns)
-        return [self._found(gap)] if gap is not None else []
+        return [self._found(gap.in_fly_time(self.skew))] if gap is not None else []
 
     # --- the hot path ----------------------------------------------------------------------------
 
@@ -284,6 +287,7 @@ class TailCore:
         ]
         gap = self._tracker.restored(now_ns, event.server)
         if gap is not None:
+            gap = gap.in_fly_time(self.skew)
             out.append(self._found(gap, self.history))
             if self.history is not None:
                 out.append(FetchBackfill(gap))

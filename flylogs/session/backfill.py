@@ -29,12 +29,10 @@ class Backfills:
         history: HistorySource,
         feed: Callable[[Event], None],
         time_limit: float = TIME_LIMIT,
-        window: Callable[[int, int], tuple[int, int]] = lambda start, end: (start, end),
     ) -> None:
         self._history = history
         self._feed = feed
         self._time_limit = time_limit
-        self._window = window  # a gap by this clock → the window to ask for, in Fly's time
         self._running: dict[asyncio.Task[None], Gap] = {}
 
     def start(self, gap: Gap) -> None:
@@ -46,7 +44,9 @@ class Backfills:
         label = self._history.label
         try:
             async with asyncio.timeout(self._time_limit):
-                start, end = self._window(gap.start_ns, gap.end_ns)
+                start, end = gap.start_ns, gap.end_ns  # the lines' time, as the gap was said
+                if not self._history.by_line_time:  # by when a server stored them: about this clock
+                    start, end = start - gap.offset_ns, end - gap.offset_ns
                 messages = await self._history.replay(start, end, fresh=True)
         except TimeoutError:
             self._feed(Backfilled(gap, label, error=f"gave up after {self._time_limit:g}s without an answer"))

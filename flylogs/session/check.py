@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from flylogs.core.clock import MARGIN_NS
 from flylogs.core.events import Notice, NoticeKind
 from flylogs.core.gaps import Gap
 from flylogs.decode import decode
@@ -60,13 +61,17 @@ async def read_window(
     listen_s: float,
     prepare: Callable[[Callable[[str], None]], Awaitable[object]] | None = None,
     clock_ns: Callable[[], int] = time.time_ns,
-) -> tuple[Lines, str, StopReason]:
-    """The lines from `start_ns` to now, where they came from (for a person), and how the reading
-    ended (`WINDOW` or `END_OF_HISTORY`: whole; interrupted: no verdict can be had)."""
+) -> tuple[Lines, str, StopReason, int]:
+    """The lines from `start_ns` to now, where they came from (for a person), how the reading
+    ended (`WINDOW` or `END_OF_HISTORY`: whole; interrupted: no verdict can be had), and Fly's
+    clock minus this one when the lines' times are Fly's (its logs API's `Date`; else 0): the
+    window to judge is that much later in the lines' time."""
     if plan.api is not None and plan.history_stream is None:
         history = FlyApiHistory(plan.api)
         try:
-            messages = await history.replay(start_ns, clock_ns())
+            offset, within = await history.offset() or (0, 0)
+            end = clock_ns() + offset + within + MARGIN_NS
+            messages = await history.replay(start_ns + offset - within, end)
         except ApiError as exc:
             raise exc.at_start("or --listen to listen to the stream for the window instead") from None
         except ReplayCapped as capped:  # the verdict from what was read, and the shortfall said
@@ -78,12 +83,12 @@ async def read_window(
             at = _written(event)
             if at is not None:
                 lines.append((event, at))
-        return lines, FlyApiHistory.NAME, StopReason.END_OF_HISTORY
+        return lines, FlyApiHistory.NAME, StopReason.END_OF_HISTORY, offset
     if plan.history_stream is not None:
         sink = Collecting(clock_ns, written=True)
         reading = replace(plan, since_ns=start_ns, follow=False)
         outcome = await run_tail(reading, sink, notices, stop, clock_ns=clock_ns, prepare=prepare)
-        return sink.lines, f"the stream {plan.history_stream}", outcome.reason
+        return sink.lines, f"the stream {plan.history_stream}", outcome.reason, 0
     sink = Collecting(clock_ns, written=False)
     notices.notice(Notice(NoticeKind.INFO, f"no history source: listening for {listen_s:g} s"))
     timer = asyncio.get_running_loop().call_later(listen_s, _resolve, stop, StopReason.WINDOW)
@@ -91,7 +96,7 @@ async def read_window(
         outcome = await run_tail(plan, sink, notices, stop, clock_ns=clock_ns, prepare=prepare)
     finally:
         timer.cancel()
-    return sink.lines, "listening", outcome.reason
+    return sink.lines, "listening", outcome.reason, 0
 
 
 def _resolve(stop: asyncio.Future[StopReason], reason: StopReason) -> None:

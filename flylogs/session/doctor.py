@@ -11,10 +11,10 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from flylogs.core.clock import describe_offset
 from flylogs.errors import AuthError, ExitCode, FlylogsError
 from flylogs.session.agent_way import fly_binary
 from flylogs.session.way import nats_user, org_from_apps
@@ -247,33 +247,39 @@ async def _nats_check(
     await report.run(name, step, "see `flylogs tail --help` for the ways to the stream")
 
 
+CLOCK_OFF_NS = 5_000_000_000  # a clock this far from Fly's is a step that failed
+
+
 async def _api_checks(report: Doctor, settings: Any, app_name: str, tokens: TokenKeeper) -> None:
     """The logs API through its adapter (the spec history and polling use), and the clock against
     its `Date`."""
-    from flylogs.source.flyapi import ApiError, ApiSpec, probe
+    from flylogs.source.flyapi import ApiError, ApiSpec, api_offset
 
     spec = ApiSpec((app_name,), settings.token, settings.api_url, tokens=tokens)
-    dates: list[str] = []
+    offsets: list[tuple[int, int]] = []
 
     async def step() -> str:
         try:
-            date = await probe(spec, app_name, time.time_ns())
+            offset = await api_offset(spec, app_name)
         except ApiError as exc:
             if exc.status in (401, 403):
                 raise AuthError(str(exc)) from None
             raise FlylogsError(str(exc)) from None
-        if date:
-            dates.append(date)
+        if offset is not None:
+            offsets.append(offset)
         return f"{settings.api_url} answers for {app_name}"
 
     if await report.run("logs api", step, "check the network, or --api-url"):
 
         async def clock_step() -> str:
-            if not dates:
+            if not offsets:
                 raise FlylogsError("the API sent no Date header")
-            offset = time.time() - parsedate_to_datetime(dates[0]).timestamp()
-            if abs(offset) > 5:
-                raise FlylogsError(f"this clock is {offset:+.0f}s off the API's: gap windows will be off too")
-            return f"{offset:+.1f}s against the API's Date"
+            [(offset, within)] = offsets
+            said = f"Fly's clock is {describe_offset(offset)} (±{within / 1e9:.1f}s, from the API's Date)"
+            if abs(offset) > CLOCK_OFF_NS:
+                # flylogs copes (gap windows, backfills and --since are put in Fly's time), but a
+                # clock this far off misleads everything else on this machine.
+                raise FlylogsError(f"{said}; flylogs reads its windows in Fly's time")
+            return said
 
         await report.run("clock", clock_step, "synchronise the clock (NTP)")

@@ -15,7 +15,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 
-from flylogs.core.clock import LARGE_NS, ClockSkew
+from flylogs.core.clock import LARGE_NS, describe_offset
 from flylogs.core.events import (
     Backfill,
     Drained,
@@ -70,8 +70,7 @@ class Driver:
         self._stopped = False
         self._reason: StopReason | None = None
         self._flush_pending = False
-        # Fly's clock against this one, from a sample of the live lines (1 in SAMPLE_EVERY).
-        self.skew = ClockSkew()
+        # Fly's clock against this one (the core's), from a sample of the live lines (1 in SAMPLE_EVERY).
         self._until_sample = 1
         self._skew_said = False
         self.fetch: Callable[[FetchBackfill], None] = lambda _ask: None
@@ -145,17 +144,17 @@ class Driver:
         written = event.ns()
         if written is None:
             return
-        if not self.skew.observe(self._clock_ns(), written) or self._skew_said:
+        skew = self.core.skew
+        if not skew.observe(self._clock_ns(), written) or self._skew_said:
             return
-        offset = self.skew.offset_ns or 0
+        offset = skew.offset_ns or 0
         if abs(offset) > LARGE_NS:
             self._skew_said = True
-            way = "ahead of" if offset > 0 else "behind"
             self._notices.notice(
                 Notice(
                     NoticeKind.INFO,
-                    f"Fly's clock is about {abs(offset) / 1e9:.1f}s {way} this one (from the lines' "
-                    "arrival): gap windows are read back in Fly's time",
+                    f"Fly's clock is about {describe_offset(offset)} (from the lines' arrival): gap "
+                    "windows are said and read back in Fly's time",
                 )
             )
 

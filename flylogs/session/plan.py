@@ -46,6 +46,8 @@ class TailPlan:
     api: ApiSpec | None = None
     # Print history from this moment (epoch ns) before following; needs a history source.
     since_ns: int | None = None
+    # True when that moment was a duration back from now (`--since 10m`): then from Fly's now.
+    since_relative: bool = False
     # False: print the history and stop (`--no-follow`).
     follow: bool = True
     # Only the last N lines of that history (`--tail N`).

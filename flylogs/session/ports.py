@@ -70,8 +70,12 @@ class HistorySource(Protocol):
 
     name: str  # for a person: "Fly's logs API", a stream's name
     label: str  # for a program: "api", "jetstream"
+    # True: a window is chosen by the lines' own timestamps (Fly's clock); False: by when a server
+    # stored them (JetStream: its clock, taken to be about this one).
+    by_line_time: bool
 
     async def check(self) -> None: ...
+    async def offset(self) -> tuple[int, int] | None: ...  # Fly's clock minus this one, ± (None: unknown)
     async def replay(
         self, start_ns: int, end_ns: int | None, *, fresh: bool = False
     ) -> list[tuple[str, bytes]]: ...

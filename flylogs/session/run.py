@@ -15,13 +15,14 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from flylogs.core.backoff import Backoff
+from flylogs.core.clock import MARGIN_NS, ClockSkew
 from flylogs.core.events import HistoryRead, Notice, NoticeKind, Problem, Started
 from flylogs.core.tail import TailCore
 from flylogs.errors import FlylogsError
 from flylogs.session.backfill import Backfills
 from flylogs.session.driver import Driver
 from flylogs.session.plan import Outcome, StopReason, TailPlan
-from flylogs.session.ports import Backlog, Consumer, NoticeSink
+from flylogs.session.ports import Backlog, Consumer, HistorySource, NoticeSink
 from flylogs.session.sources import open_history, open_source
 from flylogs.source.flyapi import ApiError, FlyApiHistory, ReplayCapped
 
@@ -34,6 +35,29 @@ TICK = 0.25  # seconds between checks of the output (closed pipe, caught up)
 RETRY_STREAM_FIRST = 5.0
 RETRY_STREAM_MAX = 60.0
 PROGRESS_EVERY = 4  # ticks between updates of the status line
+
+
+async def history_window(
+    plan: TailPlan, history: HistorySource, skew: ClockSkew, clock_ns: Callable[[], int]
+) -> tuple[int, int | None]:
+    """The window `--since` asks for, in the history's time. A history indexed by the lines' own
+    timestamps (Fly's logs API) is asked in Fly's time: a duration back from Fly's now, up to Fly's
+    now (`--no-follow`), widened by what its `Date` header leaves unknown. With Fly's clock 5
+    minutes ahead, `--since 10m --no-follow` asked by this clock printed half the lines."""
+    assert plan.since_ns is not None
+    start, end = plan.since_ns, None if plan.follow else clock_ns()
+    if not history.by_line_time or (plan.follow and not plan.since_relative):
+        return start, end
+    measured = await history.offset()
+    if measured is None:
+        return start, end
+    skew.told(*measured)  # and gaps before the first live line are said in Fly's time too
+    offset, within = measured
+    if plan.since_relative:
+        start += offset - within
+    if end is not None:
+        end += offset + within + MARGIN_NS
+    return start, end
 
 
 async def run_tail(
@@ -74,8 +98,7 @@ async def run_tail(
 
     source = open_source(plan, driver.on_line if plan.bridge is None else handed, driver.feed, clock_ns)
     history = open_history(plan, source)
-    # A gap is measured by this clock; its lines are indexed by Fly's: asked for in Fly's time.
-    backfills = Backfills(history, driver.feed, window=driver.skew.window) if history is not None else None
+    backfills = Backfills(history, driver.feed) if history is not None else None
     if backfills is not None:
         driver.fetch = lambda ask: backfills.start(ask.gap) if not stop.done() else None
 
@@ -144,9 +167,9 @@ async def run_tail(
             request_stop(StopReason.PIPE_CLOSED)
             return
         if plan.since_ns is not None and history is not None:
-            end = None if plan.follow else clock_ns()
             try:
-                messages = await history.replay(plan.since_ns, end)
+                start, end = await history_window(plan, history, core.skew, clock_ns)
+                messages = await history.replay(start, end)
             except ApiError as exc:
                 raise exc.at_start() from None
             except ReplayCapped as capped:  # what was read is shown, and said to be short

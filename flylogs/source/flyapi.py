@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flylogs.core.backoff import Backoff
+from flylogs.core.clock import from_date
 from flylogs.errors import AuthError, FlylogsError, UnreachableError, UsageError
 from flylogs.settings.tokens import TokenKeeper, split_tokens
 from flylogs.timestamps import parse_rfc3339
@@ -136,10 +137,15 @@ class FlyApiHistory:
         self.spec = spec
         self.name = self.NAME
         self.label = "api"
+        self.by_line_time = True
         self._rng = rng or random.Random()  # noqa: S311  (retry jitter)
 
     async def check(self) -> None:
         """Nothing to check up front: the API is consulted only when a window needs it."""
+
+    async def offset(self) -> tuple[int, int] | None:
+        """Fly's clock minus this one, ± how far off that may be, from the API's `Date` header."""
+        return await api_offset(self.spec, self.spec.apps[0])
 
     async def replay(
         self, start_ns: int, end_ns: int | None, *, fresh: bool = False
@@ -241,6 +247,30 @@ async def probe(spec: ApiSpec, app: str, now_ns: int) -> str | None:
     return str(date) if date else None
 
 
+async def api_offset(
+    spec: ApiSpec, app: str, clock_ns: Callable[[], int] = time.time_ns
+) -> tuple[int, int] | None:
+    """Fly's clock minus this one, and how far off that may be, from the logs API's `Date` header
+    (one request); None when it sends none. ApiError as for a page."""
+    sent = clock_ns()
+    date = await probe(spec, app, sent)
+    received = clock_ns()
+    seconds = http_date(date)
+    return from_date(seconds, sent, received) if seconds is not None else None
+
+
+def http_date(value: str | None) -> int | None:
+    """An HTTP date (`Sat, 05 Dec 2026 01:04:18 GMT`) as epoch seconds; None when it is not one."""
+    if not value:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return int(parsedate_to_datetime(value.strip()).timestamp())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
 async def _answer(client: Any, url: str, params: Any, token: str) -> Any:
     """The 200 answer to one request; ApiError (with the status) for anything else."""
     import httpx
@@ -273,11 +303,8 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     if text.isdigit():
         seconds = float(text)
     else:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            when = parsedate_to_datetime(text).timestamp()
-        except (TypeError, ValueError, IndexError):
+        when = http_date(text)
+        if when is None:
             return None
         seconds = when - (time.time() if now is None else now)
     return min(max(seconds, 0.0), RETRY_AFTER_CAP)

@@ -26,6 +26,7 @@ class JetStreamHistory:
         self._source = source
         self.name = name
         self.label = "jetstream"
+        self.by_line_time = False
 
     async def check(self) -> None:
         """Fail early, with a hint, when the stream does not exist or JetStream is off."""
@@ -38,6 +39,10 @@ class JetStreamHistory:
                 hint="--stream names a stream that stores the log subjects (`nats stream ls`); "
                 "Fly's own log stream keeps no history",
             ) from None
+
+    async def offset(self) -> tuple[int, int] | None:
+        """A stream's windows are by its server's clock, taken to be this one's."""
+        return None
 
     async def replay(
         self, start_ns: int, end_ns: int | None, *, fresh: bool = False, limit: int = 200_000

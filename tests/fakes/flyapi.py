@@ -65,9 +65,14 @@ class FakeFlyApi:
         self.fail_with: list[int] = []  # statuses to answer, one per request, before succeeding
         self.retry_after: str | None = None  # a Retry-After header on those failures
         self.times: list[float] = []  # when each request came (monotonic)
+        self.ahead_ns = 0  # Fly's clock against this machine's: its Date headers, its "now"
         api = self
 
         class Handler(JsonHandler):
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                """The `Date` header, by Fly's clock."""
+                return super().date_time_string((time.time_ns() + api.ahead_ns) / 1e9)
+
             def do_GET(self) -> None:
                 auth = self.headers.get("Authorization", "")
                 api.requests.append((self.path, auth))
@@ -108,7 +113,7 @@ class FakeFlyApi:
                 token = (query.get("next_token") or [""])[-1]
                 region = (query.get("region") or [""])[-1]
                 instance = (query.get("instance") or [""])[-1]
-                now = time.time_ns()
+                now = time.time_ns() + api.ahead_ns
                 visible = [
                     (ts, e) for ts, e in sorted(api.feed() if api.feed else api.entries, key=lambda te: te[0])
                     if not api.lag or (ts + api.lag * 1e9 <= now
