@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -368,7 +370,7 @@ def assert_gaps_cover(sent: dict[int, int], received: set[int], gaps: list[Gap])
 
 
 @contextmanager
-def cluster(size: int = 3) -> Iterator[list[NatsServer]]:
+def cluster(size: int = 3, extra_args: Sequence[str] = ()) -> Iterator[list[NatsServer]]:
     """`size` servers with full-mesh routes, each with monitoring; yields when the routes are up."""
     cluster_ports = [free_port() for _ in range(size)]
     routes = ",".join(f"nats://127.0.0.1:{p}" for p in cluster_ports)
@@ -382,6 +384,7 @@ def cluster(size: int = 3) -> Iterator[list[NatsServer]]:
                 f"nats://127.0.0.1:{port}",
                 "--routes",
                 routes,
+                *extra_args,
             ],
         )
         for port in cluster_ports
@@ -395,6 +398,19 @@ def cluster(size: int = 3) -> Iterator[list[NatsServer]]:
     finally:
         for server in servers:
             server.close()
+
+
+def restart_in_lame_duck_mode(server: NatsServer, size: int, timeout: float = 30.0) -> None:
+    """A rolling restart's step, as Fly upgrades its NATS nodes: lame duck mode (SIGUSR2, what
+    `nats-server --signal ldm` sends), then, once the server has let its clients go and exited, the
+    same node again on the same port, back in the cluster. Blocking: run it in a thread."""
+    proc = server._proc
+    assert proc is not None
+    os.kill(proc.pid, signal.SIGUSR2)
+    proc.wait(timeout)
+    server._proc = None
+    server.start()
+    wait_for(lambda: route_count(server) >= size - 1, what="the restarted node's routes")
 
 
 def route_count(server: NatsServer) -> int:

@@ -72,6 +72,16 @@ class Restored:
 
 
 @dataclass(frozen=True, slots=True)
+class Leaving:
+    """The server said it is going away (lame duck mode) while the subscriptions still work; `to`:
+    they were moved to that server first (confirmed, nothing lost)."""
+
+    server: str | None
+    detail: str
+    to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Overflow:
     """`count` lines published between `first_ns` and `last_ns` were dropped (a buffer overflowed).
 
@@ -149,6 +159,7 @@ Event = (
     | Reconnecting
     | Alive
     | Restored
+    | Leaving
     | Overflow
     | Drained
     | Refused

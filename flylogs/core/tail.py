@@ -25,6 +25,7 @@ from flylogs.core.events import (
     FetchBackfill,
     GapFound,
     HistoryRead,
+    Leaving,
     Line,
     Lost,
     Notice,
@@ -173,6 +174,8 @@ class TailCore:
             return self._restored(event, now_ns)
         if isinstance(event, Refused):
             return self._refused(event, now_ns)
+        if isinstance(event, Leaving):
+            return self._leaving(event, now_ns)
         if isinstance(event, Behind):
             return self._behind(round(event.seconds))
         if isinstance(event, Problem):
@@ -291,6 +294,14 @@ class TailCore:
             out.append(self._found(gap, self.history))
             if self.history is not None:
                 out.append(FetchBackfill(gap))
+        return out
+
+    def _leaving(self, event: Leaving, now_ns: int) -> list[Output]:
+        """Said before the server goes: the status keeps its state (still up), with the reason."""
+        server = event.to or event.server
+        out: list[Output] = [Notice(NoticeKind.INFO, event.detail, server)]
+        if self.status.state.up:
+            out.insert(0, self._status(self.status.state, now_ns, server, event.detail))
         return out
 
     def _refused(self, event: Refused, now_ns: int) -> list[Output]:

@@ -32,10 +32,12 @@ from flylogs.core.events import (
 from flylogs.core.gaps import GapReason
 from flylogs.core.policy import UNREACHABLE_HINT, ConnectionPolicy, ErrorKind
 from flylogs.errors import FlylogsError, UnreachableError
-from flylogs.settings.tokens import redact_url, service_token
+from flylogs.settings.tokens import redact_url
+from flylogs.source.nats_beat import Liveness
 from flylogs.source.nats_client import (
     DIRECT,
     RENEWED,
+    Callback,
     ClientLog,
     ConnectOptions,
     DirectClient,
@@ -43,15 +45,16 @@ from flylogs.source.nats_client import (
     LineHandler,
     ReaderStopped,
     classify,
+    connect_kwargs,
     describe_error,
-    reader_alive,
     round_trip,
+    subscribe_all,
 )
 
 Emit = Callable[[Event], None]
 
 
-class NatsSource:
+class NatsSource(Liveness):
     """One connection to the log stream, following a set of subjects, that never gives up by itself."""
 
     def __init__(
@@ -82,6 +85,10 @@ class NatsSource:
         self.pinging = False  # a heartbeat ping is awaiting its pong
         self._unconfirmed = False  # reconnected, not yet proved by a round trip of ours
         self._confirming: asyncio.Task[None] | None = None
+        # Moves ahead of servers going away (one settling while the next begins), and what the
+        # newest moves from.
+        self._moves: set[asyncio.Task[None]] = set()
+        self._moving_from: GuardedClient | None = None
         # What nats-py last logged with a traceback (then its reader stops): said in our words.
         self._client_error: str | None = None
         self._log_handler = ClientLog(self.client_logged)
@@ -89,6 +96,10 @@ class NatsSource:
     @property
     def client(self) -> GuardedClient:
         return self._nc
+
+    @property
+    def client_options(self) -> ConnectOptions:
+        return self._options
 
     @property
     def subjects(self) -> tuple[str, ...]:
@@ -108,27 +119,7 @@ class NatsSource:
         loop = asyncio.get_running_loop()
         self._first_failure = loop.create_future()
         self._log_handler.attach()
-        opts = self._options
-        # nats-py annotates the timings as int; it sleeps on them, so fractions of a second work.
-        kwargs: dict[str, Any] = {
-            "servers": list(opts.servers),
-            "name": opts.name,
-            "allow_reconnect": True,
-            "max_reconnect_attempts": -1,  # forever: a log tail must never give up by itself
-            "reconnect_time_wait": 1.0,  # first connection (--wait) only; reconnects use _choose_server
-            "reconnect_to_server_handler": self._choose_server,
-            "connect_timeout": opts.connect_timeout,
-            # The client's own pings are a backstop; flylogs' heartbeat detects stalls first.
-            "ping_interval": max(opts.stall_timeout, 1.0),
-            "max_outstanding_pings": 2,
-            "error_cb": self._error_cb,
-            "disconnected_cb": self._disconnected_cb,
-            "reconnected_cb": self._reconnected_cb,
-        }
-        if opts.sends_token and opts.password is not None:
-            kwargs["user"] = opts.user
-            kwargs["password"] = service_token(opts.password)  # fly-go's NATS(): macaroons, else the rest
-            self._nc.tokens = opts.tokens
+        kwargs = self.client_kwargs(self._nc)
         connect = loop.create_task(self._nc.connect(**kwargs))
         waiting: set[asyncio.Future[Any]] = {connect, self._first_failure}
         done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
@@ -143,15 +134,7 @@ class NatsSource:
         self._policy.connected()
         if not subscribe:
             return
-        for subject in self._subjects:
-            sub = await self._nc.subscribe(
-                subject,
-                cb=self._deliver,
-                pending_msgs_limit=opts.pending_msgs_limit,
-                pending_bytes_limit=opts.pending_bytes_limit,
-            )
-            if isinstance(self._nc, DirectClient):
-                self._nc.direct[sub._id] = self._on_line
+        await subscribe_all(self._nc, self._subjects, self._options, self._on_line)
         sent = await self._confirm_subscriptions()
         if self._refused:
             await self.close()
@@ -160,6 +143,54 @@ class NatsSource:
         self._emit(Alive(sent))
         self._emit(Connected(self.server, self._subjects))
         self._heartbeat = loop.create_task(self._beat())
+
+    def client_kwargs(
+        self, nc: GuardedClient, servers: Sequence[str] | None = None, elsewise: Callback | None = None
+    ) -> dict[str, Any]:
+        """nats-py's options for a connection of this source. Its callbacks count only while it is
+        the source's connection: during a move, the one being left says nothing (and the one not yet
+        taken gives its errors to `elsewise`)."""
+
+        def only(callback: Callback, other: Callback | None = None) -> Callback:
+            async def called(*args: Any) -> None:
+                if nc is self._nc:
+                    await callback(*args)
+                elif other is not None:
+                    await other(*args)
+
+            return called
+
+        callbacks = {
+            "error_cb": only(self._error_cb, elsewise),
+            "disconnected_cb": only(self._disconnected_cb),
+            "reconnected_cb": only(self._reconnected_cb),
+            "lame_duck_mode_cb": only(self._lame_duck),
+            "reconnect_to_server_handler": self._choose_server,
+        }
+        return connect_kwargs(self._options, nc, servers or self._options.servers, callbacks)
+
+    async def _lame_duck(self) -> None:
+        """The server is going away: move first (another server, subscribed and confirmed, then
+        leave this one), or, with nowhere to go, say so before it goes."""
+        moving = any(not m.done() for m in self._moves) and self._moving_from is self._nc
+        if self._started and not self._closing and not moving:
+            from flylogs.source.nats_move import Move
+
+            settling = set(self._moves)  # the last move's overlap ends first (its old one closes)
+            for earlier in settling:
+                earlier.cancel()
+            self._moving_from = self._nc
+            move = asyncio.get_running_loop().create_task(
+                Move(self, self._nc, self._on_line, self._emit).run(after=settling)
+            )
+            self._moves.add(move)
+            move.add_done_callback(self._moves.discard)
+
+    def adopt(self, nc: GuardedClient) -> None:
+        """A moved-to connection is the source's from now on (its heartbeat, callbacks, server)."""
+        self._nc = nc
+        self._unconfirmed = self._policy.in_outage  # lost meanwhile: the move ends that outage
+        self._restored()
 
     async def _confirm_subscriptions(self) -> int:
         """Two round trips: the server has the subscriptions before we say so, and a refusal (an
@@ -191,6 +222,10 @@ class NatsSource:
         self._log_handler.detach()
         if self._confirming is not None:
             self._confirming.cancel()
+        for move in list(self._moves):
+            move.cancel()
+        if self._moves:
+            await asyncio.wait(self._moves, timeout=2.0)
         if self._heartbeat is not None:
             # A cancellation can be lost inside flush() (asyncio.wait_for before 3.12 drops it when
             # the pong lands at the same moment: seen under load), so the beat also watches
@@ -199,68 +234,6 @@ class NatsSource:
             await asyncio.wait({self._heartbeat}, timeout=2.0)
         with contextlib.suppress(Exception):
             await self._nc.close()
-
-    async def _deliver(self, msg: Any) -> None:
-        self._on_line(msg.subject, msg.data)
-
-    # --- liveness -----------------------------------------------------------------------------
-
-    async def _beat(self) -> None:
-        """Ping every `heartbeat` seconds: each answer is an `Alive`; silence past the policy's limit
-        abandons the path."""
-        opts, policy = self._options, self._policy
-        last_ok = time.monotonic()
-        while not self._closing:
-            await asyncio.sleep(opts.heartbeat)
-            if not self._nc.is_connected:
-                last_ok = time.monotonic()
-                continue
-            if not reader_alive(self._nc):
-                await self._reader_stopped()
-                last_ok = time.monotonic()
-                continue
-            sent = self._clock_ns()
-            self.pinging = True
-            try:
-                await round_trip(self._nc, policy.ping_budget(last_ok, time.monotonic()))
-            except Exception:
-                if self._nc.is_connected and policy.is_stalled(last_ok, time.monotonic()):
-                    await self._abandon_stalled()
-                    last_ok = time.monotonic()
-                continue
-            finally:
-                self.pinging = False
-            last_ok = time.monotonic()
-            self._restored()
-            self._emit(Alive(sent))
-
-    async def _abandon_stalled(self) -> None:
-        url = self._nc.connected_url
-        now = time.monotonic()
-        self._policy.abandon(url.netloc if url is not None else None, now)
-        server = self.server
-        detail = (
-            f"no answer from {server} for {self._options.stall_timeout:g}s; abandoning it and reconnecting"
-        )
-        if self._policy.outage_began(now):
-            self._emit(Lost(GapReason.STALLED, server, detail))
-        else:  # a reconnect that never answered: the outage goes on
-            self._emit(Problem(detail, server))
-        self._unconfirmed = False
-        await self._nc.force_reconnect()
-
-    async def _reader_stopped(self) -> None:
-        """nats-py's reader ended (an exception it only logged): a lost connection like any other."""
-        server = self.server
-        why = f" ({self._client_error})" if self._client_error else ""
-        self._client_error = None
-        detail = f"the client stopped reading from {server}{why}; reconnecting"
-        if self._policy.outage_began(time.monotonic()):
-            self._emit(Lost(GapReason.DISCONNECTED, server, detail))
-        else:
-            self._emit(Problem(detail, server))
-        self._unconfirmed = False
-        await self._nc.force_reconnect()
 
     def _choose_server(self, servers: list[Any], _info: dict[str, Any]) -> tuple[Any, float]:
         """nats-py's reconnect hook: the policy picks among the pool (seeds_only: no discovered)."""

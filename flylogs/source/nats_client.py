@@ -10,8 +10,9 @@ import asyncio
 import inspect
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from nats.aio.client import Client
 from nats.errors import AuthorizationError, SlowConsumerError, UnexpectedEOF
@@ -21,6 +22,7 @@ from flylogs.core.policy import ConnectionPolicy, ErrorKind
 from flylogs.settings.tokens import TokenKeeper, redact_url, service_token, url_password
 
 LineHandler = Callable[[str, bytes], None]
+Callback = Callable[..., Awaitable[None]]
 RENEWED = "the token was refused; its source holds a new one: reconnecting with it"
 
 
@@ -72,6 +74,46 @@ class ConnectOptions:
         return ConnectionPolicy(names, wait=self.wait, stall_timeout=self.stall_timeout)
 
 
+def connect_kwargs(
+    opts: ConnectOptions, nc: GuardedClient, servers: Sequence[str], callbacks: dict[str, Any]
+) -> dict[str, Any]:
+    """nats-py's `connect()` options for a connection of the tail (to `servers`), with `callbacks`."""
+    # nats-py annotates the timings as int; it sleeps on them, so fractions of a second work.
+    kwargs: dict[str, Any] = {
+        "servers": list(servers),
+        "name": opts.name,
+        "allow_reconnect": True,
+        "max_reconnect_attempts": -1,  # forever: a log tail must never give up by itself
+        "reconnect_time_wait": 1.0,  # first connection (--wait) only; reconnects use the handler
+        "connect_timeout": opts.connect_timeout,
+        # The client's own pings are a backstop; flylogs' heartbeat detects stalls first.
+        "ping_interval": max(opts.stall_timeout, 1.0),
+        "max_outstanding_pings": 2,
+        **callbacks,
+    }
+    if opts.sends_token and opts.password is not None:
+        kwargs["user"] = opts.user
+        kwargs["password"] = service_token(opts.password)  # fly-go's NATS(): macaroons, else the rest
+        nc.tokens = opts.tokens
+    return kwargs
+
+
+async def subscribe_all(
+    nc: GuardedClient, subjects: Sequence[str], opts: ConnectOptions, handler: LineHandler
+) -> None:
+    """The tail's subjects on connection `nc`, their lines to `handler`."""
+    nc.route(handler)
+    for subject in subjects:
+        sub = await nc.subscribe(
+            subject,
+            cb=nc.deliver,
+            pending_msgs_limit=opts.pending_msgs_limit,
+            pending_bytes_limit=opts.pending_bytes_limit,
+        )
+        if isinstance(nc, DirectClient):
+            nc.direct[sub._id] = handler
+
+
 class TlsMissing(NatsError):
     """A `tls://` server that answered without TLS: the connection is dropped before CONNECT."""
 
@@ -120,6 +162,16 @@ class GuardedClient(Client):
 
     # The token's keeper: every CONNECT's password is its token now (rotated since the last one?).
     tokens: TokenKeeper | None = None
+    # Where this connection's lines go (changed while a move overlaps two connections).
+    on_line: LineHandler | None = None
+
+    def route(self, handler: LineHandler) -> None:
+        self.on_line = handler
+
+    async def deliver(self, msg: Any) -> None:
+        """nats-py's callback for the tail's subscriptions: to this connection's line handler."""
+        if self.on_line is not None:
+            self.on_line(msg.subject, msg.data)
 
     def _connect_command(self) -> bytes:
         server = self._current_server
@@ -150,6 +202,11 @@ class DirectClient(GuardedClient):
     def __init__(self) -> None:
         super().__init__()
         self.direct: dict[int, LineHandler] = {}
+
+    def route(self, handler: LineHandler) -> None:
+        super().route(handler)
+        for sid in self.direct:
+            self.direct[sid] = handler
 
     async def _process_msg(self, sid: int, subject: bytes, reply: bytes, data: bytes, headers: bytes) -> None:
         handler = self.direct.get(sid)
