@@ -194,6 +194,12 @@ def test_since_no_follow_is_the_last_minutes_by_flys_clock_whatever_this_one_say
     assert result.exit_code == 0, result.stderr
     messages = [json.loads(line)["message"] for line in result.stdout.splitlines() if '"type":"log"' in line]
     assert messages == [f"line {i}" for i in range(600)]
+    way = "ahead of" if ahead_s > 0 else "behind"
+    assert (
+        f"Fly's clock is about {abs(ahead_s) - 1}." in result.stderr
+        or f"about {abs(ahead_s)}." in result.stderr
+    )
+    assert f"s {way} this one (from the logs API's Date)" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -144,17 +144,19 @@ class Driver:
         written = event.ns()
         if written is None:
             return
-        skew = self.core.skew
-        if not skew.observe(self._clock_ns(), written) or self._skew_said:
-            return
-        offset = skew.offset_ns or 0
-        if abs(offset) > LARGE_NS:
+        if self.core.skew.observe(self._clock_ns(), written):
+            self.say_skew("the lines' arrival")
+
+    def say_skew(self, source: str) -> None:
+        """The clocks' offset, measured from `source`, said once when it is large."""
+        offset = self.core.skew.offset_ns or 0
+        if abs(offset) > LARGE_NS and not self._skew_said:
             self._skew_said = True
             self._notices.notice(
                 Notice(
                     NoticeKind.INFO,
-                    f"Fly's clock is about {describe_offset(offset)} (from the lines' arrival): gap "
-                    "windows are said and read back in Fly's time",
+                    f"Fly's clock is about {describe_offset(offset)} (from {source}): gap windows and "
+                    "history are said and read in Fly's time",
                 )
             )
 

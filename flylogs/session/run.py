@@ -169,6 +169,7 @@ async def run_tail(
         if plan.since_ns is not None and history is not None:
             try:
                 start, end = await history_window(plan, history, core.skew, clock_ns)
+                driver.say_skew("the logs API's Date")
                 messages = await history.replay(start, end)
             except ApiError as exc:
                 raise exc.at_start() from None
