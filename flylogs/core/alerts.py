@@ -25,6 +25,8 @@ class AlertKind(StrEnum):
     ERROR_BURST = "error_burst"
     DISCONNECTED = "disconnected"  # the stream itself is down (no app, no instance)
     GAP = "gap"  # a window that may hold missed lines, reported once it is known (nothing to resume)
+    FLAPPING = "flapping"  # opened again and again: told once instead of every silent/resumed pair
+    SUMMARY = "summary"  # what is open when quiet hours end (nothing to resume)
     RESUMED = "resumed"
 
 
@@ -40,19 +42,42 @@ class Alert:
     text: str
     closes: AlertKind | None = None
     region: str | None = None
+    # What the notifier (core/notify.py) adds: a group's instances, the identity and the lifecycle.
+    instances: tuple[str, ...] = ()
+    fingerprint: str | None = None  # kind + app + instance (or group): stable across runs and watchers
+    id: str | None = None  # one opening of it
+    started_ns: int | None = None
+    duration_s: float | None = None  # a resolve: how long it was open
+    backfilled: int | None = None  # a resolve: lines a backfill recovered for it
+    repeat: int = 0  # told again (`--repeat-every`): the how-manieth time
+    restarted: bool = False  # opened before this watcher (re)started, and told then
+
+    @property
+    def status(self) -> str:
+        return "resolved" if self.kind is AlertKind.RESUMED else "firing"
 
     def record(self) -> dict[str, object]:
-        """`{"type":"alert",…}`: kind, source, since when, the one-line text, what a `resumed` closes."""
+        """`{"type":"alert",…}`: kind, status, source, since when, the one-line text, what a
+        `resumed` closes, and the identity a receiver de-duplicates on."""
         return {
             "type": "alert",
             "kind": self.kind.value,
+            "status": self.status,
             "app": self.app,
             "region": self.region,
             "instance": self.instance,
+            "instances": list(self.instances) or None,
             "since": format_rfc3339(self.since_ns, 3),
             "at": format_rfc3339(self.at_ns, 3),
             "closes": self.closes.value if self.closes else None,
             "text": self.text,
+            "fingerprint": self.fingerprint,
+            "id": self.id,
+            "started_at": format_rfc3339(self.started_ns, 3) if self.started_ns is not None else None,
+            "duration_s": self.duration_s,
+            "backfilled": self.backfilled,
+            "repeat": self.repeat or None,
+            "restarted": self.restarted or None,
         }
 
 
