@@ -27,6 +27,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
             "NO_COLOR",
             "FORCE_COLOR",
             "XDG_CONFIG_HOME",
+            "XDG_STATE_HOME",
             "COLUMNS",
             "COLORTERM",
         ):

@@ -56,16 +56,16 @@ async def test_a_failing_or_hanging_command_is_reported_and_the_next_alert_still
         said.append,
         env=os.environ,
         timeout=0.5,
+        first_wait=0.01,
     )
     hook.alert(alert())
     hook.alert(alert(AlertKind.RESUMED))
     hook.alert(alert(AlertKind.HEARTBEAT_MISSED))
-    await hook.close(timeout=10)
-    assert said == [
-        "--on-alert failed: exit status 3: no route to pager",
-        "--on-alert failed: still running after 0.5 s; killed",
-    ]
+    await hook.close(timeout=20)
+    # Each failure is retried twice; a run of failures is said once, and its end too.
+    assert said == ["--on-alert failed: exit status 3: no route to pager", "--on-alert delivers again"]
     assert marker.exists()
+    assert hook.counts == (1, 2, 0)
 
 
 async def test_a_full_queue_drops_the_oldest_and_says_so() -> None:

@@ -1,6 +1,7 @@
 """`--on-alert CMD`: run through the shell once per alert, the alert's JSON on stdin and its fields
-in `FLYLOGS_ALERT_*` variables; one at a time, each with a timeout; a failure is reported with the
-command's exit status and the last line it wrote to stderr. Must not: print, or block the stream.
+in `FLYLOGS_ALERT_*` variables; one at a time, each with a timeout; a failure is retried twice with
+backoff, then reported (once, until a run succeeds) with the command's exit status and the last
+line it wrote to stderr. Must not: print, or block the stream.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flylogs.core.alerts import Alert
 from flylogs.hooks.queue import Deliveries
 
 TIMEOUT = 10.0  # seconds an alert command may run
+RETRIES = 2  # a command that fails is run again, after about 2 s, then 4 s
 
 
 class HookFailed(Exception):
@@ -38,11 +40,20 @@ class AlertCommand:
         *,
         env: Mapping[str, str],  # the command's environment (the CLI passes its own)
         timeout: float = TIMEOUT,
+        retries: int = RETRIES,
+        first_wait: float = 1.0,
     ) -> None:
         self._command = command
         self._env = dict(env)
         self._timeout = timeout
-        self._queue = Deliveries("--on-alert", self._run, say)
+        self._queue: Deliveries[Alert] = Deliveries(
+            "--on-alert", self._run, say, retries=retries, first_wait=first_wait
+        )
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        """Alerts delivered, failed (after their retries) and dropped (a full queue)."""
+        return self._queue.delivered, self._queue.failed, self._queue.dropped
 
     def alert(self, alert: Alert) -> None:
         self._queue.put(alert)

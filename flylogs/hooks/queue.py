@@ -1,7 +1,9 @@
 """One delivery at a time, in order, from a bounded queue: what `--on-alert` and `--webhook` share.
 
 A slow or failing receiver never blocks the stream: `put` never waits; when the queue is full the
-oldest waiting alert is dropped, and that is said. Must not: print (failures go to `say`).
+oldest waiting alert is dropped, and that is said. A failed delivery is retried `retries` times with
+the one backoff policy; failures are said once until a delivery gets through again, and counted
+(`delivered`, `failed`, `dropped`). Must not: print (failures go to `say`).
 """
 
 from __future__ import annotations
@@ -10,31 +12,38 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
-from flylogs.core.alerts import Alert
+from flylogs.core.backoff import Backoff
 
 QUEUE_LIMIT = 100
+T = TypeVar("T")
 
 
-class Deliveries:
+class Deliveries(Generic[T]):
     def __init__(
         self,
         name: str,
-        deliver: Callable[[Alert], Awaitable[None]],
+        deliver: Callable[[T], Awaitable[None]],
         say: Callable[[str], None],
         limit: int = QUEUE_LIMIT,
+        retries: int = 0,
+        first_wait: float = 1.0,
     ) -> None:
         self.name = name  # for a person: "--on-alert", "--webhook"
-        self.dropped = 0
+        self.dropped = self.delivered = self.failed = 0
         self._deliver = deliver
         self._say = say
-        self._waiting: deque[Alert] = deque()
+        self._retries = retries
+        self._first_wait = first_wait
+        self._failing = False
+        self._waiting: deque[T] = deque()
         self._limit = limit
         self._wake = asyncio.Event()
         self._closing = False
         self._task = asyncio.get_running_loop().create_task(self._work())
 
-    def put(self, alert: Alert) -> None:
+    def put(self, alert: T) -> None:
         if len(self._waiting) >= self._limit:
             self._waiting.popleft()
             self.dropped += 1
@@ -64,11 +73,28 @@ class Deliveries:
                 self._wake.clear()
                 await self._wake.wait()
             alert = self._waiting[0]
+            await self._attempt(alert)
+            if self._waiting and self._waiting[0] is alert:
+                self._waiting.popleft()
+
+    async def _attempt(self, alert: T) -> None:
+        waits = Backoff(self._first_wait * 2, cap=60.0)
+        for attempt in range(self._retries + 1):
+            if attempt:
+                await asyncio.sleep(waits.next())
             try:
                 await self._deliver(alert)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a receiver's failure is reported, never the stream's end
-                self._say(f"{self.name} failed: {exc}")
-            if self._waiting and self._waiting[0] is alert:
-                self._waiting.popleft()
+                why = str(exc)
+                continue
+            self.delivered += 1
+            if self._failing:
+                self._say(f"{self.name} delivers again")
+            self._failing = False
+            return
+        self.failed += 1
+        if not self._failing:
+            self._say(f"{self.name} failed: {why}")
+        self._failing = True

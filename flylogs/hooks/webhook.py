@@ -38,7 +38,12 @@ class Webhook:
         self._first_wait = first_wait
         self._retries = retries
         self._client = httpx.AsyncClient(timeout=timeout)
-        self._queue = Deliveries("--webhook", self._post, say)
+        self._queue: Deliveries[Alert] = Deliveries("--webhook", self._post, say)
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        """Alerts delivered, failed (after their retries) and dropped (a full queue)."""
+        return self._queue.delivered, self._queue.failed, self._queue.dropped
 
     def alert(self, alert: Alert) -> None:
         self._queue.put(alert)

@@ -75,6 +75,13 @@ class Settings:
     errors_over: int | None
     on_alert: str | None
     webhook: str | None
+    group_wait: str
+    flap_window: str
+    repeat_every: str | None
+    quiet_hours: str | None
+    state: str | None
+    ping_url: str | None
+    ping_every: str
     machines: bool
     config_path: Path
     origins: Mapping[str, Origin]

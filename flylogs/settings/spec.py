@@ -255,6 +255,49 @@ SPECS += (
         panel=ALERTS, example="https://hooks.slack.com/services/...",
     ),
     Setting(
+        "group_wait", "--group-wait", Kind.DURATION, "10s", env=("FLYLOGS_GROUP_WAIT",),
+        help="watch: alerts of one kind in one app and region that open within this long go out as one "
+        "notification naming every instance (Alertmanager's group_wait); 0 tells each at once.",
+        panel=ALERTS, example="30s",
+    ),
+    Setting(
+        "flap_window", "--flap-window", Kind.DURATION, "10m", env=("FLYLOGS_FLAP_WINDOW",),
+        help="watch: an alert that opens 3 times within this window becomes one `flapping` alert, "
+        "resolved once the instance has stayed in one state for a whole window.",
+        panel=ALERTS, example="10m",
+    ),
+    Setting(
+        "repeat_every", "--repeat-every", Kind.DURATION, None, env=("FLYLOGS_REPEAT_EVERY",),
+        help="watch: tell a still-open alert again this often (Alertmanager's repeat_interval; default "
+        "off).",
+        panel=ALERTS, example="4h",
+    ),
+    Setting(
+        "quiet_hours", "--quiet-hours", Kind.TEXT, None, env=("FLYLOGS_QUIET_HOURS",),
+        help="watch: HH:MM-HH:MM, local time: --on-alert and --webhook hold their notifications (the "
+        "view shows everything); at the end, one summary of what is still open.",
+        panel=ALERTS, example="22:00-07:00",
+    ),
+    Setting(
+        "state", "--state", Kind.TEXT, None, env=("FLYLOGS_STATE",),
+        help="watch: keep open alerts and each instance's last line here, so a restart tells nothing "
+        "twice and misses no resolve (default: a file per selection under $XDG_STATE_HOME/flylogs/; "
+        "'off': none).",
+        panel=ALERTS, example="~/.local/state/flylogs/shop.json",
+    ),
+    Setting(
+        "ping_url", "--ping-url", Kind.TEXT, None, env=("FLYLOGS_PING_URL",),
+        help="watch: GET this URL every --ping-every while the watcher is healthy, and URL/fail once when "
+        "its own stream has been down longer than --silent-after (healthchecks.io's protocol: when the "
+        "watcher dies, that service tells you). A secret: only its host is ever shown.",
+        panel=ALERTS, example="https://hc-ping.com/<uuid>",
+    ),
+    Setting(
+        "ping_every", "--ping-every", Kind.DURATION, "60s", env=("FLYLOGS_PING_EVERY",),
+        help="watch: the --ping-url period.",
+        panel=ALERTS, example="60s",
+    ),
+    Setting(
         "machines", "--machines/--no-machines", Kind.SWITCH, True, env=("FLYLOGS_MACHINES",),
         help="watch and check: ask Fly's Machines API which Machines are started (a stopped one is not "
         "silent).",
