@@ -157,7 +157,9 @@ def test_an_alert_record_names_its_source_and_window() -> None:
     assert alert.record() == {
         "type": "alert", "kind": "silent", "app": "shop", "region": "iad", "instance": "a",
         "since": "2027-01-15T08:00:00.000Z", "at": "2027-01-15T08:00:05.000Z", "closes": None,
-        "text": "shop a: no line for 5.0s",
+        "text": "shop a: no line for 5.0s", "status": "firing", "instances": None, "fingerprint": None,
+        "id": None, "started_at": None, "duration_s": None, "backfilled": None, "repeat": None,
+        "restarted": None,
     }  # fmt: skip
 
 

@@ -49,8 +49,8 @@ def test_one_silent_instance_one_alert_one_resume_and_none_for_a_disconnect(
 ) -> None:
     alerts = tmp_path / "alerts.ndjson"
     proc = spawn(
-        "watch", "shop", "--server", nats_server.url, "--silent-after", "3s", "--output", "json",
-        "--on-alert", f"cat >> {alerts}",
+        "watch", "shop", "--server", nats_server.url, "--silent-after", "3s", "--group-wait", "0",
+        "--output", "json", "--on-alert", f"cat >> {alerts}",
     )  # fmt: skip
     fleet = Fleet(nats_server, ["a1", "b2", "c3"])
     try:
@@ -101,7 +101,18 @@ def test_a_stopped_machine_is_not_flagged_and_a_started_one_that_never_logs_is(
     machines = {"shop": {"a1": ("iad", "started"), "s9": ("iad", "stopped"), "z0": ("ams", "started")}}
     with FakeMachinesApi({"shop": ("personal", "")}, TOKEN, machines) as api:
         env = {"FLY_FLAPS_BASE_URL": api.url, "FLY_API_TOKEN": TOKEN}
-        proc = spawn("watch", "shop", "--server", nats_server.url, "--silent-after", "2s", "--json", env=env)
+        proc = spawn(
+            "watch",
+            "shop",
+            "--server",
+            nats_server.url,
+            "--silent-after",
+            "2s",
+            "--group-wait",
+            "0",
+            "--json",
+            env=env,
+        )
         fleet = Fleet(nats_server, ["a1"])
         try:
             assert proc.stdout is not None
@@ -215,7 +226,7 @@ def test_a_stdout_nobody_reads_never_silences_an_alert_or_a_signal(
     read_end, write_end = full_pipe()
     proc = subprocess.Popen(
         [sys.executable, "-m", "flylogs", "watch", "shop", "--server", nats_server.url,
-         "--silent-after", "3s", "--output", output, "--on-alert", f"cat >> {alerts}"],
+         "--silent-after", "3s", "--group-wait", "0", "--output", output, "--on-alert", f"cat >> {alerts}"],
         stdout=write_end, stderr=subprocess.PIPE, env=dict(os.environ),
     )  # fmt: skip
     os.close(write_end)
@@ -286,7 +297,7 @@ def test_a_watcher_run_as_a_service_is_configured_by_environment_and_file(
     """FLYLOGS_SILENT_AFTER and a config file's `on-alert`: no flag at all."""
     alerts = tmp_path / "alerts.ndjson"
     config = tmp_path / "flylogs.toml"
-    config.write_text(f'on-alert = "cat >> {alerts}"\nmachines = false\n')
+    config.write_text(f'on-alert = "cat >> {alerts}"\nmachines = false\ngroup-wait = "0s"\n')
     env = {"FLYLOGS_SILENT_AFTER": "2s", "FLYLOGS_CONFIG": str(config)}
     proc = spawn("watch", "shop", "--server", nats_server.url, "--output", "plain", env=env)
     fleet = Fleet(nats_server, ["a1", "b2"])

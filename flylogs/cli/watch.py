@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -45,13 +47,35 @@ WATCH_PARAMS = (
 )
 
 
-def duration_s(text: str, flag: str) -> float:
+def duration_s(text: str, flag: str, *, zero: bool = False) -> float:
+    """A duration flag's seconds; `zero`: 0 (or 0s) is allowed (off, at once)."""
     from flylogs.timestamps import parse_duration
 
+    if zero and text.strip() in ("0", "0s"):
+        return 0.0
     ns = parse_duration(text)
     if not ns:
         raise UsageError(f"{flag} {text!r} is not a duration", hint="e.g. 90s, 5m, 1h30m")
     return ns / 1e9
+
+
+def quiet_hours(text: str | None) -> Callable[[int], bool]:
+    """`--quiet-hours HH:MM-HH:MM` (local time; across midnight when the end comes first) as a test
+    of a moment (epoch ns); none given: never quiet."""
+    if not text:
+        return lambda _now: False
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    hours = [int(g) for g in match.groups()] if match else []
+    if not match or hours[0] > 23 or hours[2] > 23 or hours[1] > 59 or hours[3] > 59:
+        raise UsageError(f"--quiet-hours {text!r} is not HH:MM-HH:MM", hint="e.g. 22:00-07:00 (local time)")
+    start, end = hours[0] * 60 + hours[1], hours[2] * 60 + hours[3]
+
+    def quiet(now_ns: int) -> bool:
+        local = time.localtime(now_ns / 1e9)
+        minute = local.tm_hour * 60 + local.tm_min
+        return start <= minute < end if start <= end else minute >= start or minute < end
+
+    return quiet
 
 
 def heartbeat_pattern(text: str | None) -> re.Pattern[str] | None:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import time
+from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
 import typer
@@ -93,6 +94,8 @@ def run(
     def say(text: str) -> None:
         notices.line(f"flylogs: {boundary.redact(text)}")
 
+    telling = telling_for(way.apps, settings, options, watcher, silent_after, say)
+
     async def session(stop: asyncio.Future[StopReason]) -> Any:
         hooks: list[AlertHook] = []
         if alerts_on_stderr:
@@ -104,9 +107,14 @@ def run(
             boundary.hide(url)
             hooks.append(Webhook(url, say))
         machines = machine_states(way.route) if way.route else None
+        if settings.ping_url:
+            from flylogs.hooks.ping import Pinger
+
+            boundary.hide(settings.ping_url)
+            telling.pings = Pinger(settings.ping_url, say)
         watching = run_watch(
             way.plan, watcher, view, hooks, notices, stop, spec, machines=machines, output=out,
-            redact=boundary.redact, prepare=way.before,
+            redact=boundary.redact, prepare=way.before, telling=telling,
         )  # fmt: skip
         return await accompanied(way.beside, watching)
 
@@ -124,6 +132,37 @@ def run(
         f"{len(outcome.gaps)} gap(s); {watcher.open_count()} alert(s) open at exit"
     )
     raise typer.Exit(stop_code(outcome.reason))
+
+
+def telling_for(
+    apps: tuple[str, ...], settings: Any, options: TailOptions, watcher: Any, silent_after: float, say: Any
+) -> Any:
+    """The notifier (group wait, flap window, repeat, quiet hours), the dead-man switch and the state
+    file, from the settings."""
+    from flylogs.cli.watch import duration_s, quiet_hours
+    from flylogs.core.deadman import DeadMan
+    from flylogs.core.notify import Notifier
+    from flylogs.hooks.state import StateFile, default_path
+    from flylogs.session.watch import Telling
+
+    group_wait = (
+        0.0 if settings.group_wait.strip() in ("0", "0s") else duration_s(settings.group_wait, "--group-wait")
+    )
+    notifier = Notifier(
+        group_wait_s=group_wait,
+        flap_window_s=duration_s(settings.flap_window, "--flap-window"),
+        repeat_every_s=duration_s(settings.repeat_every, "--repeat-every") if settings.repeat_every else None,
+        quiet=quiet_hours(settings.quiet_hours),
+        members=watcher.members,
+    )
+    telling = Telling(notifier)
+    if settings.ping_url:
+        telling.deadman = DeadMan(duration_s(settings.ping_every, "--ping-every"), silent_after)
+    if (settings.state or "").strip().lower() != "off":
+        selection = options.selection
+        path = settings.state or str(default_path(apps, selection.regions, selection.instances, os.environ))
+        telling.store = StateFile(Path(path).expanduser(), say)
+    return telling
 
 
 def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoReturn:

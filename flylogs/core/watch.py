@@ -13,6 +13,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from flylogs.core.alerts import Alert, AlertKind, Row, Verdict
 from flylogs.levels import level_rank
@@ -63,6 +64,45 @@ class Watcher:
         self._up = up
         self._down_since: int | None = None  # an open `disconnected` alert
         self._apps_open: set[str] = set()
+        self.held = False  # a gap's backfill is pending: no silence is judged until its outcome
+
+    # --- state that outlives a run ---------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        """What a restarted watcher needs: each instance's last line and open alerts, and the
+        stream's own."""
+        items = [
+            {"app": i.app, "instance": i.instance, "region": i.region, "group": i.group,
+             "last_ns": i.last_ns, "open": sorted(k.value for k in i.open)}
+            for i in self.instances.values()
+        ]  # fmt: skip
+        return {"instances": items, "down_since": self._down_since, "apps_open": sorted(self._apps_open)}
+
+    def restore(self, saved: Mapping[str, Any], now_ns: int) -> None:
+        """A restart: instances come back with their last line and open alerts (not opened, so not
+        told, again); silence is counted afresh from now."""
+        for entry in saved.get("instances") or ():
+            item = self._instance(str(entry["app"]), str(entry["instance"]), now_ns)
+            item.region, item.group = entry.get("region"), entry.get("group")
+            item.last_ns = entry.get("last_ns")
+            item.open = {AlertKind(k) for k in entry.get("open") or ()}
+        self._down_since = saved.get("down_since")
+        self._apps_open = set(saved.get("apps_open") or ())
+
+    def members(self, app: str, region: str | None) -> int:
+        """How many instances of `app` in `region` should be logging (not stopped)."""
+        return sum(
+            1 for i in self.instances.values() if i.app == app and i.region == region and not self._stopped(i)
+        )
+
+    def heard(self, event: LogEvent, written_ns: int | None) -> None:
+        """A line a backfill brought back: the instance was heard then (never later than now)."""
+        if event.app is None or event.instance is None or written_ns is None:
+            return
+        item = self.instances.get((event.app, event.instance))
+        if item is not None and written_ns > (item.last_ns or 0):
+            item.last_ns = written_ns
+            item.counted_from = max(item.counted_from, written_ns)
 
     # --- what comes in -------------------------------------------------------------------------
 
@@ -156,7 +196,7 @@ class Watcher:
         alerts: list[Alert] = []
         for item in self.instances.values():
             self._trim(item, now_ns)
-            if not self._up or self._stopped(item):
+            if not self._up or self.held or self._stopped(item):
                 continue
             if now_ns - item.counted_from >= self._silent_ns and (item.last_ns is not None or item.machine):
                 since = item.last_ns or item.counted_from

@@ -24,11 +24,13 @@ class HookFailed(Exception):
 
 
 def alert_env(alert: Alert, base: Mapping[str, str]) -> dict[str, str]:
-    """`base` and FLYLOGS_ALERT_KIND, _APP, _REGION, _INSTANCE, _SINCE, _AT, _CLOSES, _TEXT."""
+    """`base` and FLYLOGS_ALERT_<FIELD> for every field of the record (KIND, STATUS, APP, REGION,
+    INSTANCE, INSTANCES comma-separated, SINCE, AT, CLOSES, TEXT, FINGERPRINT, ID, …)."""
     env = dict(base)
     for key, value in alert.record().items():
         if key != "type":
-            env[f"FLYLOGS_ALERT_{key.upper()}"] = "" if value is None else str(value)
+            text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            env[f"FLYLOGS_ALERT_{key.upper()}"] = "" if value is None else text
     return env
 
 

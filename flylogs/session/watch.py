@@ -2,9 +2,11 @@
 
 Owns the wiring of `flylogs watch`: the tail session (same sources, same reconnects, same gaps)
 writes into `Watching`, a sink that hands lines, state changes and gaps to the watcher; a ticker asks
-the watcher once a second what has become true and redraws the view; a poller asks the Machines API
-for the Machines' states; every alert, its text redacted, goes to the view and to each hook.
-Must not: decide what is silent (the core does), parse flags, or print.
+the watcher once a second what has become true, the notifier what is to be told, the dead-man
+switch whether to ping, keeps the state file, and redraws the view; a poller asks the Machines API
+for the Machines' states. Every notification, its text redacted, goes to the view and, outside
+quiet hours, to each hook. Must not: decide what is silent or told (the core does), parse flags, or
+print.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
-from flylogs.core.alerts import Alert, Frame
+from flylogs.core.alerts import Alert, AlertKind, Frame
+from flylogs.core.deadman import DeadMan, Ping
 from flylogs.core.events import Backfill, Notice, NoticeKind
 from flylogs.core.gaps import Gap
+from flylogs.core.notify import Notifier
 from flylogs.core.status import State, Status
 from flylogs.core.watch import Watcher
 from flylogs.model import LogEvent
@@ -44,6 +48,16 @@ class AlertHook(Protocol):
     async def close(self, timeout: float = ...) -> None: ...
 
 
+class Pings(Protocol):
+    def ping(self, what: Ping) -> None: ...  # never blocks
+    async def close(self, timeout: float = ...) -> None: ...
+
+
+class StateStore(Protocol):
+    def load(self) -> dict[str, Any] | None: ...
+    def save(self, state: Mapping[str, Any]) -> bool: ...
+
+
 class Watching:
     """What a watch session's tail feeds (a `Consumer`, not a renderer): lines, state changes and
     gaps go to the watcher; the view draws from the frame timer."""
@@ -54,13 +68,16 @@ class Watching:
         emit: Callable[[list[Alert]], None],
         clock_ns: Callable[[], int],
         on_status: Callable[[Status], None] = lambda _s: None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.state = State.CONNECTING
         self.gaps = 0
+        self.down_since: int | None = clock_ns()  # (not yet up: down since the start)
         self._watcher = watcher
         self._emit = emit
         self._clock_ns = clock_ns
         self._on_status = on_status
+        self._notifier = notifier
 
     def event(self, event: LogEvent) -> None:
         alerts = self._watcher.line(event, self._clock_ns())
@@ -69,19 +86,30 @@ class Watching:
 
     def status(self, status: Status) -> None:
         self.state = status.state
+        if status.state.up:
+            self.down_since = None
+        elif self.down_since is None:
+            self.down_since = status.at_ns
         self._on_status(status)
         self._emit(self._watcher.connection(status.state.up, status.at_ns, status.reason))
 
     def gap(self, gap: Gap, pending: str | None = None) -> bool:
         self.gaps += 1
+        if pending is not None:  # silence over the gap is judged once the backfill has said
+            self._watcher.held = True
         self._emit(self._watcher.gap(gap.start_ns, gap.end_ns, self._clock_ns(), gap.complete))
         return False  # said as a notice too, the way tail says it
 
     def backfill(self, backfill: Backfill) -> bool:
+        self._watcher.held = False
         return True  # the watcher has nothing to show of it (the gap was its alert)
 
     def recovered(self, event: LogEvent) -> None:
-        """A line of the past, a backfill brought back: no sign of life now, so not the watcher's."""
+        """A line of the past a backfill brought back: the instance was heard then, and the line
+        counts for its open alert (`backfilled` in the resolve)."""
+        self._watcher.heard(event, event.ns())
+        if self._notifier is not None and event.app and event.instance:
+            self._notifier.recovered(event.app, event.instance)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +118,17 @@ class WatchSpec:
     heartbeat: bool = False
     refresh: float = REFRESH
     machines_every: float = MACHINES_EVERY
+
+
+@dataclass(slots=True)
+class Telling:
+    """What decides and carries what is told: the notifier, the dead-man switch and its pings, the
+    state file."""
+
+    notifier: Notifier = field(default_factory=lambda: Notifier(group_wait_s=0))
+    deadman: DeadMan | None = None
+    pings: Pings | None = None
+    store: StateStore | None = None
 
 
 async def run_watch(
@@ -104,32 +143,62 @@ async def run_watch(
     machines: MachineStates | None = None,
     output: Backlog | None = None,
     redact: Callable[[str], str] = lambda text: text,
+    telling: Telling | None = None,
     prepare: Callable[[Callable[[str], None]], Awaitable[object]] | None = None,
     clock_ns: Callable[[], int] = time.time_ns,
 ) -> Outcome:
     """Watch until `stop` resolves; raises as `run_tail` does on a failed start. `output`: the
     threaded output the view writes to; a reader that went away ends the watch (exit 0)."""
 
-    def emit(alerts: list[Alert]) -> None:
-        for alert in alerts:
+    telling = telling or Telling()
+    notifier = telling.notifier
+    dirty = False
+
+    def tell(told: list[Alert], now: int) -> None:
+        nonlocal dirty
+        quiet = notifier.quiet(now)
+        for alert in told:
             alert = replace(alert, text=redact(alert.text))
             view.alert(alert)
-            for hook in hooks:
-                hook.alert(alert)
+            if not quiet or alert.kind is AlertKind.SUMMARY:  # quiet hours: hooks hold theirs
+                for hook in hooks:
+                    hook.alert(alert)
+        dirty = dirty or bool(told)
 
-    sink = Watching(watcher, emit, clock_ns, view.status)
+    def emit(alerts: list[Alert]) -> None:
+        nonlocal dirty
+        if alerts:
+            now = clock_ns()
+            tell(notifier.feed(alerts, now), now)
+            dirty = True
+
+    def keep(force: bool = False) -> None:
+        nonlocal dirty
+        if telling.store is not None and (dirty or force):
+            telling.store.save({"notifier": notifier.state(), "watcher": watcher.export()})
+        dirty = False
+
+    if telling.store is not None and (saved := telling.store.load()) is not None:
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # a state of another shape: afresh
+            watcher.restore(saved.get("watcher") or {}, clock_ns())
+            notifier.restore(saved.get("notifier") or [])
+    sink = Watching(watcher, emit, clock_ns, view.status, notifier)
 
     def frame(now: int) -> Frame:
         rows = tuple(watcher.snapshot(now))
         per_min = sum(row.per_min for row in rows)  # (the rows have counted the minute already)
-        return Frame(
-            now, spec.way, sink.state, per_min, sink.gaps, watcher.open_count(), rows, spec.heartbeat
-        )
+        return Frame(now, spec.way, sink.state, per_min, sink.gaps, notifier.open_count, rows, spec.heartbeat)
 
     async def ticking() -> None:
         while True:
             now = clock_ns()
             emit(watcher.tick(now))
+            tell(notifier.tick(now), now)
+            if telling.deadman is not None and telling.pings is not None:
+                ping = telling.deadman.tick(now, sink.down_since)
+                if ping is not None:
+                    telling.pings.ping(ping)
+            keep()
             view.show(frame(now))  # the only redraw: from this timer, never inside the reader
             if output is not None and output.broken and not stop.done():
                 stop.set_result(StopReason.PIPE_CLOSED)
@@ -167,6 +236,9 @@ async def run_watch(
                 await task
         if machines is not None:
             await machines.close()
+        keep(force=True)
         for hook in hooks:
             await hook.close()
+        if telling.pings is not None:
+            await telling.pings.close()
         view.finish()

@@ -67,6 +67,10 @@ class Setting:
             return f"a {'whole ' if self.kind is Kind.COUNT else ''}number{bound}"
         return "true or false"
 
+    def zero_ok(self, text: str) -> bool:
+        """A duration setting whose minimum is 0 takes 0 (off, at once)."""
+        return self.minimum == 0 and text.strip() in ("0", "0s")
+
     # --- parsing ---------------------------------------------------------------------------------
 
     def from_env(self, name: str, raw: str) -> Any:
@@ -110,7 +114,7 @@ class Setting:
         return self._checked(value, where)
 
     def _checked(self, text: str, where: str) -> Any:
-        if self.kind is Kind.DURATION and not parse_duration(text):
+        if self.kind is Kind.DURATION and not (parse_duration(text) or self.zero_ok(text)):
             raise ConfigError(f"{where}: {self.key} = {text!r} is not a duration", self.describe())
         if self.choices is None:
             if not text:

@@ -255,7 +255,7 @@ SPECS += (
         panel=ALERTS, example="https://hooks.slack.com/services/...",
     ),
     Setting(
-        "group_wait", "--group-wait", Kind.DURATION, "10s", env=("FLYLOGS_GROUP_WAIT",),
+        "group_wait", "--group-wait", Kind.DURATION, "10s", env=("FLYLOGS_GROUP_WAIT",), minimum=0,
         help="watch: alerts of one kind in one app and region that open within this long go out as one "
         "notification naming every instance (Alertmanager's group_wait); 0 tells each at once.",
         panel=ALERTS, example="30s",

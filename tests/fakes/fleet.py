@@ -19,6 +19,7 @@ class Fleet:
     def __init__(self, server: NatsServer, instances: list[str], app: str = "shop") -> None:
         self.quiet: set[str] = set()
         self.busy: set[str] = set()  # logging, but no heartbeat
+        self.every: dict[str, float] = {}  # an instance's own period (seconds), instead of 0.2
         self.last: dict[str, float] = {}
         self.sent: dict[str, int] = {}
         self._server, self._instances, self._app = server, instances, app
@@ -35,6 +36,9 @@ class Fleet:
         n = 0
         while not self._stop.is_set():
             for instance in self._instances:
+                slow = self.every.get(instance)
+                if slow and time.monotonic() - self.last.get(instance, 0.0) < slow:
+                    continue
                 if instance not in self.quiet and nc.is_connected:
                     text = f"busy {n}" if instance in self.busy else f"HEARTBEAT {instance} iad {n}"
                     await nc.publish(*msg(self._app, "iad", instance, text))  # (watch goes by arrival)
