@@ -154,3 +154,41 @@ def test_the_watcher_pings_a_dead_mans_switch_and_says_fail_once_when_its_stream
     assert 3.0 <= failed_after <= 6.0, failed_after
     assert pings.uuid not in err  # the URL is a secret
     assert "Traceback" not in err
+
+
+def test_a_machine_that_stops_is_never_flagged_silent_even_with_a_short_silent_after(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """Measured before: with --silent-after 10s a Machine that stopped was flagged silent (its state
+    was up to 30 s old), closed at the next poll, hooks fired for it."""
+    from tests.fakes.machines import FakeMachinesApi
+
+    token = "fm2_machines-token"
+    alerts = tmp_path / "alerts.ndjson"
+    machines = {"shop": {"a1": ("iad", "started"), "s1": ("iad", "started")}}
+    fleet = Fleet(nats_server, ["a1", "s1"])
+    with FakeMachinesApi({"shop": ("personal", "")}, token, machines) as api:
+        env = {**os.environ, "FLY_FLAPS_BASE_URL": api.url, "FLY_API_TOKEN": token}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flylogs", "watch", "shop", "--server", nats_server.url,
+             "--output", "plain", "--silent-after", "3s", "--group-wait", "0",
+             "--on-alert", f"cat >> {alerts}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
+            fleet.settled(("a1", "s1"))
+            fleet.quiet.add("s1")  # it stops: no more lines, and the API says so
+            api.machines["shop"]["s1"] = ("iad", "stopped")
+            quiet_at = time.monotonic()
+            # Silence falls due at 3 s; the API, asked every 2 s, says stopped by then. Watched for
+            # 3 s past that: a false alert would come at the due moment.
+            fleet.settled(("a1",), lines=30)
+            assert time.monotonic() - quiet_at >= 6
+            api.machines["shop"]["z0"] = ("iad", "started")  # started, never logs: that one is silent
+            wait_for(lambda: told(alerts), timeout=20, what="the silent Machine's alert")
+            err = stop(proc)
+        finally:
+            fleet.stop()
+            proc.kill()
+    assert [(a["kind"], a["instance"]) for a in told(alerts)] == [("silent", "z0")], err

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flylogs.core.watch import Verdict, Watcher
+from flylogs.core.watch import AlertKind, Verdict, Watcher
 from flylogs.model import LogEvent
 
 S = 1_000_000_000
@@ -168,3 +168,59 @@ def test_the_process_group_comes_from_the_lines_too() -> None:
     event = LogEvent("logs.shop.iad.a", b"", "hi", None, "shop", "iad", "a", "info", process_group="worker")
     w.line(event, T0)
     assert w.snapshot(T0)[0].group == "worker"
+
+
+def test_a_machine_the_api_lists_is_silent_only_on_the_apis_word_given_after_its_silence_fell_due() -> None:
+    """Measured before: a Machine that stopped was flagged when --silent-after (10 s) was shorter than
+    the 30 s poll, and closed at the next poll, hooks fired for it."""
+    w = Watcher(start_ns=T0, silent_after_s=10, machines_every_s=5)
+    w.machines({("shop", "a"): "started"}, T0)
+    w.line(ev("a"), T0)
+    w.machines({("shop", "a"): "started"}, T0 + 5 * S)
+    assert w.tick(T0 + 10 * S) == [] and w.tick(T0 + 14 * S) == []  # due, but the API said so before
+    assert w.machines({("shop", "a"): "stopped"}, T0 + 15 * S) == []  # it had stopped: no alert at all
+    assert w.tick(T0 + 20 * S) == []
+    w2 = Watcher(start_ns=T0, silent_after_s=10, machines_every_s=5)
+    w2.machines({("shop", "a"): "started"}, T0)
+    w2.line(ev("a"), T0)
+    w2.machines({("shop", "a"): "started"}, T0 + 10 * S)  # said started once the silence was due
+    assert kinds(w2.tick(T0 + 10 * S)) == [("silent", "a", None)]
+    # An API that stops answering does not hold the judgement for ever: three rounds.
+    w3 = Watcher(start_ns=T0, silent_after_s=10, machines_every_s=5)
+    w3.machines({("shop", "a"): "started"}, T0)
+    w3.line(ev("a"), T0)
+    assert w3.tick(T0 + 14 * S) == []
+    assert kinds(w3.tick(T0 + 15 * S)) == [("silent", "a", None)]
+
+
+def test_a_machine_just_started_is_warming_and_its_silence_counts_from_its_start() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=10)
+    w.line(ev("a"), T0)
+    started = T0 + 20 * S  # its start event (the Machine restarted)
+    w.machines({("shop", "a"): "started"}, T0 + 21 * S, {("shop", "a"): ("iad", "app", started, "v1")})
+    assert w.verdict(w.instances[("shop", "a")], T0 + 22 * S) is Verdict.WARMING
+    assert w.tick(T0 + 29 * S) == []
+    assert kinds(w.tick(T0 + 30 * S)) == [("silent", "a", None)]
+
+
+def test_a_deploy_replacing_machines_is_one_notice_and_their_silence_is_not_alerted() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    for name in ("a", "b"):
+        w.line(ev(name), T0)
+    details = {("shop", "a"): ("iad", "app", None, "v1"), ("shop", "b"): ("iad", "app", None, "v1")}
+    w.machines({("shop", "a"): "started", ("shop", "b"): "started"}, T0, details)
+    alerts = w.machines({("shop", "a"): "replacing", ("shop", "b"): "started"}, T0 + S, details)
+    assert [(a.kind.value, a.app, a.instance) for a in alerts] == [("deploy", "shop", None)]
+    assert alerts[0].text == "shop: a deploy is going on (1 Machine(s) being replaced)"
+    w.line(ev("b"), T0 + 6 * S)
+    assert w.tick(T0 + 6 * S) == []  # a, silent for 6 s, is being replaced: not alerted
+    assert w.verdict(w.instances[("shop", "a")], T0 + 6 * S) is Verdict.REPLACING
+    details[("shop", "a")] = ("iad", "app", None, "v2")  # back, as a new version: a fresh window
+    alerts = w.machines({("shop", "a"): "started", ("shop", "b"): "started"}, T0 + 7 * S, details)
+    assert alerts == []  # still going on (a new version this round): said once already
+    alerts = w.machines({("shop", "a"): "started", ("shop", "b"): "started"}, T0 + 8 * S, details)
+    assert [(a.kind.value, a.closes) for a in alerts] == [("resumed", AlertKind.DEPLOY)]
+    assert alerts[0].text == "shop: the deploy has settled"
+    w.line(ev("b"), T0 + 11 * S)
+    assert w.tick(T0 + 11 * S) == []  # a's window runs from its new version (T0 + 7 s)
+    assert kinds(w.tick(T0 + 12 * S)) == [("silent", "a", None)]

@@ -46,7 +46,7 @@ def run(
     from flylogs.render.output import open_output
     from flylogs.render.sinks import effective_mode
     from flylogs.render.watch import AlertLines, StderrAlerts, WatchJson, WatchScreen
-    from flylogs.session.watch import AlertHook, WatchSpec, WatchView, run_watch
+    from flylogs.session.watch import AlertHook, WatchSpec, WatchView, machines_every, run_watch
     from flylogs.session.way import machine_states
     from flylogs.settings.choices import OutputMode
 
@@ -88,8 +88,9 @@ def run(
         every_s=every,
         errors_over=settings.errors_over,
         up=False,
+        machines_every_s=machines_every(silent_after) if way.route else None,
     )
-    spec = WatchSpec(way.way, heartbeat=heartbeat is not None)
+    spec = WatchSpec(way.way, heartbeat=heartbeat is not None, machines_every=machines_every(silent_after))
 
     def say(text: str) -> None:
         notices.line(f"flylogs: {boundary.redact(text)}")

@@ -17,6 +17,8 @@ class Verdict(StrEnum):
     QUIET = "quiet"  # no line for half the silence threshold
     SILENT = "silent"
     STOPPED = "stopped"
+    WARMING = "warming"  # started (or replaced) less than the silence threshold ago
+    REPLACING = "replacing"  # a deploy is replacing its Machine
 
 
 class AlertKind(StrEnum):
@@ -25,6 +27,7 @@ class AlertKind(StrEnum):
     ERROR_BURST = "error_burst"
     DISCONNECTED = "disconnected"  # the stream itself is down (no app, no instance)
     GAP = "gap"  # a window that may hold missed lines, reported once it is known (nothing to resume)
+    DEPLOY = "deploy"  # Machines of an app are being replaced: their silence is not alerted
     FLAPPING = "flapping"  # opened again and again: told once instead of every silent/resumed pair
     SUMMARY = "summary"  # what is open when quiet hours end (nothing to resume)
     RESUMED = "resumed"

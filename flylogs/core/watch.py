@@ -10,41 +10,23 @@ fresh window once the stream is back. Must not: do I/O, read a clock, or format 
 from __future__ import annotations
 
 import re
-from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from flylogs.core.alerts import Alert, AlertKind, Row, Verdict
+from flylogs.core.watch_machines import REPLACING_STATES, STOPPED_STATES, Instance, MachinesView
 from flylogs.levels import level_rank
 from flylogs.model import LogEvent
 
 __all__ = ["STOPPED_STATES", "Alert", "AlertKind", "Instance", "Row", "Verdict", "Watcher"]
 
+
 NS = 1_000_000_000
+ORDER = (Verdict.SILENT, Verdict.QUIET, Verdict.REPLACING, Verdict.WARMING, Verdict.STOPPED, Verdict.OK)
 MINUTE = 60 * NS
-STOPPED_STATES = frozenset({"stopped", "suspended", "destroyed", "destroying", "stopping"})
 
 
-@dataclass(slots=True)
-class Instance:
-    app: str
-    instance: str
-    region: str | None = None
-    group: str | None = None  # the process group, from the Machines API
-    last_ns: int | None = None  # the last line (None: known from the Machines API only)
-    counted_from: int = 0  # silence is measured from here (the last line, or the stream's return)
-    last_beat_ns: int | None = None
-    beat_from: int = 0  # a beat is due a period after this (the last beat, first sight, the stream's return)
-    machine: str | None = None  # the Machines API's state, when known
-    recent: deque[int] = field(default_factory=deque)  # line times of the last minute
-    troubled: deque[int] = field(default_factory=deque)  # warn+ line times of the last minute
-    errors: deque[int] = field(default_factory=deque)  # error+ line times of the last minute
-    open: set[AlertKind] = field(default_factory=set)
-    machine_was_stopped: bool = False
-
-
-class Watcher:
+class Watcher(MachinesView):
     def __init__(
         self,
         *,
@@ -54,6 +36,7 @@ class Watcher:
         every_s: float = 1800.0,
         errors_over: int | None = None,
         up: bool = True,  # False: still connecting (the first connection is no return)
+        machines_every_s: float | None = None,  # how often the Machines API is asked (None: never)
     ) -> None:
         self.instances: dict[tuple[str, str], Instance] = {}
         self._start_ns = start_ns
@@ -65,6 +48,10 @@ class Watcher:
         self._down_since: int | None = None  # an open `disconnected` alert
         self._apps_open: set[str] = set()
         self.held = False  # a gap's backfill is pending: no silence is judged until its outcome
+        # A Machine the API lists is judged silent only on its word given after the silence was due
+        # (a stopped Machine is not silent), unless it has not answered for three rounds.
+        self._stale_ns = int(machines_every_s * 3 * NS) if machines_every_s else None
+        self._deploys: set[str] = set()  # apps a deploy is going on in
 
     # --- state that outlives a run ---------------------------------------------------------------
 
@@ -157,40 +144,6 @@ class Watcher:
         text += " (filled from history)" if filled else ""
         return [Alert(AlertKind.GAP, None, None, start_ns, now_ns, text)]
 
-    def machines(
-        self,
-        states: dict[tuple[str, str], str],
-        now_ns: int,
-        details: Mapping[tuple[str, str], tuple[str | None, str | None]] | None = None,
-        apps: Iterable[str] | None = None,
-    ) -> list[Alert]:
-        """The Machines API's view of `apps` (default: those in `states`; `details`: region and
-        process group): every Machine it lists is known, `started` or not; one it listed before and
-        lists no more is gone (destroyed): its alerts close and its row goes."""
-        alerts: list[Alert] = []
-        listed = set(apps) if apps is not None else {app for app, _ in states}
-        gone = [
-            key
-            for key, item in self.instances.items()
-            if item.app in listed and item.machine is not None and key not in states
-        ]
-        for key in gone:
-            item = self.instances.pop(key)
-            for kind in sorted(item.open):
-                alerts += self._close(item, kind, now_ns, "the Machine is gone")
-        for (app, instance), state in states.items():
-            item = self._instance(app, instance, now_ns)
-            item.machine = state
-            region, group = (details or {}).get((app, instance), (None, None))
-            item.region, item.group = item.region or region, group or item.group
-            if state in STOPPED_STATES:
-                alerts += self._close(item, AlertKind.SILENT, now_ns, f"the Machine is {state}")
-                alerts += self._close(item, AlertKind.HEARTBEAT_MISSED, now_ns, f"the Machine is {state}")
-            elif item.machine_was_stopped:
-                item.counted_from = item.beat_from = now_ns  # started again: a fresh window
-            item.machine_was_stopped = state in STOPPED_STATES
-        return alerts
-
     def tick(self, now_ns: int) -> list[Alert]:
         """Whatever has become true by `now_ns`: silences, missed beats, error bursts."""
         alerts: list[Alert] = []
@@ -198,7 +151,13 @@ class Watcher:
             self._trim(item, now_ns)
             if not self._up or self.held or self._stopped(item):
                 continue
-            if now_ns - item.counted_from >= self._silent_ns and (item.last_ns is not None or item.machine):
+            if item.machine in REPLACING_STATES:
+                continue
+            due = item.counted_from + self._silent_ns
+            stale = self._stale_ns
+            if stale and item.machine and item.machine_at_ns < due <= now_ns < item.machine_at_ns + stale:
+                continue  # the Machines API's word on it must be fresher than its silence
+            if now_ns >= due and (item.last_ns is not None or item.machine):
                 since = item.last_ns or item.counted_from
                 alerts += self._open(
                     item, AlertKind.SILENT, since, now_ns, f"no line for {_ago(now_ns - since)}"
@@ -224,13 +183,25 @@ class Watcher:
             return Verdict.STOPPED
         if AlertKind.SILENT in item.open:
             return Verdict.SILENT
+        if item.machine in REPLACING_STATES:
+            return Verdict.REPLACING
+        started = item.started_ns
+        if started is not None and now_ns - started < self._silent_ns and (item.last_ns or 0) < started:
+            return Verdict.WARMING
         if now_ns - item.counted_from >= self._silent_ns // 2:
             return Verdict.QUIET
         return Verdict.OK
 
     def rows(self, now_ns: int) -> list[tuple[Verdict, Instance]]:
         """Every instance with its verdict, trouble first (silent, quiet, stopped, ok)."""
-        order = {Verdict.SILENT: 0, Verdict.QUIET: 1, Verdict.STOPPED: 2, Verdict.OK: 3}
+        order = {
+            Verdict.SILENT: 0,
+            Verdict.QUIET: 1,
+            Verdict.REPLACING: 2,
+            Verdict.WARMING: 3,
+            Verdict.STOPPED: 4,
+        }
+        order[Verdict.OK] = 5
         rows = [(self.verdict(item, now_ns), item) for item in self.instances.values()]
         return sorted(rows, key=lambda r: (order[r[0]], bool(not r[1].open), r[1].app, r[1].instance))
 

@@ -38,6 +38,8 @@ VERDICT_STYLES = {
     Verdict.SILENT: "bold white on red",
     Verdict.QUIET: "bold yellow",
     Verdict.STOPPED: "dim",
+    Verdict.WARMING: "cyan",
+    Verdict.REPLACING: "dim cyan",
     Verdict.OK: "green",
 }
 STATE_STYLES = {"connected": "bold green", "connecting": "yellow", "reconnecting": "yellow"}

@@ -32,7 +32,13 @@ from flylogs.session.run import run_tail
 from flylogs.source.machines import MachinesApiError, MachineStates
 
 REFRESH = 1.0  # seconds between the watcher's ticks (and the view's redraws)
-MACHINES_EVERY = 30.0  # seconds between asks of the Machines API
+MACHINES_EVERY = 30.0  # seconds between asks of the Machines API, at most
+
+
+def machines_every(silent_after_s: float) -> float:
+    """How often to ask the Machines API: often enough that a Machine's state is fresh when its
+    silence falls due (half the threshold), within the API's limits (2 s at the most often)."""
+    return min(MACHINES_EVERY, max(2.0, silent_after_s / 2))
 
 
 class WatchView(Protocol):
@@ -219,7 +225,7 @@ async def run_watch(
                     notices.notice(Notice(NoticeKind.INFO, "the Machines API answers again"))
                 failing = False
                 listed = {(m.app, m.id): m.state for m in found}
-                details = {(m.app, m.id): (m.region, m.group) for m in found}
+                details = {(m.app, m.id): (m.region, m.group, m.started_ns, m.version) for m in found}
                 emit(watcher.machines(listed, clock_ns(), details, states.apps))
             await asyncio.sleep(spec.machines_every)
 

@@ -81,6 +81,8 @@ class MachineInfo:
     state: str
     region: str | None = None
     group: str | None = None  # config.metadata.fly_process_group, else process_group
+    started_ns: int | None = None  # its most recent `start` event (fly-go `MachineEvent`, ms)
+    version: str | None = None  # `instance_id`: a new one for each version (a deploy replaced it)
 
 
 def parse_machines(app: str, document: object) -> list[MachineInfo]:
@@ -103,8 +105,25 @@ def parse_machines(app: str, document: object) -> list[MachineInfo]:
             continue
         region = item.get("region")
         group = process_group(metadata)
-        found.append(MachineInfo(app, mid, state, region if isinstance(region, str) else None, group or None))
+        version = item.get("instance_id")
+        found.append(
+            MachineInfo(
+                app, mid, state, region if isinstance(region, str) else None, group or None,
+                last_start(item.get("events")), version if isinstance(version, str) and version else None,
+            )
+        )  # fmt: skip
     return found
+
+
+def last_start(events: object) -> int | None:
+    """The time (ns) of a Machine's most recent `start` event; None without one."""
+    if not isinstance(events, list):
+        return None
+    starts = [
+        e["timestamp"] for e in events
+        if isinstance(e, dict) and e.get("type") == "start" and isinstance(e.get("timestamp"), int)
+    ]  # fmt: skip
+    return max(starts) * 1_000_000 if starts else None
 
 
 def process_group(metadata: dict[str, str]) -> str:

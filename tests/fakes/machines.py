@@ -17,7 +17,9 @@ from typing import Any
 from tests.fakes.http import JsonHandler, serve
 from tests.fakes.tokens import flaps_header
 
-# app -> Machine id -> (region, state) or (region, state, metadata)
+# app -> Machine id -> (region, state), (region, state, metadata) or (region, state, metadata, extra):
+# `extra` adds fields as the API sends them, e.g. `events` (newest first, `timestamp` in ms) and
+# `instance_id` (a new one for each version of the Machine).
 Machines = dict[str, dict[str, Any]]
 
 
@@ -66,6 +68,18 @@ class FakeMachinesApi:
         self._server.server_close()
 
 
-def _machine(mid: str, region: str, state: str, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+def _machine(
+    mid: str,
+    region: str,
+    state: str,
+    metadata: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     meta = {"fly_platform_version": "v2", "fly_process_group": "app"} if metadata is None else metadata
-    return {"id": mid, "name": f"m-{mid}", "region": region, "state": state, "config": {"metadata": meta}}
+    found = {"id": mid, "name": f"m-{mid}", "region": region, "state": state, "config": {"metadata": meta}}
+    return {**found, **(extra or {})}
+
+
+def start_event(at_s: float) -> dict[str, Any]:
+    """A Machine's `start` event as the Machines API lists it (machine_types.go `MachineEvent`)."""
+    return {"type": "start", "status": "started", "source": "flyd", "timestamp": int(at_s * 1000)}
