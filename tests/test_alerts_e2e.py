@@ -87,6 +87,7 @@ def test_instances_of_one_region_going_quiet_together_are_one_notification(
     assert resolved["status"] == "resolved" and resolved["text"] == "shop in iad: all 3 logging again"
     assert resolved["fingerprint"] == first["fingerprint"] and resolved["id"] == first["id"]
     assert resolved["duration_s"] > 0
+    assert "flylogs: --on-alert: 2 delivered, 0 failed, 0 dropped" in err  # every delivery counted
     assert "Traceback" not in err
 
 

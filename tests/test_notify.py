@@ -60,6 +60,7 @@ def test_an_alert_opening_a_third_time_within_the_flap_window_is_one_flapping_al
         at += 4 * S
     assert kinds(told) == ["silent", "resumed", "silent", "resumed", "flapping"]
     assert "flapping (silent opened 3 times in 10m)" in told[-1].text
+    assert notifier.flapping() == {("shop", "m1")}  # the view marks it
     # Logging for a whole flap window: the flapping resolves, once.
     last_change = at - 4 * S + S // 2
     assert notifier.tick(last_change + 599 * S) == []
@@ -69,7 +70,7 @@ def test_an_alert_opening_a_third_time_within_the_flap_window_is_one_flapping_al
         AlertKind.FLAPPING,
         told[-1].fingerprint,
     )
-    assert notifier.open_count == 0
+    assert notifier.open_count == 0 and notifier.flapping() == set()
 
 
 def test_a_flapping_instance_that_stays_silent_is_told_silent_when_the_flapping_settles() -> None:

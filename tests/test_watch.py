@@ -224,3 +224,14 @@ def test_a_deploy_replacing_machines_is_one_notice_and_their_silence_is_not_aler
     w.line(ev("b"), T0 + 11 * S)
     assert w.tick(T0 + 11 * S) == []  # a's window runs from its new version (T0 + 7 s)
     assert kinds(w.tick(T0 + 12 * S)) == [("silent", "a", None)]
+
+
+def test_while_a_gaps_backfill_is_pending_no_silence_is_judged_and_recovered_lines_count_as_heard() -> None:
+    w = Watcher(start_ns=T0, silent_after_s=5)
+    w.line(ev("a"), T0)
+    w.held = True  # a gap closed at T0 + 2 s; its backfill is reading the window
+    assert w.tick(T0 + 6 * S) == []
+    w.heard(ev("a"), T0 + 3 * S)  # the backfill found a line of a's, written at T0 + 3 s
+    w.held = False
+    assert w.tick(T0 + 7 * S) == []  # silence counts from that line
+    assert kinds(w.tick(T0 + 8 * S)) == [("silent", "a", None)]

@@ -97,8 +97,9 @@ def run(
 
     telling = telling_for(way.apps, settings, options, watcher, silent_after, say)
 
+    hooks: list[AlertHook] = []
+
     async def session(stop: asyncio.Future[StopReason]) -> Any:
-        hooks: list[AlertHook] = []
         if alerts_on_stderr:
             hooks.append(StderrAlerts(notices.line))
         command, url = settings.on_alert, settings.webhook
@@ -127,6 +128,11 @@ def run(
         raise OutputError(out.failed, hint=OUTPUT_HINT)
     if out.broken:
         silence_stdout()
+    for hook in hooks:
+        if (counts := getattr(hook, "counts", None)) is not None:
+            delivered, failed, dropped = counts
+            name = getattr(hook, "name", "a hook")
+            notices.final(f"flylogs: {name}: {delivered} delivered, {failed} failed, {dropped} dropped")
     notices.final(
         f"flylogs: {outcome.reason} after {elapsed(outcome.elapsed)}: watched "
         f"{len(watcher.instances)} instance(s), {outcome.stats.received:,} lines, "

@@ -145,6 +145,10 @@ class Notifier:
             assert alert.fingerprint is not None
             self._told[alert.fingerprint] = _Told(alert, set(item["open"]), int(item["sent_ns"]))
 
+    def flapping(self) -> set[tuple[str, str]]:
+        """(app, instance) of every instance flapping now (the view marks them)."""
+        return {(app, instance) for (_k, app, instance), f in self._flaps.items() if f.flapping is not None}
+
     @property
     def open_count(self) -> int:
         return len(self._told)

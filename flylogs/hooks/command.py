@@ -52,6 +52,8 @@ class AlertCommand:
             "--on-alert", self._run, say, retries=retries, first_wait=first_wait
         )
 
+    name = "--on-alert"
+
     @property
     def counts(self) -> tuple[int, int, int]:
         """Alerts delivered, failed (after their retries) and dropped (a full queue)."""

@@ -40,6 +40,8 @@ class Webhook:
         self._client = httpx.AsyncClient(timeout=timeout)
         self._queue: Deliveries[Alert] = Deliveries("--webhook", self._post, say)
 
+    name = "--webhook"
+
     @property
     def counts(self) -> tuple[int, int, int]:
         """Alerts delivered, failed (after their retries) and dropped (a full queue)."""

@@ -106,7 +106,7 @@ def _table(frame: Frame, width: int, rows: tuple[Row, ...]) -> Table:
     wide = width >= WIDE
     table = Table(box=None, padding=(0, 1), header_style="bold", expand=False, pad_edge=False)
     columns: list[tuple[str, Callable[[Row], str], str]] = [
-        ("VERDICT", lambda r: r.verdict.value, "left"),
+        ("VERDICT", lambda r: r.verdict.value + ("~" if AlertKind.FLAPPING in r.open else ""), "left"),
         ("APP", lambda r: clean(r.app), "left"),
         ("REGION", lambda r: clean(r.region), "left"),
         ("INSTANCE", lambda r: clean(r.instance), "left"),

@@ -191,7 +191,11 @@ async def run_watch(
     sink = Watching(watcher, emit, clock_ns, view.status, notifier)
 
     def frame(now: int) -> Frame:
-        rows = tuple(watcher.snapshot(now))
+        flapping = notifier.flapping()
+        rows = tuple(
+            replace(row, open=row.open | {AlertKind.FLAPPING}) if (row.app, row.instance) in flapping else row
+            for row in watcher.snapshot(now)
+        )
         per_min = sum(row.per_min for row in rows)  # (the rows have counted the minute already)
         return Frame(now, spec.way, sink.state, per_min, sink.gaps, notifier.open_count, rows, spec.heartbeat)
 
