@@ -147,3 +147,25 @@ def test_after_a_restart_an_open_alert_is_not_told_again_and_its_resolve_says_so
     assert after.feed([silent("m1", T0 + 500 * S)], T0 + 500 * S) == []  # still open: said already
     [closed] = after.feed([resumed("m1", T0 + 600 * S)], T0 + 600 * S)
     assert closed.restarted and closed.id == opened.id and closed.duration_s == 603.0
+
+
+def test_quiet_hours_are_local_time_and_may_cross_midnight() -> None:
+    import time
+
+    import pytest
+
+    from flylogs.cli.watch import quiet_hours
+    from flylogs.errors import UsageError
+
+    def at(hh: int, mm: int) -> int:  # (the tests run with TZ=UTC)
+        return int(time.mktime((2026, 12, 5, hh, mm, 0, 0, 0, -1)) * S)
+
+    night = quiet_hours("22:00-07:00")
+    assert [night(at(h, m)) for h, m in ((21, 59), (22, 0), (3, 0), (6, 59), (7, 0))] == [
+        False, True, True, True, False,
+    ]  # fmt: skip
+    day = quiet_hours("9:00-17:30")
+    assert day(at(9, 0)) and day(at(17, 29)) and not day(at(17, 30))
+    assert not quiet_hours(None)(at(3, 0))
+    with pytest.raises(UsageError, match="is not HH:MM-HH:MM"):
+        quiet_hours("25:00-07:00")
