@@ -43,9 +43,9 @@ def test_a_write_that_fails_is_said_once_keeps_the_old_state_and_recovers(tmp_pa
     blocker.write_text("")
     store = StateFile(blocker / "state.json", said.append)
     assert not store.save({"notifier": []}) and not store.save({"notifier": []})
-    assert said == [
-        f"cannot write the state file {blocker / 'state.json'} (Not a directory): a restart may repeat alerts"
-    ]
+    [failed] = said  # said once, for two failures
+    assert failed.startswith(f"cannot write the state file {blocker / 'state.json'} (")
+    assert failed.endswith("): a restart may repeat alerts")
     blocker.unlink()
     assert store.save({"notifier": []})
     assert said[-1] == f"the state file {blocker / 'state.json'} is written again"
