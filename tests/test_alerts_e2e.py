@@ -193,3 +193,21 @@ def test_a_machine_that_stops_is_never_flagged_silent_even_with_a_short_silent_a
             fleet.stop()
             proc.kill()
     assert [(a["kind"], a["instance"]) for a in told(alerts)] == [("silent", "z0")], err
+
+
+def test_the_demos_watch_keeps_no_state_between_runs(tmp_path: Path) -> None:
+    """A new synthetic fleet each run: a state kept from the last would show its instances, silent."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flylogs", "demo", "--watch", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())  # running: the first record is out
+        err = stop(proc)
+    finally:
+        proc.kill()
+    assert first["type"] in ("status", "alert", "instances"), first
+    home = Path(os.environ["HOME"])
+    assert not (home / ".local" / "state").exists(), list((home / ".local" / "state").rglob("*"))
+    assert "Traceback" not in err

@@ -165,4 +165,7 @@ def watch_demo(
         before=lambda _say: prepare_stream(url),
         beside=lambda stop: run_demo(url, rate, stop, seed=seed, restart=restart),
     )  # fmt: skip
-    run(boundary, options, silent_after=10, every=20, heartbeat=re.compile("HEARTBEAT"), way=way)
+    run(
+        boundary, options, silent_after=10, every=20, heartbeat=re.compile("HEARTBEAT"), way=way,
+        keep_state=False,
+    )  # fmt: skip

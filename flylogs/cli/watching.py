@@ -33,6 +33,7 @@ def run(
     silent_after: float | None = None,
     every: float | None = None,
     heartbeat: re.Pattern[str] | None = None,
+    keep_state: bool = True,
 ) -> NoReturn:
     """Watch until interrupted. `way`: the stream already reached (the demo's), else from `options`;
     the thresholds are the settings' (flag, FLYLOGS_*, config file) unless given (the demo's)."""
@@ -96,6 +97,8 @@ def run(
         notices.line(f"flylogs: {boundary.redact(text)}")
 
     telling = telling_for(way.apps, settings, options, watcher, silent_after, say)
+    if not keep_state:  # (the demo: a new synthetic fleet each run, nothing to remember)
+        telling.store = None
 
     hooks: list[AlertHook] = []
 

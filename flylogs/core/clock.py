@@ -31,6 +31,11 @@ def from_date(date_s: int, sent_ns: int, received_ns: int) -> tuple[int, int]:
     return date_s * NS + NS // 2 - middle, NS // 2 + (received_ns - sent_ns) // 2
 
 
+def significant(offset_ns: int, within_ns: int) -> int:
+    """An offset no larger than what it may be off by says nothing: 0 then."""
+    return offset_ns if abs(offset_ns) > within_ns else 0
+
+
 def describe_offset(offset_ns: int) -> str:
     """`3.0s ahead of this one`, for a person."""
     way = "ahead of" if offset_ns >= 0 else "behind"

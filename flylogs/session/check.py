@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from flylogs.core.clock import MARGIN_NS
+from flylogs.core.clock import MARGIN_NS, significant
 from flylogs.core.events import Notice, NoticeKind
 from flylogs.core.gaps import Gap
 from flylogs.decode import decode
@@ -70,6 +70,7 @@ async def read_window(
         history = FlyApiHistory(plan.api)
         try:
             offset, within = await history.offset() or (0, 0)
+            offset = significant(offset, within)  # (within its uncertainty: the clocks agree)
             end = clock_ns() + offset + within + MARGIN_NS
             messages = await history.replay(start_ns + offset - within, end)
         except ApiError as exc:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from flylogs.core.backoff import Backoff
-from flylogs.core.clock import MARGIN_NS, ClockSkew
+from flylogs.core.clock import MARGIN_NS, ClockSkew, significant
 from flylogs.core.events import HistoryRead, Notice, NoticeKind, Problem, Started
 from flylogs.core.tail import TailCore
 from flylogs.errors import FlylogsError
@@ -51,8 +51,9 @@ async def history_window(
     measured = await history.offset()
     if measured is None:
         return start, end
-    skew.told(*measured)  # and gaps before the first live line are said in Fly's time too
     offset, within = measured
+    offset = significant(offset, within)  # (within its uncertainty: the clocks agree)
+    skew.told(offset, within)  # and gaps before the first live line are said in Fly's time too
     if plan.since_relative:
         start += offset - within
     if end is not None:
