@@ -27,6 +27,8 @@ class AlertKind(StrEnum):
     ERROR_BURST = "error_burst"
     DISCONNECTED = "disconnected"  # the stream itself is down (no app, no instance)
     GAP = "gap"  # a window that may hold missed lines, reported once it is known (nothing to resume)
+    BEATS_LOST = "beats_lost"  # the canary: beats that never arrived (after the backfill had its chance)
+    BEATS_LATE = "beats_late"  # the canary: p95 delivery latency over --late-after
     DEPLOY = "deploy"  # Machines of an app are being replaced: their silence is not alerted
     FLAPPING = "flapping"  # opened again and again: told once instead of every silent/resumed pair
     SUMMARY = "summary"  # what is open when quiet hours end (nothing to resume)
