@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,7 @@ class Kept:
         self.alerts: list[Alert] = []
         self.notes: list[str] = []
         self.statuses: list[Status] = []
+        self.canaries: list[dict[str, Any]] = []
         self.finished = self.closed = False
 
     def show(self, frame: Frame) -> None:
@@ -42,6 +44,9 @@ class Kept:
 
     def alert(self, alert: Alert) -> None:
         self.alerts.append(alert)
+
+    def canary(self, records: list[dict[str, Any]]) -> None:
+        self.canaries.extend(records)
 
     def note(self, text: str) -> None:
         self.notes.append(text)

@@ -14,12 +14,12 @@ import sys
 import typer
 import typer.main
 
-from flylogs.cli import auth, config, demo, doctor, tail, watch
+from flylogs.cli import auth, beat, config, demo, doctor, tail, watch
 from flylogs.cli.app import app, tidy_help
 from flylogs.cli.boundary import click_failure, silence_stdout
 from flylogs.errors import ExitCode
 
-__all__ = ["app", "auth", "config", "demo", "doctor", "main", "tail", "watch"]
+__all__ = ["app", "auth", "beat", "config", "demo", "doctor", "main", "tail", "watch"]
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ WATCH_PARAMS = (
     FLY_TOML,
     *settings_params("silent_after", "heartbeat", "every", "errors_over", "on_alert", "webhook", "machines"),
     *settings_params("group_wait", "flap_window", "repeat_every", "quiet_hours", "state"),
-    *settings_params("ping_url", "ping_every"),
+    *settings_params("ping_url", "ping_every", "late_after"),
     *settings_params("output", "color"),
     JSON,
     *settings_params(*REACH),

@@ -39,6 +39,7 @@ def run(
     the thresholds are the settings' (flag, FLYLOGS_*, config file) unless given (the demo's)."""
     from flylogs.cli.reach import reach
     from flylogs.cli.watch import duration_s, heartbeat_pattern
+    from flylogs.core.canary import Canary
     from flylogs.core.watch import Watcher
     from flylogs.hooks.command import AlertCommand
     from flylogs.hooks.webhook import Webhook
@@ -97,6 +98,7 @@ def run(
         notices.line(f"flylogs: {boundary.redact(text)}")
 
     telling = telling_for(way.apps, settings, options, watcher, silent_after, say)
+    late = duration_s(settings.late_after, "--late-after")
     if not keep_state:  # (the demo: a new synthetic fleet each run, nothing to remember)
         telling.store = None
 
@@ -120,6 +122,7 @@ def run(
         watching = run_watch(
             way.plan, watcher, view, hooks, notices, stop, spec, machines=machines, output=out,
             redact=boundary.redact, prepare=way.before, telling=telling,
+            canary=Canary(settle_s=late, late_after_s=late),
         )  # fmt: skip
         return await accompanied(way.beside, watching)
 

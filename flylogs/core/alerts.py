@@ -102,6 +102,7 @@ class Row:
     errors_per_min: int
     last_beat_ns: int | None
     open: frozenset[AlertKind]
+    canary: tuple[float, int | None] | None = None  # its beats: (loss %, p95 latency ms)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flylogs.beats import PREFIX
 from flylogs.core.alerts import Alert, AlertKind, Row, Verdict
 from flylogs.core.watch_machines import REPLACING_STATES, STOPPED_STATES, Instance, MachinesView
 from flylogs.levels import level_rank
@@ -107,7 +108,8 @@ class Watcher(MachinesView):
         if rank is not None and rank >= 40:
             item.errors.append(now_ns)
         alerts: list[Alert] = []
-        if self._heartbeat is not None and self._heartbeat.search(event.message):
+        message = event.message
+        if self._heartbeat is not None and (message.startswith(PREFIX) or self._heartbeat.search(message)):
             item.last_beat_ns = item.beat_from = now_ns
             alerts += self._close(item, AlertKind.HEARTBEAT_MISSED, now_ns, "its heartbeat is back")
         alerts += self._close(item, AlertKind.SILENT, now_ns, "logging again")

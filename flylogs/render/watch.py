@@ -102,6 +102,14 @@ def frame_view(
     return Group(*parts)
 
 
+def canary_cell(canary: tuple[float, int | None] | None) -> str:
+    """`0.0% 2.1s`: the share of beats lost and the p95 delivery latency."""
+    if canary is None:
+        return ""
+    loss, p95 = canary
+    return f"{loss:.1f}% " + (f"{p95 / 1000:.1f}s" if p95 is not None else "-")
+
+
 def _table(frame: Frame, width: int, rows: tuple[Row, ...]) -> Table:
     wide = width >= WIDE
     table = Table(box=None, padding=(0, 1), header_style="bold", expand=False, pad_edge=False)
@@ -124,6 +132,8 @@ def _table(frame: Frame, width: int, rows: tuple[Row, ...]) -> Table:
     ]
     if frame.heartbeat:
         columns.append(("BEAT", lambda r: age(frame.now_ns, r.last_beat_ns), "right"))
+    if any(r.canary is not None for r in rows):  # the canary: beats lost, and their p95 latency
+        columns.append(("CANARY", lambda r: canary_cell(r.canary), "right"))
     for name, _, justify in columns:
         narrow = name in ("APP", "INSTANCE", "GROUP")
         table.add_column(
@@ -305,6 +315,11 @@ class WatchJson:
         """`tail --json`'s own record, at the moment the connection's state changes."""
         self._write(status_record(status))
 
+    def canary(self, records: list[dict[str, object]]) -> None:
+        """`{"type":"canary",…}` per beating instance and boot, once a minute and at exit."""
+        for record in records:
+            self._write(record)
+
     def note(self, text: str) -> None:
         pass
 
@@ -321,7 +336,8 @@ class WatchJson:
              "lines_per_min": r.per_min, "warnings_per_min": r.warnings_per_min,
              "errors_per_min": r.errors_per_min,
              "last_heartbeat": format_rfc3339(r.last_beat_ns, 3) if r.last_beat_ns else None,
-             "alerts": sorted(k.value for k in r.open)}
+             "alerts": sorted(k.value for k in r.open),
+             "canary": {"lost_pct": round(r.canary[0], 2), "p95_ms": r.canary[1]} if r.canary else None}
             for r in frame.rows
         ]})  # fmt: skip
 

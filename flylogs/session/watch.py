@@ -18,7 +18,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from flylogs.beats import parse_beat
 from flylogs.core.alerts import Alert, AlertKind, Frame
+from flylogs.core.canary import Canary
 from flylogs.core.deadman import DeadMan, Ping
 from flylogs.core.events import Backfill, Notice, NoticeKind
 from flylogs.core.gaps import Gap
@@ -33,6 +35,7 @@ from flylogs.source.machines import MachinesApiError, MachineStates
 
 REFRESH = 1.0  # seconds between the watcher's ticks (and the view's redraws)
 MACHINES_EVERY = 30.0  # seconds between asks of the Machines API, at most
+CANARY_EVERY = 60 * 1_000_000_000  # ns between two rounds of `canary` records
 
 
 def machines_every(silent_after_s: float) -> float:
@@ -42,6 +45,9 @@ def machines_every(silent_after_s: float) -> float:
 
 
 class WatchView(Protocol):
+    """Optional, taken when present: `canary(records)`, the canary's records once a minute and at
+    exit (JSON writes them; the screen shows its column from the frames)."""
+
     def show(self, frame: Frame) -> None: ...
     def alert(self, alert: Alert) -> None: ...
     def status(self, status: Status) -> None: ...  # at the moment of change, as tail's
@@ -75,7 +81,9 @@ class Watching:
         clock_ns: Callable[[], int],
         on_status: Callable[[Status], None] = lambda _s: None,
         notifier: Notifier | None = None,
+        canary: Canary | None = None,
     ) -> None:
+        self.canary = canary or Canary()
         self.state = State.CONNECTING
         self.gaps = 0
         self.down_since: int | None = clock_ns()  # (not yet up: down since the start)
@@ -86,7 +94,11 @@ class Watching:
         self._notifier = notifier
 
     def event(self, event: LogEvent) -> None:
-        alerts = self._watcher.line(event, self._clock_ns())
+        now = self._clock_ns()
+        beat = parse_beat(event.message)
+        if beat is not None and event.app and event.instance:
+            self.canary.beat(event.app, event.instance, event.region, beat, now)
+        alerts = self._watcher.line(event, now)
         if alerts:
             self._emit(alerts)
 
@@ -103,17 +115,24 @@ class Watching:
         self.gaps += 1
         if pending is not None:  # silence over the gap is judged once the backfill has said
             self._watcher.held = True
+        self.canary.gap(gap.start_ns, gap.end_ns)
+        if pending is None:  # no backfill will come: beats missing in it are unknown
+            self.canary.backfilled(gap.start_ns, gap.end_ns, gap.complete)
         self._emit(self._watcher.gap(gap.start_ns, gap.end_ns, self._clock_ns(), gap.complete))
         return False  # said as a notice too, the way tail says it
 
     def backfill(self, backfill: Backfill) -> bool:
         self._watcher.held = False
+        self.canary.backfilled(backfill.gap.start_ns, backfill.gap.end_ns, backfill.complete)
         return True  # the watcher has nothing to show of it (the gap was its alert)
 
     def recovered(self, event: LogEvent) -> None:
         """A line of the past a backfill brought back: the instance was heard then, and the line
         counts for its open alert (`backfilled` in the resolve)."""
         self._watcher.heard(event, event.ns())
+        beat = parse_beat(event.message)
+        if beat is not None and event.app and event.instance:
+            self.canary.beat(event.app, event.instance, event.region, beat, None)
         if self._notifier is not None and event.app and event.instance:
             self._notifier.recovered(event.app, event.instance)
 
@@ -150,6 +169,7 @@ async def run_watch(
     output: Backlog | None = None,
     redact: Callable[[str], str] = lambda text: text,
     telling: Telling | None = None,
+    canary: Canary | None = None,
     prepare: Callable[[Callable[[str], None]], Awaitable[object]] | None = None,
     clock_ns: Callable[[], int] = time.time_ns,
 ) -> Outcome:
@@ -188,12 +208,16 @@ async def run_watch(
         with contextlib.suppress(KeyError, TypeError, ValueError):  # a state of another shape: afresh
             watcher.restore(saved.get("watcher") or {}, clock_ns())
             notifier.restore(saved.get("notifier") or [])
-    sink = Watching(watcher, emit, clock_ns, view.status, notifier)
+    sink = Watching(watcher, emit, clock_ns, view.status, notifier, canary)
 
     def frame(now: int) -> Frame:
         flapping = notifier.flapping()
         rows = tuple(
-            replace(row, open=row.open | {AlertKind.FLAPPING}) if (row.app, row.instance) in flapping else row
+            replace(
+                row,
+                open=row.open | {AlertKind.FLAPPING} if (row.app, row.instance) in flapping else row.open,
+                canary=sink.canary.summary(row.app, row.instance),
+            )
             for row in watcher.snapshot(now)
         )
         per_min = sum(row.per_min for row in rows)  # (the rows have counted the minute already)
@@ -202,8 +226,11 @@ async def run_watch(
     async def ticking() -> None:
         while True:
             now = clock_ns()
-            emit(watcher.tick(now))
+            emit(watcher.tick(now) + sink.canary.tick(now))
             tell(notifier.tick(now), now)
+            if now - reported[0] >= CANARY_EVERY and sink.canary.series:
+                write_canary(sink.canary.records(now, reported[0]))
+                reported[0] = now
             if telling.deadman is not None and telling.pings is not None:
                 ping = telling.deadman.tick(now, sink.down_since)
                 if ping is not None:
@@ -233,7 +260,21 @@ async def run_watch(
                 emit(watcher.machines(listed, clock_ns(), details, states.apps))
             await asyncio.sleep(spec.machines_every)
 
-    tasks = [asyncio.create_task(ticking())]
+    reported = [clock_ns()]  # when the canary's records were last written
+    write_canary: Callable[[list[dict[str, Any]]], None] = getattr(view, "canary", lambda _records: None)
+
+    async def measuring() -> None:
+        """The clocks' offset for the canary's latencies, from the logs API's `Date` header."""
+        from flylogs.core.clock import significant
+        from flylogs.source.flyapi import FlyApiHistory
+
+        if plan.api is not None:
+            with contextlib.suppress(Exception):  # without it, latencies are said approximate
+                measured = await FlyApiHistory(plan.api).offset()
+                if measured is not None:
+                    sink.canary.offset_ns = significant(*measured)
+
+    tasks = [asyncio.create_task(ticking()), asyncio.create_task(measuring())]
     if machines is not None:
         tasks.append(asyncio.create_task(polling(machines)))
     try:
@@ -247,6 +288,8 @@ async def run_watch(
         if machines is not None:
             await machines.close()
         keep(force=True)
+        if sink.canary.series:
+            write_canary(sink.canary.records(clock_ns(), reported[0]))
         for hook in hooks:
             await hook.close()
         if telling.pings is not None:

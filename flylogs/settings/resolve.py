@@ -82,6 +82,7 @@ class Settings:
     state: str | None
     ping_url: str | None
     ping_every: str
+    late_after: str
     machines: bool
     config_path: Path
     origins: Mapping[str, Origin]

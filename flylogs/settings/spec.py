@@ -298,6 +298,12 @@ SPECS += (
         panel=ALERTS, example="60s",
     ),
     Setting(
+        "late_after", "--late-after", Kind.DURATION, "30s", env=("FLYLOGS_LATE_AFTER",),
+        help="watch: the canary's beats are late when their p95 delivery latency is over this (a "
+        "`beats_late` alert); a missing beat is lost once it is this overdue.",
+        panel=ALERTS, example="30s",
+    ),
+    Setting(
         "machines", "--machines/--no-machines", Kind.SWITCH, True, env=("FLYLOGS_MACHINES",),
         help="watch and check: ask Fly's Machines API which Machines are started (a stopped one is not "
         "silent).",
