@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from flylogs.beats import PREFIX as BEAT_PREFIX
 from flylogs.errors import UsageError
 from flylogs.levels import LEVEL_RANKS, effective_level, level_rank, message_fields
 from flylogs.model import LogEvent
@@ -94,10 +95,11 @@ class Filter:
     regions: frozenset[str] = frozenset()
     instances: frozenset[str] = frozenset()
     fields: tuple[FieldTest, ...] = ()
+    beats: bool = True  # False: the canary's beat lines are hidden
 
     @property
     def is_empty(self) -> bool:
-        return not (
+        return self.beats and not (
             self.grep
             or self.exclude
             or self.min_rank
@@ -125,6 +127,8 @@ class Filter:
             if rank is not None and rank < self.min_rank:
                 return False
         message = event.message
+        if not self.beats and message.startswith(BEAT_PREFIX):
+            return False
         for pattern in self.exclude:
             if pattern.search(message):
                 return False
@@ -143,6 +147,7 @@ def build_filter(
     regions: Sequence[str] = (),
     instances: Sequence[str] = (),
     fields: Sequence[str] = (),
+    beats: bool = True,
 ) -> Filter:
     min_rank = None
     if level is not None:
@@ -160,4 +165,5 @@ def build_filter(
         regions=frozenset(regions),
         instances=frozenset(instances),
         fields=tuple(parse_field(expr, ignore_case) for expr in fields),
+        beats=beats,
     )

@@ -50,6 +50,9 @@ def level_rank(level: str | None) -> int | None:
     return rank
 
 
+BEAT = "beat"  # the level a FLYLOGS-BEAT line is shown with (it ranks nowhere: never filtered out)
+
+
 def canonical(level: str | None) -> str | None:
     """`WARNING` → `warn`; unknown names as they are."""
     if level is None:
@@ -120,6 +123,8 @@ def effective_level(fly_level: str | None, message: str) -> str | None:
             own = app_level(message_object(message))
             if own is not None:
                 return canonical(own)
+    elif message.startswith("FLYLOGS-BEAT "):  # the canary's beat (flylogs.beats): marked as one
+        return BEAT
     elif "level=" in message or "lvl=" in message or "severity=" in message:
         own = app_level(logfmt(message))
         if own is not None:

@@ -540,3 +540,37 @@ def test_credentials_in_the_server_url_win_over_a_token_from_the_environment() -
     assert result.exit_code == 0, result.stderr
     assert [r["message"] for r in log_records(result.stdout)] == ["hello"]
     assert "url-pass" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("hide", [False, True])
+def test_tail_shows_the_canarys_beats_marked_and_no_beats_hides_them(
+    auth_server: NatsServer, hide: bool
+) -> None:
+    from flylogs.beats import beat_line
+    from tests.helpers import msg
+
+    messages = [
+        msg("shop", "iad", "m1", "GET / 200"),
+        msg("shop", "iad", "m1", beat_line(3, 1_800_000_000 * 10**9, "b00t")),
+        msg("shop", "iad", "m1", "GET /x 200"),
+    ]
+    thread = publish_when_subscribed(auth_server, messages, user="my-org", password=TOKEN)
+    args = [
+        "tail",
+        "shop",
+        "--server",
+        auth_server.url,
+        "--org",
+        "my-org",
+        "--json",
+        "--count",
+        str(3 - hide),
+    ]
+    result = runner.invoke(app, [*args, *(["--no-beats"] if hide else [])], env={"FLYLOGS_TOKEN": TOKEN})
+    thread.join(10)
+    assert result.exit_code == 0, result.stderr
+    shown = [(r["level"], r["message"].split(" ")[0]) for r in log_records(result.stdout)]
+    if hide:
+        assert shown == [("info", "GET"), ("info", "GET")]
+    else:
+        assert shown == [("info", "GET"), ("beat", "FLYLOGS-BEAT"), ("info", "GET")]

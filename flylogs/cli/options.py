@@ -140,6 +140,14 @@ SELECTION: tuple[Param, ...] = (
         rich_help_panel=FILTERS,
     ),
     _opt(
+        "no_beats",
+        bool,
+        "--no-beats",
+        default=False,
+        help="Hide the canary's FLYLOGS-BEAT lines (shown, marked, by default).",
+        rich_help_panel=FILTERS,
+    ),
+    _opt(
         "ignore_case",
         bool,
         "--ignore-case",

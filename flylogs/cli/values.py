@@ -35,6 +35,7 @@ class Filters:
     level: str | None = None
     before: int = 0
     after: int = 0
+    beats: bool = True  # show the canary's beats (--no-beats: hide them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class TailOptions:
             level=v.pop("level", None),
             before=v.pop("before_context", 0) or context,
             after=v.pop("after_context", 0) or context,
+            beats=not v.pop("no_beats", False),
         )
         if v.pop("json_", False):
             v["output"] = OutputMode.JSON

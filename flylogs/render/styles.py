@@ -82,10 +82,11 @@ STATUS = "reverse"
 
 
 def level_style(level: str | None) -> str:
-    """debug cyan, info blue, warn yellow, error red (as `fly logs`); unknown levels magenta."""
+    """debug cyan, info blue, warn yellow, error red (as `fly logs`); the canary's beats dim; unknown
+    levels magenta."""
     rank = level_rank(level)
     if rank is None:
-        return "magenta" if level else ""
+        return "dim" if level == "beat" else "magenta" if level else ""
     if rank < 20:
         return "cyan"
     if rank < 30:
