@@ -136,3 +136,28 @@ def test_an_unreachable_logs_api_is_exit_5_with_a_way_out() -> None:
     assert code == 5 and out == ""
     assert "flylogs: error: cannot read the history: the logs API is unreachable" in err
     assert "--listen to listen to the stream for the window instead" in err
+
+
+def test_check_beats_counts_the_canarys_beats_and_fails_on_a_loss() -> None:
+    from flylogs.beats import beat_line
+
+    now = time.time_ns()
+    with FakeFlyApi(TOKEN) as logs:
+        for seq in range(30):  # a beat a minute for the last half hour, from two Machines
+            at = now - (30 - seq) * 60 * S
+            if seq not in (5, 6):
+                logs.entries.append(entry(at, beat_line(seq, at, "bootA"), instance="m1"))
+            logs.entries.append(entry(at, beat_line(seq, at, "bootB"), instance="m2"))
+        logs.entries.append(
+            entry(now - 10 * S, beat_line(8, now - 22 * 60 * S, "bootA"), instance="m1")
+        )  # 8 again
+        code, out, err = invoke("shop", "--within", "1h", "--beats", "--api-url", logs.url)
+        json_code, json_out, _ = invoke("shop", "--within", "1h", "--beats", "--api-url", logs.url, "--json")
+    assert code == 7 == json_code, err
+    beats = [line for line in out.splitlines() if line.startswith("beats ")]
+    assert beats[0].split()[:5] == ["beats", "lost", "shop", "iad", "m1"], beats
+    assert beats[0].endswith("28 received, 2 lost, 1 duplicated, 0 reordered, 0 unknown")
+    assert beats[1].split()[:2] == ["beats", "ok"] and "30 received, 0 lost" in beats[1]
+    document = json.loads(json_out)
+    assert document["ok"] is False and document["silent"] == []  # both log: only beats were lost
+    assert {r["instance"]: r["lost"] for r in document["beats"]} == {"m1": 2, "m2": 0}

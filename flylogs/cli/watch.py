@@ -116,6 +116,10 @@ CHECK_PARAMS = (
     ),
     *settings_params("heartbeat", "machines"),
     _param(
+        "beats", bool, "--beats", default=False,
+        help="Also count the canary's beats (`flylogs beat`) per instance: exit 7 when any was lost.",
+    ),
+    _param(
         "listen", bool, "--listen", default=False,
         help="Listen to the stream for the window (and wait that long) even when history could be read.",
     ),
@@ -139,6 +143,7 @@ def check(options: TailOptions) -> None:
       flylogs check myapp --within 10m || page-someone
       flylogs check myapp --within 1h --heartbeat HEARTBEAT
       flylogs check myapp --json | jq '.silent'
+      flylogs check myapp --beats --within 1h   # the canary: were beats lost on the way?
     """
     from flylogs.cli.watching import check_run
 

@@ -219,12 +219,51 @@ def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoR
         machines=states[0] if states else None, regions=states[1] if states else None,
         heartbeat=heartbeat,
     )  # fmt: skip
+    canary = _beats(lines, end - window_ns, end, listen) if options.get("beats") else None
+    records = canary.records(end, end - window_ns) if canary is not None else []
+    lost = any(r["lost"] for r in records)
     if way.settings.output is OutputMode.JSON:  # --json, as everywhere: --output json
-        text = json.dumps(_document(report, source, within, states is not None)) + "\n"
+        document = _document(report, source, within, states is not None)
+        if canary is not None:
+            document.update(ok=report.ok and not lost, beats=records)
+        text = json.dumps(document) + "\n"
     else:
         text = "".join(f"{line}\n" for line in _lines(report, source, within, end))
+        text += "".join(f"{line}\n" for line in _beat_lines(records, canary is not None))
     _write_report(env.stdout, text)
-    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.SILENT)
+    raise typer.Exit(ExitCode.OK if report.ok and not lost else ExitCode.SILENT)
+
+
+def _beats(lines: list[Any], start_ns: int, end_ns: int, listened: bool) -> Any:
+    """The canary over the window's lines: read back (no latency), or listened to (arrival)."""
+    from flylogs.beats import parse_beat
+    from flylogs.core.canary import Canary
+
+    canary = Canary(settle_s=30.0)
+    for event, at in sorted(lines, key=lambda pair: pair[1]):
+        if at < start_ns:  # (history reaches back twice the window, for who should be logging)
+            continue
+        beat = parse_beat(event.message)
+        if beat is not None and event.app and event.instance:
+            canary.beat(event.app, event.instance, event.region, beat, at if listened else None)
+    canary.tick(end_ns)
+    return canary
+
+
+def _beat_lines(records: list[dict[str, Any]], asked: bool) -> list[str]:
+    from flylogs.render.sanitize import escape_controls
+
+    if not asked:
+        return []
+    if not records:
+        return ["beats: none in the window (is `flylogs beat` running in the Machines?)"]
+    lines = []
+    for r in records:
+        verdict = "lost" if r["lost"] else "ok"
+        counts = ", ".join(f"{r[k]} {k}" for k in ("received", "lost", "duplicated", "reordered", "unknown"))
+        where = f"{escape_controls(r['app']):<14}  {escape_controls(r['region'] or '-'):<6}"
+        lines.append(f"beats {verdict:<4}  {where}  {escape_controls(r['instance']):<15}  {counts}")
+    return lines
 
 
 def _write_report(stdout: BinaryIO, text: str) -> None:
