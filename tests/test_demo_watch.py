@@ -31,9 +31,35 @@ def test_the_demo_opens_and_closes_a_silence_and_a_missed_heartbeat_within_a_min
     quiet, skipper = QUIET[1], SKIPS_BEAT[1]
     assert [(k, i, c) for _, k, i, c in seen] == [
         ("silent", quiet, None),  # (its beats are missed too: silent says more, and first)
-        ("heartbeat_missed", skipper, None),
         ("resumed", quiet, "silent"),
+        # (the canary's beats are heartbeats too: its last, at 0:18, makes the beat due at 0:40)
+        ("heartbeat_missed", skipper, None),
         ("resumed", skipper, "heartbeat_missed"),
     ], seen
     times = [t for t, *_ in seen]
     assert 25 <= times[0] <= 27 and times[-1] <= 60  # opened and closed within the first minute
+
+
+def test_the_demos_canary_shows_a_lossy_machine_and_a_late_one() -> None:
+    from flylogs.beats import parse_beat
+    from flylogs.core.canary import Canary
+    from flylogs.demo.fleet import LATE, LOSSY
+
+    now = [T0]
+    fleet = Fleet(random.Random(3), clock_ns=lambda: now[0], scripted=True)
+    canary = Canary(settle_s=10)
+    for step in range(70 * 20):  # 70 s at 20 lines/s
+        now[0] = T0 + step * S // 20
+        for subject, data in [fleet.next(), *fleet.heartbeats()]:
+            event = decode(subject, data)
+            beat = parse_beat(event.message)
+            if beat is not None and event.app and event.instance:
+                canary.beat(event.app, event.instance, event.region, beat, now[0])
+    alerts = canary.tick(now[0] + 20 * S)  # the last holes settled
+    figures = {(s.app, s.instance): s for s in canary.series.values()}
+    lossy, late = figures[LOSSY[:2]], figures[LATE[:2]]
+    assert lossy.lost == 3 and lossy.received == 31  # 34 beats in 68 s, 1 in 10 lost
+    assert late.lost == 0 and late.percentiles() == {"p50": 1500, "p95": 1500, "max": 1500}
+    others = [s for key, s in figures.items() if key not in (LOSSY[:2], LATE[:2])]
+    assert others and all(s.lost == s.duplicated == s.reordered == 0 for s in others)
+    assert [(a.kind.value, a.instance) for a in alerts] == [("beats_lost", LOSSY[1])]

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flylogs.beats import beat_line
 from flylogs.demo.publisher import Publisher
 from flylogs.timestamps import format_rfc3339
 
@@ -53,6 +54,11 @@ CYCLE_S = 60
 QUIET = ("shop-api", "148e272b1d5389", 15, 40)  # app, instance, from, to (seconds into the minute)
 SKIPS_BEAT = ("auth-svc", "1781953c1e0389", 20, 45)
 BEAT_EVERY_S = 10
+# The canary (`flylogs beat`'s lines): every Machine beats every 2 s, except through its spells. The
+# chaos: one Machine's pipeline drops 1 beat in 10, another's delivers them 1.5 s late.
+CANARY_EVERY_S = 2
+LOSSY = ("auth-svc", "d8912e6ce45018", 10)  # app, instance, one in N dropped
+LATE = ("shop-worker", "5683d927c4e748", 1_500_000_000)  # app, instance, ns on the way
 
 
 class Fleet:
@@ -67,6 +73,9 @@ class Fleet:
         self._scripted = scripted
         self._started = clock_ns()
         self._beats = 0  # heartbeat rounds sent
+        self._canary_rounds = 0
+        self._seqs: dict[str, int] = {}  # instance -> its next beat's seq
+        self._boot = format(rng.getrandbits(48), "012x")  # one boot for the whole run
 
     def _into_minute(self) -> float:
         return ((self._clock_ns() - self._started) / 1e9) % CYCLE_S
@@ -95,6 +104,25 @@ class Fleet:
             for m in FLEET:
                 if not self._spell(m, QUIET) and not self._spell(m, SKIPS_BEAT):
                     beats.append(self._message(m, "app", "info", f"HEARTBEAT {m.instance} {m.region}"))
+        return beats + self._canary()
+
+    def _canary(self) -> list[tuple[str, bytes]]:
+        """The canary's beats due now: seq per Machine, a few dropped and some late (the chaos)."""
+        due = int((self._clock_ns() - self._started) / 1e9 // CANARY_EVERY_S)
+        beats = []
+        while self._canary_rounds < due:
+            self._canary_rounds += 1
+            for m in FLEET:
+                if self._spell(m, QUIET) or self._spell(m, SKIPS_BEAT):
+                    continue  # (its beater is as quiet as it is)
+                seq = self._seqs.get(m.instance, 0)
+                self._seqs[m.instance] = seq + 1
+                if (m.app, m.instance) == LOSSY[:2] and seq % LOSSY[2] == LOSSY[2] - 1:
+                    continue  # lost on its way
+                late = LATE[2] if (m.app, m.instance) == LATE[:2] else 0
+                beats.append(
+                    self._message(m, "app", "info", beat_line(seq, self._clock_ns() - late, self._boot))
+                )
         return beats
 
     def _message(self, machine: Machine, provider: str, level: str, message: str) -> tuple[str, bytes]:
