@@ -59,3 +59,23 @@ def test_watch_counts_lost_duplicated_beats_and_their_latency(nats_server: NatsS
     lost = [r for r in records if r["type"] == "alert" and r["kind"] == "beats_lost"]
     assert [(r["instance"], r["status"]) for r in lost] == [("a1", "firing")], lost
     assert "Traceback" not in err.decode()
+
+
+def test_check_beats_listening_to_the_stream_exits_7_for_the_app_that_lost_beats(
+    nats_server: NatsServer,
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flylogs", "check", "shop", "--server", nats_server.url, "--beats",
+         "--listen", "--within", "6s", "--no-machines"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
+        asyncio.run(beat(nats_server))
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 7, (out, err)
+    beats = [line.split() for line in out.decode().splitlines() if line.startswith("beats ")]
+    assert [(b[1], b[4]) for b in beats] == [("lost", "a1"), ("ok", "b2")], out
+    assert "2 lost, 1 duplicated" in out.decode()

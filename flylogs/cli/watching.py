@@ -239,7 +239,8 @@ def _beats(lines: list[Any], start_ns: int, end_ns: int, listened: bool) -> Any:
     from flylogs.beats import parse_beat
     from flylogs.core.canary import Canary
 
-    canary = Canary(settle_s=30.0)
+    # A hole is decided once a later beat arrived and it is this overdue (a short window: a quarter).
+    canary = Canary(settle_s=min(30.0, (end_ns - start_ns) / 4e9))
     for event, at in sorted(lines, key=lambda pair: pair[1]):
         if at < start_ns:  # (history reaches back twice the window, for who should be logging)
             continue
