@@ -94,6 +94,7 @@ class Filter:
     apps: frozenset[str] = frozenset()
     regions: frozenset[str] = frozenset()
     instances: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()  # process groups; "-" stands for none named
     fields: tuple[FieldTest, ...] = ()
     beats: bool = True  # False: the canary's beat lines are hidden
 
@@ -106,6 +107,7 @@ class Filter:
             or self.apps
             or self.regions
             or self.instances
+            or self.groups
             or self.fields
         )
 
@@ -115,6 +117,8 @@ class Filter:
         if self.regions and event.region not in self.regions:
             return False
         if self.instances and event.instance not in self.instances:
+            return False
+        if self.groups and (event.process_group or "-") not in self.groups:
             return False
         if self.fields:
             doc = message_fields(event.message)  # a JSON object or logfmt pairs
@@ -146,6 +150,7 @@ def build_filter(
     apps: Sequence[str] = (),
     regions: Sequence[str] = (),
     instances: Sequence[str] = (),
+    groups: Sequence[str] = (),
     fields: Sequence[str] = (),
     beats: bool = True,
 ) -> Filter:
@@ -164,6 +169,7 @@ def build_filter(
         apps=frozenset(apps),
         regions=frozenset(regions),
         instances=frozenset(instances),
+        groups=frozenset(groups),
         fields=tuple(parse_field(expr, ignore_case) for expr in fields),
         beats=beats,
     )

@@ -574,3 +574,29 @@ def test_tail_shows_the_canarys_beats_marked_and_no_beats_hides_them(
         assert shown == [("info", "GET"), ("info", "GET")]
     else:
         assert shown == [("info", "GET"), ("beat", "FLYLOGS-BEAT"), ("info", "GET")]
+
+
+def test_process_group_keeps_only_those_groups_and_dash_keeps_lines_naming_none(
+    auth_server: NatsServer,
+) -> None:
+    import json as _json
+
+    def line(group: str | None, text: str) -> tuple[str, bytes]:
+        app = {"instance": "m1", "name": "shop", **({"process_group": group} if group else {})}
+        payload = {"fly": {"app": app, "region": "iad"}, "log": {"level": "info"}, "message": text,
+                   "timestamp": "2026-11-20T09:14:03.120456789Z", "event": {"provider": "app"}}  # fmt: skip
+        return "logs.shop.iad.m1", _json.dumps(payload).encode()
+
+    messages = [line("app", "from app"), line("worker", "from worker"), line(None, "from nobody"),
+                line("worker", "worker again")]  # fmt: skip
+    for groups, expected in (
+        (["worker"], ["from worker", "worker again"]),
+        (["-", "app"], ["from app", "from nobody"]),
+    ):
+        thread = publish_when_subscribed(auth_server, messages, user="my-org", password=TOKEN)
+        args = ["tail", "shop", "--server", auth_server.url, "--org", "my-org", "--json"]
+        args += [arg for group in groups for arg in ("-p", group)] + ["--count", str(len(expected))]
+        result = runner.invoke(app, args, env={"FLYLOGS_TOKEN": TOKEN})
+        thread.join(10)
+        assert result.exit_code == 0, result.stderr
+        assert [r["message"] for r in log_records(result.stdout)] == expected

@@ -161,3 +161,18 @@ def test_check_beats_counts_the_canarys_beats_and_fails_on_a_loss() -> None:
     document = json.loads(json_out)
     assert document["ok"] is False and document["silent"] == []  # both log: only beats were lost
     assert {r["instance"]: r["lost"] for r in document["beats"]} == {"m1": 2, "m2": 0}
+
+
+def test_check_with_a_process_group_judges_only_the_machines_of_that_group() -> None:
+    now = time.time_ns()
+    worker = {"fly_platform_version": "v2", "fly_process_group": "worker"}
+    machines = {"shop": {"m1": ("iad", "started"), "w1": ("iad", "started", worker)}}
+    with FakeFlyApi(TOKEN) as logs, FakeMachinesApi({"shop": ("personal", "")}, TOKEN, machines) as api:
+        logs.entries = [entry(now - 60 * S, "a", instance="w1")]  # the worker logs; m1 (app) does not
+        code, out, err = invoke(
+            "shop", "--within", "10m", "--api-url", logs.url, "--json", "-p", "worker", machines=api
+        )
+        all_code, _, _ = invoke("shop", "--within", "10m", "--api-url", logs.url, "--json", machines=api)
+    assert code == 0, (out, err)
+    assert [(r["instance"], r["verdict"]) for r in json.loads(out)["instances"]] == [("w1", "ok")]
+    assert all_code == 7  # without it, m1 (the app group) is silent

@@ -77,6 +77,16 @@ SELECTION: tuple[Param, ...] = (
         rich_help_panel=FILTERS,
     ),
     _opt(
+        "process_group",
+        list[str] | None,
+        "--process-group",
+        "-p",
+        metavar="GROUP",
+        help="Only this process group (app, worker, …; fly.toml's [processes]); repeatable. '-' keeps "
+        "lines that name none (older payloads, runner lines).",
+        rich_help_panel=FILTERS,
+    ),
+    _opt(
         "grep",
         list[str] | None,
         "--grep",

@@ -95,6 +95,7 @@ def tail_plan(
         regions=list(selection.regions) if subjects.filter_regions or every else [],
         instances=list(selection.instances) if subjects.filter_instances or every else [],
         fields=list(filters.fields),
+        groups=list(selection.groups),
         beats=filters.beats,
     )
     since = since_ns(

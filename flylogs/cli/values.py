@@ -20,6 +20,7 @@ class Selection:
     all_apps: bool = False
     regions: tuple[str, ...] = ()
     instances: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # process groups ("-": lines that name none)
     fly_toml: Path | None = None  # -c: the fly.toml that names the app when none is named
 
 
@@ -65,6 +66,7 @@ class TailOptions:
             all_apps=v.pop("all_apps", False),
             regions=many("region"),
             instances=many("instance"),
+            groups=many("process_group"),
             fly_toml=v.pop("fly_toml", None),
         )
         context = v.pop("context", 0)

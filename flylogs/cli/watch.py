@@ -24,7 +24,7 @@ from flylogs.cli.options import (
 from flylogs.cli.values import TailOptions
 from flylogs.errors import UsageError
 
-WHERE = SELECTION[:4]  # APP, -a, --region, --instance: what to watch (no filters: every line counts)
+WHERE = SELECTION[:5]  # APP, -a, --region, --instance, --process-group: what to watch (every line counts)
 ALERTS = "Alerts"
 REACH = ("servers", "transport", "org", "token", "wait", "stall_timeout", "api_url")
 

@@ -204,7 +204,7 @@ def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoR
 
     async def main(stop: asyncio.Future[StopReason]) -> Any:
         machines = machine_states(way.route) if way.route else None
-        states = await read_states(machines, notices)
+        states = await read_states(machines, notices, way.plan.keep.groups)
         reading = read_window(way.plan, notices, stop, start_ns=lookback, listen_s=within, prepare=way.before)
         lines, source, reason, offset = await accompanied(way.beside, reading)
         return lines, source, reason, states, offset

@@ -22,12 +22,13 @@ VERSION = 1
 
 
 def default_path(apps: Sequence[str], regions: Sequence[str], instances: Sequence[str],
-                 env: Mapping[str, str]) -> Path:  # fmt: skip
+                 env: Mapping[str, str], groups: Sequence[str] = ()) -> Path:  # fmt: skip
     """A file per watched selection under `$XDG_STATE_HOME/flylogs/` (else `~/.local/state/flylogs/`)."""
     base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
     parts = ["+".join(sorted(apps)) or "all"]
     parts += [f"r-{'+'.join(sorted(regions))}"] if regions else []
     parts += [f"i-{'+'.join(sorted(instances))}"] if instances else []
+    parts += [f"g-{'+'.join(sorted(groups))}"] if groups else []
     name = re.sub(r"[^A-Za-z0-9._+-]", "_", "_".join(parts))[:120]
     return Path(base) / "flylogs" / f"watch-{name}.json"
 

@@ -106,10 +106,10 @@ def _resolve(stop: asyncio.Future[StopReason], reason: StopReason) -> None:
 
 
 async def machine_states(
-    states: MachineStates | None, notices: NoticeSink
+    states: MachineStates | None, notices: NoticeSink, groups: frozenset[str] = frozenset()
 ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str | None]] | None:
-    """Each Machine's state and region, once; None (the instances seen will do) when the API
-    cannot say."""
+    """Each Machine's state and region, once (of these process groups, when given; "-": none
+    named); None (the instances seen will do) when the API cannot say."""
     if states is None:
         return None
     try:
@@ -119,4 +119,5 @@ async def machine_states(
         return None
     finally:
         await states.close()
+    found = [m for m in found if not groups or (m.group or "-") in groups]
     return {(m.app, m.id): m.state for m in found}, {(m.app, m.id): m.region for m in found}

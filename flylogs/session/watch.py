@@ -255,6 +255,8 @@ async def run_watch(
                 if failing:
                     notices.notice(Notice(NoticeKind.INFO, "the Machines API answers again"))
                 failing = False
+                groups = plan.keep.groups  # --process-group: the Machines of those groups only
+                found = [m for m in found if not groups or (m.group or "-") in groups]
                 listed = {(m.app, m.id): m.state for m in found}
                 details = {(m.app, m.id): (m.region, m.group, m.started_ns, m.version) for m in found}
                 emit(watcher.machines(listed, clock_ns(), details, states.apps))
