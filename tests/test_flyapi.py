@@ -251,3 +251,25 @@ async def test_a_backfill_from_an_api_that_never_answers_gives_up_in_bounded_tim
     assert isinstance(done, Backfilled) and done.gap == gap
     assert done.error == "gave up after 0.5s without an answer"
     assert "fm2_tok" not in done.error
+
+
+def test_since_until_through_the_logs_api_is_exactly_the_window_and_no_following(
+    nats_server: NatsServer, logs_api: FakeFlyApi
+) -> None:
+    from typer.testing import CliRunner
+
+    from flylogs.cli import app
+
+    logs_api.page = 100
+    now = time.time_ns()
+    logs_api.entries = [entry(now - (k * 60 + 30) * 10**9, f"minute {k}") for k in range(60)]
+    env = {"FLY_API_TOKEN": "FlyV1 fm2_secret"}
+    base = ["tail", APP, "--server", nats_server.url, "--api-url", logs_api.url]
+    result = CliRunner().invoke(app, [*base, "--since", "30m", "--until", "10m", "--json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    messages = [json.loads(line)["message"] for line in result.stdout.splitlines() if '"type":"log"' in line]
+    assert messages == [f"minute {k}" for k in range(29, 9, -1)]  # 29m30s ago … 10m30s ago, oldest first
+    bad = CliRunner().invoke(app, [*base, "--since", "10m", "--until", "30m"], env=env)
+    assert bad.exit_code == 2 and "is not after --since" in bad.stderr
+    future = CliRunner().invoke(app, [*base, "--until", "2099-01-01"], env=env)
+    assert future.exit_code == 2 and "is in the future" in future.stderr

@@ -164,3 +164,15 @@ async def test_a_missing_stream_is_a_clear_error(nats_server: NatsServer) -> Non
     stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
     with pytest.raises(UsageError, match="no JetStream stream 'LOGS'"):
         await asyncio.wait_for(run_tail(plan(nats_server), sink, sink, stop), 20)
+
+
+async def test_since_until_through_jetstream_is_exactly_the_lines_stamped_in_the_window(
+    js_server: NatsServer,
+) -> None:
+    sent = await publish(js_server, range(1, 51))
+    sink = Collect()
+    stop: asyncio.Future[StopReason] = asyncio.get_running_loop().create_future()
+    window = plan(js_server, since_ns=sent[10], until_ns=sent[30], follow=False)
+    outcome = await asyncio.wait_for(run_tail(window, sink, sink, stop), 20)
+    assert outcome.reason is StopReason.END_OF_HISTORY
+    assert [seq_of(e.message) for e in sink.events] == list(range(10, 30))  # [since, until)

@@ -82,7 +82,7 @@ SELECTION: tuple[Param, ...] = (
         "--process-group",
         "-p",
         metavar="GROUP",
-        help="Only this process group (app, worker, …; fly.toml's [processes]); repeatable. '-' keeps "
+        help="Only this process group (app, worker, …: the app's processes); repeatable. '-' keeps "
         "lines that name none (older payloads, runner lines).",
         rich_help_panel=FILTERS,
     ),
@@ -277,7 +277,7 @@ def settings_params(*names: str) -> tuple[Param, ...]:
     return tuple(setting_param(BY_NAME[name]) for name in names)
 
 
-OUTPUT_SETTINGS = ("output", "time", "color", "color_by", "count", "since")
+OUTPUT_SETTINGS = ("output", "time", "color", "color_by", "count", "since", "until")
 CONNECTION_SETTINGS = (
     "servers",
     "transport",

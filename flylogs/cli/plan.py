@@ -55,7 +55,9 @@ def since_ns(
     if wanted is None:
         return None
     if not has_history:
-        raise UsageError("--since, --tail and --no-follow need a history source", hint=NO_HISTORY_HINT)
+        raise UsageError(
+            "--since, --until, --tail and --no-follow need a history source", hint=NO_HISTORY_HINT
+        )
     value = parse_since(wanted, now_ns)
     if value is None:
         raise UsageError(
@@ -69,6 +71,24 @@ def since_ns(
             hint="give a time in the past; times without a zone are UTC",
         )
     return value, parse_duration(wanted.strip()) is not None
+
+
+def until_ns(until: str | None, now_ns: int) -> tuple[int, bool] | None:
+    """`--until` as epoch ns, and whether it was a duration back from now; None when not given."""
+    if until is None:
+        return None
+    value = parse_since(until, now_ns)
+    if value is None:
+        raise UsageError(
+            f"--until {until!r} is neither a duration nor a time flylogs can use",
+            hint="the forms of --since: 5m (ago), 2026-11-20T09:00:00Z, 2026-11-20 09:00 (UTC)",
+        )
+    if value > now_ns:
+        raise UsageError(
+            f"--until {until!r} is in the future: there is no history after now",
+            hint="leave it out to follow the stream, or stop with --count N",
+        )
+    return value, parse_duration(until.strip()) is not None
 
 
 def tail_plan(
@@ -98,9 +118,14 @@ def tail_plan(
         groups=list(selection.groups),
         beats=filters.beats,
     )
-    since = since_ns(
-        settings.since, options.follow, stream is not None or api is not None, now_ns, options.tail_last
-    )
+    until = until_ns(settings.until, now_ns)
+    follow = options.follow and until is None  # --until: the window, then the end
+    since = since_ns(settings.since, follow, stream is not None or api is not None, now_ns, options.tail_last)
+    if until is not None and since is not None and until[0] <= since[0]:
+        raise UsageError(
+            f"--until {settings.until!r} is not after --since",
+            hint="the window is [--since, --until): --since 1h --until 50m, for instance",
+        )
     around = (filters.before, filters.after)
     if any(around) and not filters.grep:
         raise UsageError("-A, -B and -C show lines around --grep matches", hint="add --grep REGEX")
@@ -114,7 +139,9 @@ def tail_plan(
         api=api,
         since_ns=since[0] if since else None,
         since_relative=bool(since and since[1]),
-        follow=options.follow,
+        until_ns=until[0] if until else None,
+        until_relative=bool(until and until[1]),
+        follow=follow,
         last=options.tail_last or None,
         poll=poll,
     )

@@ -134,6 +134,7 @@ class HistoryRead:
 
     messages: Sequence[tuple[str, bytes]]
     last: int | None = None  # only the last N lines that pass the filters (`--tail N`)
+    window: tuple[int, int] | None = None  # `--until`: only lines stamped in [start, end)
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,6 +185,8 @@ class TailCore:
             return [Notice(NoticeKind.ERROR, text, server)]
         if isinstance(event, HistoryRead):
             events = self._seam.prepare(event.messages, self._keep)
+            if event.window is not None:
+                events = _within(events, *event.window)
             if event.last is not None and len(events) > event.last:
                 cut = len(events) - event.last
                 for older in events[:cut]:  # not shown, but never shown later either (held lines)
@@ -332,6 +334,11 @@ class TailCore:
             out.append(Notice(NoticeKind.ERROR, f"the backfill from {self.history} is short: {event.short}"))
         out.extend(self._show_all(events, recovered=True))
         return out
+
+
+def _within(events: list[LogEvent], start_ns: int, end_ns: int) -> list[LogEvent]:
+    """The events stamped in [start, end) (and those without a time: they cannot be placed)."""
+    return [e for e in events if (ns := e.ns()) is None or start_ns <= ns < end_ns]
 
 
 def _key(gap: Gap) -> tuple[int, int, GapReason]:

@@ -48,6 +48,9 @@ class TailPlan:
     since_ns: int | None = None
     # True when that moment was a duration back from now (`--since 10m`): then from Fly's now.
     since_relative: bool = False
+    # `--until`: history up to (not including) this moment (epoch ns); no following then.
+    until_ns: int | None = None
+    until_relative: bool = False
     # False: print the history and stop (`--no-follow`).
     follow: bool = True
     # Only the last N lines of that history (`--tail N`).

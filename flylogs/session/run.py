@@ -39,26 +39,29 @@ PROGRESS_EVERY = 4  # ticks between updates of the status line
 
 async def history_window(
     plan: TailPlan, history: HistorySource, skew: ClockSkew, clock_ns: Callable[[], int]
-) -> tuple[int, int | None]:
-    """The window `--since` asks for, in the history's time. A history indexed by the lines' own
-    timestamps (Fly's logs API) is asked in Fly's time: a duration back from Fly's now, up to Fly's
-    now (`--no-follow`), widened by what its `Date` header leaves unknown. With Fly's clock 5
-    minutes ahead, `--since 10m --no-follow` asked by this clock printed half the lines."""
+) -> tuple[int, int | None, tuple[int, int] | None]:
+    """The window `--since` asks for, in the history's time, and with `--until` the exact window
+    the lines shown must fall in ([since, until), by their timestamps). A history indexed by the
+    lines' own timestamps (Fly's logs API) is asked in Fly's time: a duration back from Fly's now,
+    up to Fly's now (`--no-follow`), widened by what its `Date` header leaves unknown. With Fly's
+    clock 5 minutes ahead, `--since 10m --no-follow` asked by this clock printed half the lines."""
     assert plan.since_ns is not None
-    start, end = plan.since_ns, None if plan.follow else clock_ns()
-    if not history.by_line_time or (plan.follow and not plan.since_relative):
-        return start, end
-    measured = await history.offset()
-    if measured is None:
-        return start, end
-    offset, within = measured
-    offset = significant(offset, within)  # (within its uncertainty: the clocks agree)
-    skew.told(offset, within)  # and gaps before the first live line are said in Fly's time too
+    since, until = plan.since_ns, plan.until_ns
+    start, end = since, until if until is not None else None if plan.follow else clock_ns()
+    relative = plan.since_relative or plan.until_relative or not plan.follow
+    offset = within = 0
+    if history.by_line_time and relative and (measured := await history.offset()) is not None:
+        offset, within = measured
+        offset = significant(offset, within)  # (within its uncertainty: the clocks agree)
+        skew.told(offset, within)  # and gaps before the first live line are said in Fly's time too
     if plan.since_relative:
-        start += offset - within
+        since += offset
+        start = since - within
+    if until is not None and plan.until_relative:
+        until += offset
     if end is not None:
-        end += offset + within + MARGIN_NS
-    return start, end
+        end = (until if until is not None else end + offset) + within + MARGIN_NS
+    return start, end, (since, until) if until is not None else None
 
 
 async def run_tail(
@@ -169,7 +172,7 @@ async def run_tail(
             return
         if plan.since_ns is not None and history is not None:
             try:
-                start, end = await history_window(plan, history, core.skew, clock_ns)
+                start, end, exact = await history_window(plan, history, core.skew, clock_ns)
                 driver.say_skew("the logs API's Date")
                 messages = await history.replay(start, end)
             except ApiError as exc:
@@ -177,7 +180,7 @@ async def run_tail(
             except ReplayCapped as capped:  # what was read is shown, and said to be short
                 messages = capped.messages
                 driver.feed(Problem(f"the history is short: {capped.reason}"))
-            driver.feed(HistoryRead(messages, plan.last))
+            driver.feed(HistoryRead(messages, plan.last, exact))
         driver.feed(Started())
         driver.progress()
         if not plan.follow:

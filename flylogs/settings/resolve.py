@@ -66,6 +66,7 @@ class Settings:
     stream: str | None
     backfill: bool
     since: str | None
+    until: str | None
     machines_url: str
     orgs_url: str
     agent_socket: str | None

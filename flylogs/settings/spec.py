@@ -187,6 +187,21 @@ SPECS: tuple[Setting, ...] = (
 # Where Fly's other endpoints are, as flyctl's variables say (tests and staging point them elsewhere).
 SPECS += (
     Setting(
+        "until",
+        "--until",
+        Kind.TEXT,
+        None,
+        env=("FLYLOGS_UNTIL",),
+        help="History up to (not including) this long ago or this time, the same forms as --since; "
+        "then no following: exactly the lines in [--since, --until).",
+        panel=HISTORY,
+        example="5m",
+    ),
+)
+
+# Where Fly's other endpoints are, as flyctl's variables say (tests and staging point them elsewhere).
+SPECS += (
+    Setting(
         "machines_url",
         "--machines-url",
         Kind.TEXT,
