@@ -174,3 +174,30 @@ def test_watch_on_a_dumb_terminal_says_each_alert_as_it_happens(nats_server: Nat
     finally:
         screen.close()
     assert b"\x1b[?1049h" not in screen.seen
+
+
+def test_a_format_template_with_fields_time_and_colour_in_a_terminal(nats_server: NatsServer) -> None:
+    from tests.helpers import msg
+
+    template = "{timestamp:%H:%M:%S} {level} {instance} {field.user} {message}"
+    args = ["--format", template, "--tz", "Asia/Kolkata", "--color", "always"]
+    screen = Terminal("tail", "--server", nats_server.url, "--all", *args)
+    try:
+        screen.until(rb"following logs\.>")
+        publish_when_subscribed(
+            nats_server, [msg("shop", "iad", "m1", "level=error user=jane msg=boom")]
+        ).join(10)
+        screen.until(rb"jane level=error")
+    finally:
+        screen.close()
+    plain = SGR.sub(b"", screen.seen)
+    assert b"14:44:03 error m1 jane level=error user=jane msg=boom" in plain  # 09:14:03Z in +05:30
+    assert re.search(rb"\x1b\[[0-9;]*31[0-9;]*merror\x1b\[0m", screen.seen)  # the level in its colour
+
+
+def test_an_unknown_placeholder_and_an_unknown_zone_are_usage_errors(nats_server: NatsServer) -> None:
+    for args, says in ((["--format", "{when} {message}"], b"unknown placeholder {when}"),
+                       (["--tz", "Mars/Olympus"], b"'Mars/Olympus' is not a time zone")):  # fmt: skip
+        screen = Terminal("tail", "--server", nats_server.url, "--all", *args)
+        screen.until(says)
+        assert screen.close() == 2

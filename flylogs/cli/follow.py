@@ -15,7 +15,7 @@ import typer
 from flylogs.cli.boundary import Boundary, silence_stdout
 from flylogs.cli.summary import closing
 from flylogs.cli.values import Filters
-from flylogs.errors import OutputError
+from flylogs.errors import OutputError, UsageError
 from flylogs.session.plan import Outcome, StopReason, TailPlan
 from flylogs.settings.resolve import Settings
 
@@ -35,6 +35,37 @@ async def accompanied(beside: Companion | None, work: Coroutine[Any, Any, T]) ->
         done.set()
         if companion is not None:
             await companion
+
+
+def line_format(settings: Settings) -> tuple[Any, Any, Any]:
+    """`--format` (checked), and `--tz`'s zone with the time mode it implies (a zone given: times in
+    it, unless relative or none)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from flylogs.render.template import compile_template
+    from flylogs.settings.choices import OutputMode, TimeMode
+
+    template = compile_template(settings.format) if settings.format else None
+    if template is not None and settings.output in (OutputMode.JSON, OutputMode.RAW):
+        raise UsageError("--format shapes plain output", hint="leave out --output json/raw (or --json)")
+    if not settings.tz:
+        return template, None, settings.time
+    name = settings.tz.strip()
+    if name.lower() == "utc":
+        zone: Any = UTC
+    elif name.lower() == "local":
+        zone = datetime.now().astimezone().tzinfo
+    else:
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UsageError(
+                f"--tz {name!r} is not a time zone",
+                hint="an IANA name (Europe/Paris, America/New_York), local or UTC",
+            ) from None
+    keep = settings.time in (TimeMode.RELATIVE, TimeMode.NONE)
+    return template, zone, settings.time if keep else TimeMode.LOCAL
 
 
 def follow(
@@ -62,6 +93,7 @@ def follow(
     highlight = compile_patterns(
         [*filters.grep, *filters.highlight], filters.ignore_case, "--grep/--highlight"
     )
+    template, tz, time_mode = line_format(settings)
     out = open_output(env.stdout)
     sink = build_sink(
         settings.output,
@@ -70,8 +102,10 @@ def follow(
         apps=apps,
         highlight=highlight,
         out=out,
-        time_mode=settings.time,
+        time_mode=time_mode,
         color_by=settings.color_by,
+        tz=tz,
+        template=template,
     )
     notices = build_notices(env, settings.color, sink)
     for note in notes:

@@ -20,6 +20,7 @@ from flylogs.render.console import Codes, Styler
 from flylogs.render.highlight import apply_spans, match_spans
 from flylogs.render.output import Writable
 from flylogs.render.sanitize import escape_controls
+from flylogs.render.template import Template, render
 from flylogs.settings.choices import ColorBy, TimeMode
 
 
@@ -38,7 +39,9 @@ class PlainSink:
         time_mode: TimeMode = TimeMode.UTC,
         tz: tzinfo | None = None,
         color_by: ColorBy = ColorBy.INSTANCE,
+        template: Template | None = None,
     ) -> None:
+        self._template = template
         self._colors = styles.Colors(color_by, styles.palette(styler.system))
         self._time_mode = time_mode
         self._tz = tz
@@ -65,6 +68,8 @@ class PlainSink:
     recovered = event
 
     def format(self, event: LogEvent) -> str:
+        if self._template is not None:
+            return self._templated(self._template, event)
         if self._time_mode is TimeMode.UTC:
             # The default, inlined: RFC 3339 UTC with milliseconds, sliced from the payload's own text.
             ts = event.timestamp
@@ -90,6 +95,20 @@ class PlainSink:
         if self._highlight:
             message = apply_spans(message, match_spans(message, self._highlight), self._hl)
         return f"{when}{self._middle(event, esc, event.shown_level())}{message}\n"
+
+    def _templated(self, template: Template, event: LogEvent) -> str:
+        """`--format`: the user's own line, the level, instance and time in colour when it is on."""
+        shown = event.shown_level()
+        level = self._level_codes.get(shown)
+        if level is None:
+            level = self._level_codes[shown] = self._style(styles.level_style(shown))
+        instance = self._style(self._colors.style(event))
+        wrap = {"level": (level.on, level.off), "instance": (instance.on, instance.off),
+                "timestamp": (self._time.on, self._time.off)}  # fmt: skip
+        utc = self._time_mode is TimeMode.UTC
+        return (
+            render(template, event, tz=self._tz, utc=utc, wrap=wrap if self._style.enabled else None) + "\n"
+        )
 
     def _middle(self, event: LogEvent, esc: Callable[[str], str], shown: str | None) -> str:
         """`[app ]provider[instance] region [level] `, styled."""

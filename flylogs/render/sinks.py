@@ -12,6 +12,7 @@ from flylogs.render.notices import NoticeWriter
 from flylogs.render.output import Writable
 from flylogs.render.plain import PlainSink
 from flylogs.render.table import TableSink
+from flylogs.render.template import Template
 from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode
 
 Sink = TableSink | PlainSink | JsonSink | RawSink
@@ -35,10 +36,13 @@ def build_sink(
     out: Writable | None = None,
     time_mode: TimeMode | None = None,
     color_by: ColorBy = ColorBy.INSTANCE,
+    template: Template | None = None,
 ) -> Sink:
     """The sink for `mode`, writing to `out` (default: the environment's stdout)."""
     target = out if out is not None else env.stdout
     mode = effective_mode(mode, env)
+    if template is not None:  # --format is plain output's own line
+        mode = OutputMode.PLAIN
     if mode is OutputMode.JSON:
         return JsonSink(target)
     if mode is OutputMode.RAW:
@@ -54,6 +58,7 @@ def build_sink(
             time_mode=time_mode or TimeMode.UTC,
             tz=tz,
             color_by=color_by,
+            template=template,
         )
     app_width = None
     if show_app:

@@ -67,6 +67,8 @@ class Settings:
     backfill: bool
     since: str | None
     until: str | None
+    tz: str | None
+    format: str | None
     machines_url: str
     orgs_url: str
     agent_socket: str | None

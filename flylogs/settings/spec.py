@@ -104,6 +104,28 @@ SPECS: tuple[Setting, ...] = (
         panel=OUTPUT,
     ),
     Setting(
+        "tz",
+        "--tz",
+        Kind.TEXT,
+        None,
+        env=("FLYLOGS_TZ",),
+        help="Show times in this zone: an IANA name (Europe/Paris), 'local' or 'UTC' (stern's --timezone). "
+        "JSON keeps UTC.",
+        panel=OUTPUT,
+        example="Europe/Paris",
+    ),
+    Setting(
+        "format",
+        "--format",
+        Kind.TEXT,
+        None,
+        env=("FLYLOGS_FORMAT",),
+        help="Plain output in your own line format (stern's --template): '{timestamp:%H:%M:%S} {instance} "
+        "{level} {message}'; the NDJSON keys, {field.NAME} from JSON or logfmt messages.",
+        panel=OUTPUT,
+        example="{timestamp:%H:%M:%S} {instance} {message}",
+    ),
+    Setting(
         "color_by",
         "--color-by",
         Kind.CHOICE,
