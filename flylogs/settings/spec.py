@@ -104,28 +104,6 @@ SPECS: tuple[Setting, ...] = (
         panel=OUTPUT,
     ),
     Setting(
-        "tz",
-        "--tz",
-        Kind.TEXT,
-        None,
-        env=("FLYLOGS_TZ",),
-        help="Show times in this zone: an IANA name (Europe/Paris), 'local' or 'UTC' (stern's --timezone). "
-        "JSON keeps UTC.",
-        panel=OUTPUT,
-        example="Europe/Paris",
-    ),
-    Setting(
-        "format",
-        "--format",
-        Kind.TEXT,
-        None,
-        env=("FLYLOGS_FORMAT",),
-        help="Plain output in your own line format (stern's --template): '{timestamp:%H:%M:%S} {instance} "
-        "{level} {message}'; the NDJSON keys, {field.NAME} from JSON or logfmt messages.",
-        panel=OUTPUT,
-        example="{timestamp:%H:%M:%S} {instance} {message}",
-    ),
-    Setting(
         "color_by",
         "--color-by",
         Kind.CHOICE,
@@ -203,21 +181,6 @@ SPECS: tuple[Setting, ...] = (
         "no zone: UTC) before following.",
         panel=HISTORY,
         example="10m",
-    ),
-)
-
-# Where Fly's other endpoints are, as flyctl's variables say (tests and staging point them elsewhere).
-SPECS += (
-    Setting(
-        "until",
-        "--until",
-        Kind.TEXT,
-        None,
-        env=("FLYLOGS_UNTIL",),
-        help="History up to (not including) this long ago or this time, the same forms as --since; "
-        "then no following: exactly the lines in [--since, --until).",
-        panel=HISTORY,
-        example="5m",
     ),
 )
 
@@ -345,6 +308,26 @@ SPECS += (
         help="watch and check: ask Fly's Machines API which Machines are started (a stopped one is not "
         "silent).",
         panel=ALERTS,
+    ),
+)  # fmt: skip
+
+# The line's shape and the history's end (issue 21).
+SPECS += (
+    Setting(
+        "until", "--until", Kind.TEXT, None, env=("FLYLOGS_UNTIL",), panel=HISTORY, example="5m",
+        help="History up to (not including) this long ago or this time, the same forms as --since; "
+        "then no following: exactly the lines in [--since, --until).",
+    ),
+    Setting(
+        "tz", "--tz", Kind.TEXT, None, env=("FLYLOGS_TZ",), panel=OUTPUT, example="Europe/Paris",
+        help="Show times in this zone: an IANA name (Europe/Paris), 'local' or 'UTC' (stern's --timezone). "
+        "JSON keeps UTC.",
+    ),
+    Setting(
+        "format", "--format", Kind.TEXT, None, env=("FLYLOGS_FORMAT",), panel=OUTPUT,
+        example="{timestamp:%H:%M:%S} {instance} {message}",
+        help="Plain output in your own line format (stern's --template): '{timestamp:%H:%M:%S} {instance} "
+        "{level} {message}'; the NDJSON keys, {field.NAME} from JSON or logfmt messages.",
     ),
 )  # fmt: skip
 
