@@ -39,6 +39,7 @@ class LogEvent(msgspec.Struct, frozen=True, gc=False):
     process_group: str | None = None
     malformed: str | None = None
     clean: bool = False
+    lines: int = 1  # a multi-line event (a stack trace) joins this many lines with "\n"
 
     def shown_level(self) -> str | None:
         """The level shown and filtered with: Fly's, or where Fly says `info` the app's own (JSON or

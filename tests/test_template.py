@@ -11,10 +11,11 @@ import pytest
 
 from flylogs.decode import decode
 from flylogs.errors import UsageError
+from flylogs.model import LogEvent
 from flylogs.render.template import compile_template, render
 
 
-def event(message: str, timestamp: str = "2026-11-20T09:14:03.120456789Z") -> object:
+def event(message: str, timestamp: str = "2026-11-20T09:14:03.120456789Z") -> LogEvent:
     payload = {"fly": {"app": {"instance": "148e272b1d5389", "name": "shop", "process_group": "web"},
                        "region": "iad"}, "log": {"level": "info"}, "message": message, "timestamp": timestamp,
                "event": {"provider": "app"}}  # fmt: skip

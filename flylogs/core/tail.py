@@ -22,8 +22,6 @@ from flylogs.core.events import (
     Connected,
     Drained,
     Event,
-    FetchBackfill,
-    GapFound,
     HistoryRead,
     Leaving,
     Line,
@@ -35,28 +33,21 @@ from flylogs.core.events import (
     Problem,
     Reconnecting,
     Refused,
-    RefusedWhat,
     Restored,
     Show,
     Started,
-    StatusChanged,
 )
 from flylogs.core.gaps import Gap, GapReason, GapTracker
 from flylogs.core.history import HOLD_LIMIT, Seam
+from flylogs.core.multiline import Joiner
 from flylogs.core.status import State, Status
+from flylogs.core.tail_connection import ConnectionState, gap_key
 from flylogs.decode import decode
 from flylogs.filters import Filter
 from flylogs.model import LogEvent
 
-CREDENTIALS_REFUSED = (
-    "the server refuses the credentials; retrying (flylogs resumes by itself when they are accepted again)"
-)
 
-
-BEHIND_SAY = 10  # seconds behind from which a polled stream's lag is said on stderr too
-
-
-class TailCore:
+class TailCore(ConnectionState):
     """Events in, outputs out. `history`: the name of a source that can replay windows (or None)."""
 
     def __init__(
@@ -67,7 +58,9 @@ class TailCore:
         context: tuple[int, int] | None = None,
         history: str | None = None,
         hold_limit: int = HOLD_LIMIT,
+        joiner: Joiner | None = None,  # multi-line events (stack traces) joined before the filters
     ) -> None:
+        self.joiner = joiner
         self.received = 0
         self.malformed = 0
         self.dropped = 0
@@ -92,8 +85,8 @@ class TailCore:
 
     @property
     def simple(self) -> bool:
-        """No context lines: `line()` may stand in for `feed(Line(…))`."""
-        return self._context is None
+        """No context lines, no joining: `line()` may stand in for `feed(Line(…))`."""
+        return self._context is None and self.joiner is None
 
     @property
     def decodes(self) -> bool:
@@ -200,30 +193,33 @@ class TailCore:
             return self._backfilled(event)
         raise TypeError(f"not an event: {event!r}")
 
-    def _behind(self, seconds: int) -> list[Output]:
-        """A polled stream's lag: in the status; on stderr too when it passes 10 s, and once caught up."""
-        before = self.status.behind_s
-        if not self.status.state.up or before == seconds:
-            return []
-        self.status = replace(self.status, behind_s=seconds)
-        out: list[Output] = [StatusChanged(self.status)]
-        server = self.status.server
-        if seconds >= BEHIND_SAY and (before or 0) < BEHIND_SAY:
-            out.append(Notice(NoticeKind.ERROR, f"{server} is {seconds}s behind the newest line", server))
-        elif seconds < BEHIND_SAY / 2 and (before or 0) >= BEHIND_SAY:
-            out.append(Notice(NoticeKind.ERROR, f"{server} has caught up ({seconds}s behind)", server))
-        return out
-
     def _general_line(self, event: Line, now_ns: int) -> list[Output]:
         self.received += 1
         decoded = decode(event.subject, event.data)
         if decoded.malformed is not None:
             self.malformed += 1
+        if self.joiner is None:
+            return self._kept(decoded, event.received_ns or now_ns)
+        out: list[Output] = []
+        for ready in self.joiner.push(decoded, now_ns):
+            out += self._kept(ready, now_ns)
+        return out
+
+    def joined(self, now_ns: int, *, all_held: bool = False) -> list[Output]:
+        """Multi-line events whose window has ended (all of them: the session ends)."""
+        if self.joiner is None:
+            return []
+        out: list[Output] = []
+        for ready in self.joiner.flush() if all_held else self.joiner.due(now_ns):
+            out += self._kept(ready, now_ns)
+        return out
+
+    def _kept(self, decoded: LogEvent, received_ns: int) -> list[Output]:
         if self._keep is not None and not self._keep(decoded):
             return []
         if self._holding:
             if not self._seam.hold(decoded):
-                self.drop(decoded, event.received_ns or now_ns)
+                self.drop(decoded, received_ns)
             return []
         return self._admit(decoded, recovered=False)
 
@@ -248,77 +244,6 @@ class TailCore:
                 out.extend(self._admit(event, recovered=recovered))
         return out
 
-    # --- connection state and gaps ---------------------------------------------------------------
-
-    def _status(self, state: State, now_ns: int, server: str | None, reason: str | None) -> StatusChanged:
-        self.status = Status(state, now_ns, server, reason)
-        return StatusChanged(self.status)
-
-    def _found(self, gap: Gap, pending: str | None = None) -> GapFound:
-        self._gaps[_key(gap)] = gap
-        return GapFound(gap, pending)
-
-    def _connected(self, event: Connected, now_ns: int) -> list[Output]:
-        following = ", ".join(event.subjects)
-        return [
-            self._status(State.CONNECTED, now_ns, event.server, f"following {following}"),
-            Notice(
-                NoticeKind.SUBSCRIBED, f"connected to {event.server}; following {following}", event.server
-            ),
-        ]
-
-    def _lost(self, event: Lost, now_ns: int) -> list[Output]:
-        self._tracker.lost(event.reason)
-        if self._outage:
-            return []  # the same outage, seen by a second callback
-        self._outage = True
-        stalled = event.reason is GapReason.STALLED
-        state = State.STALLED if stalled else State.DISCONNECTED
-        text = event.detail or "disconnected; reconnecting"
-        return [
-            self._status(state, now_ns, event.server, event.detail or "the connection closed"),
-            Notice(NoticeKind.DISCONNECTED, text, event.server),
-        ]
-
-    def _restored(self, event: Restored, now_ns: int) -> list[Output]:
-        self._outage = False
-        out: list[Output] = [
-            self._status(State.CONNECTED, now_ns, event.server, f"reconnected after {event.outage_s:.1f}s"),
-            Notice(
-                NoticeKind.RECONNECTED,
-                f"reconnected to {event.server} after {event.outage_s:.1f}s",
-                event.server,
-            ),
-        ]
-        gap = self._tracker.restored(now_ns, event.server)
-        if gap is not None:
-            gap = gap.in_fly_time(self.skew)
-            out.append(self._found(gap, self.history))
-            if self.history is not None:
-                out.append(FetchBackfill(gap))
-        return out
-
-    def _leaving(self, event: Leaving, now_ns: int) -> list[Output]:
-        """Said before the server goes: the status keeps its state (still up), with the reason."""
-        server = event.to or event.server
-        out: list[Output] = [Notice(NoticeKind.INFO, event.detail, server)]
-        if self.status.state.up:
-            out.insert(0, self._status(self.status.state, now_ns, server, event.detail))
-        return out
-
-    def _refused(self, event: Refused, now_ns: int) -> list[Output]:
-        if event.what is RefusedWhat.SUBSCRIPTION:
-            # The server removed a subscription: lines on it are lost from now on, until a reconnect
-            # replays it (and it is accepted). That is a gap the server opened.
-            self._tracker.lost(GapReason.SERVER)
-            text = f"the server refused a subscription: {event.detail}"
-        else:
-            text = CREDENTIALS_REFUSED
-        return [
-            self._status(State.REFUSED, now_ns, event.server, text),
-            Notice(NoticeKind.AUTH_REFUSED, text, event.server),
-        ]
-
     def _backfilled(self, event: Backfilled) -> list[Output]:
         gap = event.gap
         if event.error is not None:
@@ -328,7 +253,7 @@ class TailCore:
             ]
         events = self._seam.prepare(event.messages, self._keep)
         complete = event.short is None  # a capped read is never called complete
-        self._gaps[_key(gap)] = replace(gap, backfilled=len(events), complete=complete)
+        self._gaps[gap_key(gap)] = replace(gap, backfilled=len(events), complete=complete)
         out: list[Output] = [Backfill(gap, len(events), complete, event.source, event.short)]
         if event.short is not None:
             out.append(Notice(NoticeKind.ERROR, f"the backfill from {self.history} is short: {event.short}"))
@@ -339,7 +264,3 @@ class TailCore:
 def _within(events: list[LogEvent], start_ns: int, end_ns: int) -> list[LogEvent]:
     """The events stamped in [start, end) (and those without a time: they cannot be placed)."""
     return [e for e in events if (ns := e.ns()) is None or start_ns <= ns < end_ns]
-
-
-def _key(gap: Gap) -> tuple[int, int, GapReason]:
-    return (gap.start_ns, gap.end_ns, gap.reason)
