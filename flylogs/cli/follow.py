@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -68,6 +69,18 @@ def line_format(settings: Settings) -> tuple[Any, Any, Any]:
     return template, zone, settings.time if keep else TimeMode.LOCAL
 
 
+def multiline(settings: Settings, mode: Any, template: object) -> bool:
+    """`--multiline`: as asked, else on for table and plain (where it changes only the layout), off
+    for json (the NDJSON contract changes only when asked), never for raw (bytes as they came)."""
+    from flylogs.settings.choices import OnOff, OutputMode
+
+    if mode is OutputMode.RAW and template is None:
+        return False
+    if settings.multiline is not None:
+        return settings.multiline is OnOff.ON
+    return template is not None or mode in (OutputMode.TABLE, OutputMode.PLAIN)
+
+
 def follow(
     boundary: Boundary,
     plan: TailPlan,
@@ -86,7 +99,7 @@ def follow(
     from flylogs.filters import compile_patterns
     from flylogs.render.console import Environment
     from flylogs.render.output import open_output
-    from flylogs.render.sinks import build_notices, build_sink
+    from flylogs.render.sinks import build_notices, build_sink, effective_mode
     from flylogs.session.run import run_tail
 
     env = Environment.from_process()
@@ -94,6 +107,7 @@ def follow(
         [*filters.grep, *filters.highlight], filters.ignore_case, "--grep/--highlight"
     )
     template, tz, time_mode = line_format(settings)
+    plan = replace(plan, multiline=multiline(settings, effective_mode(settings.output, env), template))
     out = open_output(env.stdout)
     sink = build_sink(
         settings.output,

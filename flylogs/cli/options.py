@@ -277,7 +277,18 @@ def settings_params(*names: str) -> tuple[Param, ...]:
     return tuple(setting_param(BY_NAME[name]) for name in names)
 
 
-OUTPUT_SETTINGS = ("output", "time", "tz", "format", "color", "color_by", "count", "since", "until")
+OUTPUT_SETTINGS = (
+    "output",
+    "time",
+    "tz",
+    "format",
+    "multiline",
+    "color",
+    "color_by",
+    "count",
+    "since",
+    "until",
+)
 CONNECTION_SETTINGS = (
     "servers",
     "transport",

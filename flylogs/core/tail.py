@@ -90,8 +90,11 @@ class TailCore(ConnectionState):
 
     @property
     def decodes(self) -> bool:
-        """False when nothing needs a decoded line (no filter, no history, no context)."""
-        return self._keep is not None or self.history is not None or self._context is not None
+        """False when nothing needs a decoded line (no filter, no history, no context, no joining)."""
+        return (
+            self._keep is not None or self.history is not None or self._context is not None
+            or self.joiner is not None
+        )  # fmt: skip
 
     @property
     def gaps(self) -> tuple[Gap, ...]:
@@ -201,6 +204,7 @@ class TailCore(ConnectionState):
         if self.joiner is None:
             return self._kept(decoded, event.received_ns or now_ns)
         out: list[Output] = []
+        now_ns = event.received_ns or now_ns
         for ready in self.joiner.push(decoded, now_ns):
             out += self._kept(ready, now_ns)
         return out

@@ -59,6 +59,8 @@ def log_record(event: LogEvent) -> dict[str, object]:
     if event.malformed is not None:
         record["malformed"] = True
         record["error"] = event.malformed
+    if event.lines > 1:  # a multi-line event (--multiline on): its lines, joined by "\n"
+        record["lines"] = event.lines
     return record
 
 

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 
+import msgspec
+
 from flylogs.core.events import Backfill
 from flylogs.core.gaps import Gap
 from flylogs.core.status import Status
@@ -63,6 +65,11 @@ class PlainSink:
         """Plain mode has no header: every line stands alone."""
 
     def event(self, event: LogEvent) -> None:
+        if event.lines > 1:  # a stack trace: a group of lines, each with the same prefix
+            parts = event.message.split("\n")
+            text = "".join(self.format(msgspec.structs.replace(event, message=p, lines=1)) for p in parts)
+            self._write(text.encode("utf-8"))
+            return
         self._write(self.format(event).encode("utf-8"))
 
     recovered = event

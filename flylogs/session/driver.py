@@ -74,6 +74,7 @@ class Driver:
         self._until_sample = 1
         self._skew_said = False
         self.fetch: Callable[[FetchBackfill], None] = lambda _ask: None
+        self._join_timer: asyncio.TimerHandle | None = None
         self.on_line: Callable[[str, bytes], None]
         self._decoded = core.decodes or not hasattr(sink, "payload")
         if not self._decoded:
@@ -100,6 +101,22 @@ class Driver:
     def _on_general(self, subject: str, data: bytes) -> None:
         if not self._stopped:
             self.apply(self.core.feed(Line(subject, data, self._clock_ns()), 0))
+            if self.core.joiner is not None and self._join_timer is None:
+                self._arm()
+
+    def _arm(self) -> None:
+        """A multi-line event is held: let it go when its window ends, not a tick later."""
+        assert self.core.joiner is not None
+        due = self.core.joiner.next_due
+        if due is not None:
+            delay = max(0.0, (due - self._clock_ns()) / 1e9)
+            self._join_timer = asyncio.get_running_loop().call_later(delay, self._joined)
+
+    def _joined(self) -> None:
+        self._join_timer = None
+        if not self._stopped:
+            self.apply(self.core.joined(self._clock_ns()))
+            self._arm()
 
     def _on_raw(self, subject: str, data: bytes) -> None:
         """`--output raw` with nothing to decide: payloads go out undecoded."""
@@ -269,6 +286,8 @@ class Driver:
     def finish(self) -> None:
         """The end of the session: what is buffered goes out, the status line goes away (not after a
         closed pipe: nobody is reading)."""
+        if self._join_timer is not None:
+            self._join_timer.cancel()
         if self._reason is StopReason.PIPE_CLOSED:
             return
         if not self._stopped:

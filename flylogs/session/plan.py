@@ -61,6 +61,8 @@ class TailPlan:
     bridge: PollSpec | None = None
     # (before, after) context lines around --grep matches, per instance.
     context: tuple[int, int] | None = None
+    # Join the lines of a stack trace into one event (`--multiline`).
+    multiline: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from flylogs.core.backoff import Backoff
 from flylogs.core.clock import MARGIN_NS, ClockSkew, significant
 from flylogs.core.events import HistoryRead, Notice, NoticeKind, Problem, Started
+from flylogs.core.multiline import Joiner
 from flylogs.core.tail import TailCore
 from flylogs.errors import FlylogsError
 from flylogs.session.backfill import Backfills
@@ -85,7 +86,8 @@ async def run_tail(
             stop.set_result(reason)
 
     name = plan.history_stream or (FlyApiHistory.NAME if plan.api or plan.bridge else None)
-    core = TailCore(plan.keep, start_ns=clock_ns(), context=plan.context, history=name)
+    joiner = Joiner() if plan.multiline else None
+    core = TailCore(plan.keep, start_ns=clock_ns(), context=plan.context, history=name, joiner=joiner)
     driver = Driver(
         core, sink, notices, on_stop=request_stop, count=plan.count, backlog=backlog, clock_ns=clock_ns
     )
@@ -207,6 +209,7 @@ async def run_tail(
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
+        driver.apply(core.joined(clock_ns(), all_held=True))  # a held stack trace still goes out
         driver.apply(core.end(clock_ns()))
         driver.finish()
     return Outcome(stop.result(), driver.stats, clock() - started, core.gaps)

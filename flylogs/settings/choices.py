@@ -39,6 +39,13 @@ class ColorBy(StrEnum):
     REGION = "region"
 
 
+class OnOff(StrEnum):
+    """`--multiline`: on or off (unset: what the output mode does by default)."""
+
+    ON = "on"
+    OFF = "off"
+
+
 class Transport(StrEnum):
     """`--transport`: the way to the log stream."""
 

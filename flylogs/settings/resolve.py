@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flylogs.errors import ConfigError, UsageError
-from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode, Transport
+from flylogs.settings.choices import ColorBy, ColorWhen, OnOff, OutputMode, TimeMode, Transport
 from flylogs.settings.config_file import config_file_path, load_config
 from flylogs.settings.origin import Origin, Source
 from flylogs.settings.spec import BY_NAME, SPECS, Setting
@@ -69,6 +69,7 @@ class Settings:
     until: str | None
     tz: str | None
     format: str | None
+    multiline: OnOff | None
     machines_url: str
     orgs_url: str
     agent_socket: str | None

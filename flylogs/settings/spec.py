@@ -9,7 +9,7 @@ Must not: do I/O.
 
 from __future__ import annotations
 
-from flylogs.settings.choices import ColorBy, ColorWhen, OutputMode, TimeMode, Transport
+from flylogs.settings.choices import ColorBy, ColorWhen, OnOff, OutputMode, TimeMode, Transport
 from flylogs.settings.setting import ALERTS, HISTORY, OUTPUT, Kind, Setting
 
 __all__ = [
@@ -328,6 +328,12 @@ SPECS += (
         example="{timestamp:%H:%M:%S} {instance} {message}",
         help="Plain output in your own line format (stern's --template): '{timestamp:%H:%M:%S} {instance} "
         "{level} {message}'; the NDJSON keys, {field.NAME} from JSON or logfmt messages.",
+    ),
+    Setting(
+        "multiline", "--multiline", Kind.CHOICE, None, env=("FLYLOGS_MULTILINE",), choices=OnOff,
+        panel=OUTPUT,
+        help="Join a stack trace's lines (Python, Java/Kotlin, Node, Go) into one event: on by default for "
+        "table and plain, off for json (then one record, its lines joined by \\n) and never for raw.",
     ),
 )  # fmt: skip
 
