@@ -143,3 +143,33 @@ def test_plain_output_shows_a_joined_event_as_a_group_of_lines_with_one_prefix()
 
     prefix = "2026-11-20T09:14:03.120Z [a1] iad [info] "
     assert lines == [prefix + escape_controls(text) for text in GO]  # (the tab escaped, as always)
+
+
+def test_the_joining_fast_path_shows_what_the_general_path_shows() -> None:
+    """`TailCore.line` with a joiner (the hot path) against `feed(Line(…))` (the general one)."""
+    from flylogs.core.events import Line, Show, Started
+    from flylogs.core.tail import TailCore
+    from flylogs.filters import build_filter
+
+    stream = [("a1", "GET / 200"), *[("py1", t) for t in PYTHON[:3]], ("a1", "Error budget ok"),
+              *[("py1", t) for t in PYTHON[3:]], ("jv1", JAVA[0]), ("a1", "done"),
+              ("jv1", JAVA[1])]  # fmt: skip
+    payloads = [(f"logs.shop.iad.{i}", line(t, i).raw) for i, t in stream]
+
+    def shown(fast: bool) -> list[tuple[str | None, str]]:
+        core = TailCore(build_filter(grep=["Error|GET|done|Exception"]), start_ns=T0, joiner=Joiner())
+        core.feed(Started(), T0)
+        out: list[object] = []
+        for n, (subject, data) in enumerate(payloads):
+            now = T0 + n * MS
+            if fast:
+                event = core.line(subject, data, now)
+                out += [Show(event)] if event is not None else core.outputs
+                core.outputs = []
+            else:
+                out += core.feed(Line(subject, data, now), now)
+        out += core.joined(T0 + 10**9, all_held=True)
+        return [(o.event.instance, o.event.message) for o in out if isinstance(o, Show)]
+
+    assert shown(fast=True) == shown(fast=False)
+    assert ("py1", "\n".join(PYTHON)) in shown(fast=True)  # the whole trace matched --grep Error

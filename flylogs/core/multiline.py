@@ -42,6 +42,14 @@ CONTINUES = re.compile(
 Key = tuple[str | None, str | None, str | None]  # app, instance, process group
 
 
+def may_start(message: str) -> bool:
+    """Whether `message` might start an event (C-speed substring tests; `START` decides)."""
+    return (
+        "Error" in message or "Exception" in message or "Throwable" in message
+        or message.startswith(("Traceback (", "panic: ", "goroutine "))
+    )  # fmt: skip
+
+
 @dataclass(slots=True)
 class _Held:
     first: LogEvent
@@ -53,6 +61,10 @@ class Joiner:
     def __init__(self, window_ns: int = WINDOW_NS) -> None:
         self._window = window_ns
         self._held: dict[Key, _Held] = {}
+
+    @property
+    def holding(self) -> bool:
+        return bool(self._held)
 
     @property
     def next_due(self) -> int | None:

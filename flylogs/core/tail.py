@@ -39,7 +39,7 @@ from flylogs.core.events import (
 )
 from flylogs.core.gaps import Gap, GapReason, GapTracker
 from flylogs.core.history import HOLD_LIMIT, Seam
-from flylogs.core.multiline import Joiner
+from flylogs.core.multiline import Joiner, may_start
 from flylogs.core.status import State, Status
 from flylogs.core.tail_connection import ConnectionState, gap_key
 from flylogs.decode import decode
@@ -61,6 +61,7 @@ class TailCore(ConnectionState):
         joiner: Joiner | None = None,  # multi-line events (stack traces) joined before the filters
     ) -> None:
         self.joiner = joiner
+        self.outputs: list[Output] = []  # what `line()` decided beside its return (take them)
         self.received = 0
         self.malformed = 0
         self.dropped = 0
@@ -85,8 +86,8 @@ class TailCore(ConnectionState):
 
     @property
     def simple(self) -> bool:
-        """No context lines, no joining: `line()` may stand in for `feed(Line(…))`."""
-        return self._context is None and self.joiner is None
+        """No context lines: `line()` may stand in for `feed(Line(…))`."""
+        return self._context is None
 
     @property
     def decodes(self) -> bool:
@@ -107,12 +108,18 @@ class TailCore(ConnectionState):
 
     # --- the hot path ----------------------------------------------------------------------------
 
-    def line(self, subject: str, data: bytes) -> LogEvent | None:
-        """The line to show now, or None (filtered out, or held). Never raises on content."""
+    def line(self, subject: str, data: bytes, now_ns: int = 0) -> LogEvent | None:
+        """The line to show now, or None (filtered out, or held; or, joining stack traces, what
+        to do waits in `outputs`). Never raises on content."""
         self.received += 1
         event = decode(subject, data)
         if event.malformed is not None:
             self.malformed += 1
+        joiner = self.joiner
+        if joiner is not None and (joiner.holding or may_start(event.message)):
+            for ready in joiner.push(event, now_ns):
+                self.outputs += self._kept(ready, now_ns)
+            return None
         keep = self._keep
         if keep is not None and not keep(event):
             return None

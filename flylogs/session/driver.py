@@ -79,6 +79,8 @@ class Driver:
         self._decoded = core.decodes or not hasattr(sink, "payload")
         if not self._decoded:
             self.on_line = self._on_raw
+        elif core.simple and core.joiner is not None:
+            self.on_line = self._on_joining
         elif core.simple:
             self.on_line = self._on_line
         else:
@@ -97,6 +99,20 @@ class Driver:
         event = self.core.line(subject, data)
         if event is not None:
             self._show(event)
+
+    def _on_joining(self, subject: str, data: bytes) -> None:
+        """The hot path with stack traces joined: most lines still go straight out."""
+        if self._stopped:
+            return
+        core = self.core
+        event = core.line(subject, data, self._clock_ns())
+        if event is not None:
+            self._show(event)
+        elif core.outputs:
+            outputs, core.outputs = core.outputs, []
+            self.apply(outputs)
+        if self._join_timer is None and core.joiner is not None and core.joiner.holding:
+            self._arm()
 
     def _on_general(self, subject: str, data: bytes) -> None:
         if not self._stopped:
