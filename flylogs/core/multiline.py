@@ -42,11 +42,15 @@ CONTINUES = re.compile(
 Key = tuple[str | None, str | None, str | None]  # app, instance, process group
 
 
+STARTERS = ("Traceback (", "panic: ", "goroutine ")
+
+
 def may_start(message: str) -> bool:
-    """Whether `message` might start an event (C-speed substring tests; `START` decides)."""
+    """Whether `message` might start an event (C-speed substring tests; `START` decides). The hot
+    path (`TailCore.line`) inlines the same test."""
     return (
         "Error" in message or "Exception" in message or "Throwable" in message
-        or message.startswith(("Traceback (", "panic: ", "goroutine "))
+        or message.startswith(STARTERS)
     )  # fmt: skip
 
 
@@ -61,10 +65,7 @@ class Joiner:
     def __init__(self, window_ns: int = WINDOW_NS) -> None:
         self._window = window_ns
         self._held: dict[Key, _Held] = {}
-
-    @property
-    def holding(self) -> bool:
-        return bool(self._held)
+        self.holding = False  # anything held (a plain attribute: it is read for every line)
 
     @property
     def next_due(self) -> int | None:
@@ -88,18 +89,22 @@ class Joiner:
             ready = []
         if START.match(message) and "\n" not in message:
             self._held[key] = _Held(event, now_ns + self._window, [message])
-            return ready
-        ready.append(event)
+        else:
+            ready.append(event)
+        self.holding = bool(self._held)
         return ready
 
     def due(self, now_ns: int) -> list[LogEvent]:
         """The held events whose window has ended by `now_ns`."""
         ready = [key for key, held in self._held.items() if held.due_ns <= now_ns]
-        return [_joined(self._held.pop(key)) for key in ready]
+        events = [_joined(self._held.pop(key)) for key in ready]
+        self.holding = bool(self._held)
+        return events
 
     def flush(self) -> list[LogEvent]:
         """Everything held (the session ends)."""
         held, self._held = list(self._held.values()), {}
+        self.holding = False
         return [_joined(h) for h in held]
 
 

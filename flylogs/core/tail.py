@@ -39,7 +39,7 @@ from flylogs.core.events import (
 )
 from flylogs.core.gaps import Gap, GapReason, GapTracker
 from flylogs.core.history import HOLD_LIMIT, Seam
-from flylogs.core.multiline import Joiner, may_start
+from flylogs.core.multiline import STARTERS, Joiner
 from flylogs.core.status import State, Status
 from flylogs.core.tail_connection import ConnectionState, gap_key
 from flylogs.decode import decode
@@ -116,7 +116,11 @@ class TailCore(ConnectionState):
         if event.malformed is not None:
             self.malformed += 1
         joiner = self.joiner
-        if joiner is not None and (joiner.holding or may_start(event.message)):
+        # (may_start, inlined: this runs for every line)
+        if joiner is not None and (
+            joiner.holding or "Error" in (m := event.message) or "Exception" in m or "Throwable" in m
+            or m.startswith(STARTERS)
+        ):  # fmt: skip
             for ready in joiner.push(event, now_ns):
                 self.outputs += self._kept(ready, now_ns)
             return None

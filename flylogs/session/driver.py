@@ -75,6 +75,7 @@ class Driver:
         self._skew_said = False
         self.fetch: Callable[[FetchBackfill], None] = lambda _ask: None
         self._join_timer: asyncio.TimerHandle | None = None
+        self._joiner = core.joiner
         self.on_line: Callable[[str, bytes], None]
         self._decoded = core.decodes or not hasattr(sink, "payload")
         if not self._decoded:
@@ -111,7 +112,7 @@ class Driver:
         elif core.outputs:
             outputs, core.outputs = core.outputs, []
             self.apply(outputs)
-        if self._join_timer is None and core.joiner is not None and core.joiner.holding:
+        if self._joiner is not None and self._joiner.holding and self._join_timer is None:
             self._arm()
 
     def _on_general(self, subject: str, data: bytes) -> None:
