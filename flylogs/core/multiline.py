@@ -65,7 +65,9 @@ class Joiner:
     def __init__(self, window_ns: int = WINDOW_NS) -> None:
         self._window = window_ns
         self._held: dict[Key, _Held] = {}
-        self.holding = False  # anything held (a plain attribute: it is read for every line)
+        self.holding = False  # anything held
+        # The instances with a line held (a plain set: it is read for every line).
+        self.instances: set[str | None] = set()
 
     @property
     def next_due(self) -> int | None:
@@ -91,20 +93,24 @@ class Joiner:
             self._held[key] = _Held(event, now_ns + self._window, [message])
         else:
             ready.append(event)
-        self.holding = bool(self._held)
+        self._update()
         return ready
+
+    def _update(self) -> None:
+        self.holding = bool(self._held)
+        self.instances = {key[1] for key in self._held}
 
     def due(self, now_ns: int) -> list[LogEvent]:
         """The held events whose window has ended by `now_ns`."""
         ready = [key for key, held in self._held.items() if held.due_ns <= now_ns]
         events = [_joined(self._held.pop(key)) for key in ready]
-        self.holding = bool(self._held)
+        self._update()
         return events
 
     def flush(self) -> list[LogEvent]:
         """Everything held (the session ends)."""
         held, self._held = list(self._held.values()), {}
-        self.holding = False
+        self._update()
         return [_joined(h) for h in held]
 
 

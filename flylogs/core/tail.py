@@ -118,7 +118,8 @@ class TailCore(ConnectionState):
         joiner = self.joiner
         # (may_start, inlined: this runs for every line)
         if joiner is not None and (
-            joiner.holding or "Error" in (m := event.message) or "Exception" in m or "Throwable" in m
+            event.instance in joiner.instances or "Error" in (m := event.message) or "Exception" in m
+            or "Throwable" in m
             or m.startswith(STARTERS)
         ):  # fmt: skip
             for ready in joiner.push(event, now_ns):
