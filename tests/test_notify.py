@@ -169,3 +169,13 @@ def test_quiet_hours_are_local_time_and_may_cross_midnight() -> None:
     assert not quiet_hours(None)(at(3, 0))
     with pytest.raises(UsageError, match="is not HH:MM-HH:MM"):
         quiet_hours("25:00-07:00")
+
+
+def test_quiet_hours_follow_tz_when_given() -> None:
+    from zoneinfo import ZoneInfo
+
+    from flylogs.cli.watch import quiet_hours
+
+    night_in_tokyo = quiet_hours("22:00-07:00", ZoneInfo("Asia/Tokyo"))
+    utc_1400 = 1_796_479_200 * S  # 2026-12-05 14:00 UTC = 23:00 in Tokyo
+    assert night_in_tokyo(utc_1400) and not quiet_hours("22:00-07:00")(utc_1400)  # (TZ=UTC here)

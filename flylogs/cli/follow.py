@@ -38,12 +38,26 @@ async def accompanied(beside: Companion | None, work: Coroutine[Any, Any, T]) ->
             await companion
 
 
-def line_format(settings: Settings) -> tuple[Any, Any, Any]:
-    """`--format` (checked), and `--tz`'s zone with the time mode it implies (a zone given: times in
-    it, unless relative or none)."""
+def time_zone(name: str) -> Any:
+    """`--tz`: an IANA zone, `local` or `UTC`; a usage error for anything else."""
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    name = name.strip()
+    if name.lower() == "utc":
+        return UTC
+    if name.lower() == "local":
+        return datetime.now().astimezone().tzinfo
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = "an IANA name (Europe/Paris, America/New_York), local or UTC"
+        raise UsageError(f"--tz {name!r} is not a time zone", hint=hint) from None
+
+
+def line_format(settings: Settings) -> tuple[Any, Any, Any]:
+    """`--format` (checked), and `--tz`'s zone with the time mode it implies (a zone given: times in
+    it, unless relative or none)."""
     from flylogs.render.template import compile_template
     from flylogs.settings.choices import OutputMode, TimeMode
 
@@ -52,19 +66,7 @@ def line_format(settings: Settings) -> tuple[Any, Any, Any]:
         raise UsageError("--format shapes plain output", hint="leave out --output json/raw (or --json)")
     if not settings.tz:
         return template, None, settings.time
-    name = settings.tz.strip()
-    if name.lower() == "utc":
-        zone: Any = UTC
-    elif name.lower() == "local":
-        zone = datetime.now().astimezone().tzinfo
-    else:
-        try:
-            zone = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UsageError(
-                f"--tz {name!r} is not a time zone",
-                hint="an IANA name (Europe/Paris, America/New_York), local or UTC",
-            ) from None
+    zone = time_zone(settings.tz)
     keep = settings.time in (TimeMode.RELATIVE, TimeMode.NONE)
     return template, zone, settings.time if keep else TimeMode.LOCAL
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
 import typer
@@ -38,7 +39,7 @@ WATCH_PARAMS = (
     ALL_APPS,
     FLY_TOML,
     *settings_params("silent_after", "heartbeat", "every", "errors_over", "on_alert", "webhook", "machines"),
-    *settings_params("group_wait", "flap_window", "repeat_every", "quiet_hours", "state"),
+    *settings_params("group_wait", "flap_window", "repeat_every", "quiet_hours", "tz", "state"),
     *settings_params("ping_url", "ping_every", "late_after"),
     *settings_params("output", "color"),
     JSON,
@@ -59,9 +60,9 @@ def duration_s(text: str, flag: str, *, zero: bool = False) -> float:
     return ns / 1e9
 
 
-def quiet_hours(text: str | None) -> Callable[[int], bool]:
-    """`--quiet-hours HH:MM-HH:MM` (local time; across midnight when the end comes first) as a test
-    of a moment (epoch ns); none given: never quiet."""
+def quiet_hours(text: str | None, zone: tzinfo | None = None) -> Callable[[int], bool]:
+    """`--quiet-hours HH:MM-HH:MM` (local time, or `zone`'s: `--tz`; across midnight when the end
+    comes first) as a test of a moment (epoch ns); none given: never quiet."""
     if not text:
         return lambda _now: False
     match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
@@ -71,8 +72,12 @@ def quiet_hours(text: str | None) -> Callable[[int], bool]:
     start, end = hours[0] * 60 + hours[1], hours[2] * 60 + hours[3]
 
     def quiet(now_ns: int) -> bool:
-        local = time.localtime(now_ns / 1e9)
-        minute = local.tm_hour * 60 + local.tm_min
+        if zone is not None:
+            moment = datetime.fromtimestamp(now_ns / 1e9, zone)
+            minute = moment.hour * 60 + moment.minute
+        else:
+            local = time.localtime(now_ns / 1e9)
+            minute = local.tm_hour * 60 + local.tm_min
         return start <= minute < end if start <= end else minute >= start or minute < end
 
     return quiet

@@ -152,6 +152,7 @@ def telling_for(
 ) -> Any:
     """The notifier (group wait, flap window, repeat, quiet hours), the dead-man switch and the state
     file, from the settings."""
+    from flylogs.cli.follow import time_zone
     from flylogs.cli.watch import duration_s, quiet_hours
     from flylogs.core.deadman import DeadMan
     from flylogs.core.notify import Notifier
@@ -165,7 +166,7 @@ def telling_for(
         group_wait_s=group_wait,
         flap_window_s=duration_s(settings.flap_window, "--flap-window"),
         repeat_every_s=duration_s(settings.repeat_every, "--repeat-every") if settings.repeat_every else None,
-        quiet=quiet_hours(settings.quiet_hours),
+        quiet=quiet_hours(settings.quiet_hours, time_zone(settings.tz) if settings.tz else None),
         members=watcher.members,
     )
     telling = Telling(notifier)
