@@ -40,6 +40,7 @@ class LogEvent(msgspec.Struct, frozen=True, gc=False):
     malformed: str | None = None
     clean: bool = False
     lines: int = 1  # a multi-line event (a stack trace) joins this many lines with "\n"
+    late: bool = False  # `--order time`: it came after its place in time had gone by
 
     def shown_level(self) -> str | None:
         """The level shown and filtered with: Fly's, or where Fly says `info` the app's own (JSON or

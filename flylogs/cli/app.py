@@ -59,6 +59,8 @@ _METAVARS = {
     "tz": "ZONE",
     "format": "TEMPLATE",
     "multiline": "on|off",
+    "order": "arrival|time",
+    "order_window": "DURATION",
     "group_wait": "DURATION",
     "flap_window": "DURATION",
     "repeat_every": "DURATION",

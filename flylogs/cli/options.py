@@ -283,6 +283,8 @@ OUTPUT_SETTINGS = (
     "tz",
     "format",
     "multiline",
+    "order",
+    "order_window",
     "color",
     "color_by",
     "count",

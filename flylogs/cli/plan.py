@@ -91,6 +91,19 @@ def until_ns(until: str | None, now_ns: int) -> tuple[int, bool] | None:
     return value, parse_duration(until.strip()) is not None
 
 
+def order_window(settings: Settings) -> int | None:
+    """`--order time`'s window (ns); None for arrival order."""
+    from flylogs.settings.choices import Order
+    from flylogs.timestamps import parse_duration
+
+    if settings.order is not Order.TIME:
+        return None
+    window = parse_duration(settings.order_window)
+    if not window:
+        raise UsageError(f"--order-window {settings.order_window!r} is not a duration", hint="e.g. 1s, 500ms")
+    return window
+
+
 def tail_plan(
     options: TailOptions,
     settings: Settings,
@@ -142,6 +155,7 @@ def tail_plan(
         until_ns=until[0] if until else None,
         until_relative=bool(until and until[1]),
         follow=follow,
+        order_window_ns=order_window(settings),
         last=options.tail_last or None,
         poll=poll,
     )

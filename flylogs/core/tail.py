@@ -40,6 +40,7 @@ from flylogs.core.events import (
 from flylogs.core.gaps import Gap, GapReason, GapTracker
 from flylogs.core.history import HOLD_LIMIT, Seam
 from flylogs.core.multiline import STARTERS, Joiner
+from flylogs.core.order import Reorder
 from flylogs.core.status import State, Status
 from flylogs.core.tail_connection import ConnectionState, gap_key
 from flylogs.decode import decode
@@ -59,8 +60,10 @@ class TailCore(ConnectionState):
         history: str | None = None,
         hold_limit: int = HOLD_LIMIT,
         joiner: Joiner | None = None,  # multi-line events (stack traces) joined before the filters
+        reorder: Reorder | None = None,  # `--order time`: shown lines in timestamp order
     ) -> None:
         self.joiner = joiner
+        self.reorder = reorder
         self.outputs: list[Output] = []  # what `line()` decided beside its return (take them)
         self.received = 0
         self.malformed = 0
@@ -86,8 +89,8 @@ class TailCore(ConnectionState):
 
     @property
     def simple(self) -> bool:
-        """No context lines: `line()` may stand in for `feed(Line(…))`."""
-        return self._context is None
+        """No context lines, no re-ordering: `line()` may stand in for `feed(Line(…))`."""
+        return self._context is None and self.reorder is None
 
     @property
     def decodes(self) -> bool:
@@ -158,6 +161,32 @@ class TailCore(ConnectionState):
 
     def feed(self, event: Event, now_ns: int) -> list[Output]:
         """What to do about `event`, which happened at `now_ns`."""
+        if self.reorder is None:
+            return self._decide(event, now_ns)
+        now_ns = event.received_ns if isinstance(event, Line) else now_ns
+        return self._ordered(self._decide(event, now_ns), now_ns)
+
+    def ordered(self, now_ns: int, *, all_held: bool = False) -> list[Output]:
+        """`--order time`: the held lines whose window has passed (all of them: the session ends)."""
+        if self.reorder is None:
+            return []
+        ready = self.reorder.flush() if all_held else self.reorder.due(self.skew.now(now_ns))
+        return [Show(e) for e in ready]
+
+    def _ordered(self, outputs: list[Output], now_ns: int) -> list[Output]:
+        """Shown lines through the re-ordering window; anything else lets the held lines go first
+        (a gap, a status, a backfill keep their place in time)."""
+        assert self.reorder is not None
+        out: list[Output] = []
+        for output in outputs:
+            if isinstance(output, Show) and not output.recovered:
+                out += [Show(e) for e in self.reorder.push(output.event, self.skew.now(now_ns))]
+            else:
+                out += [Show(e) for e in self.reorder.flush()]
+                out.append(output)
+        return out
+
+    def _decide(self, event: Event, now_ns: int) -> list[Output]:
         if isinstance(event, Line):
             return self._general_line(event, now_ns)
         if isinstance(event, Alive):

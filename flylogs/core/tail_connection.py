@@ -23,6 +23,7 @@ from flylogs.core.events import (
     StatusChanged,
 )
 from flylogs.core.gaps import Gap, GapReason, GapTracker
+from flylogs.core.order import Reorder
 from flylogs.core.status import State, Status
 
 CREDENTIALS_REFUSED = (
@@ -40,6 +41,7 @@ class ConnectionState:
     status: Status
     history: str | None
     skew: ClockSkew
+    reorder: Reorder | None
     _outage: bool
     _tracker: GapTracker
     _gaps: dict[tuple[int, int, GapReason], Gap]
@@ -68,6 +70,8 @@ class ConnectionState:
 
     def _connected(self, event: Connected, now_ns: int) -> list[Output]:
         following = ", ".join(event.subjects)
+        if self.reorder is not None:  # (said in the status line and NDJSON status, where it shows)
+            following += f"; in time order within {self.reorder.window_ns / 1e9:g}s"
         return [
             self._status(State.CONNECTED, now_ns, event.server, f"following {following}"),
             Notice(

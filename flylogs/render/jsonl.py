@@ -61,6 +61,8 @@ def log_record(event: LogEvent) -> dict[str, object]:
         record["error"] = event.malformed
     if event.lines > 1:  # a multi-line event (--multiline on): its lines, joined by "\n"
         record["lines"] = event.lines
+    if event.late:  # --order time: it came after its place in time had gone by
+        record["late"] = True
     return record
 
 
@@ -78,7 +80,7 @@ class JsonSink:
         """NDJSON has no header."""
 
     def event(self, event: LogEvent) -> None:
-        if event.clean and event.malformed is None:
+        if event.clean and event.malformed is None and not event.late:
             # Plain ASCII with no control characters: msgspec encodes the very same bytes as the
             # general path, from a struct (0.3 us a line, against 2 us for json.dumps of a dict).
             record = _LogRecord(

@@ -85,6 +85,13 @@ class PlainSink:
             when = self._when(event)
             if when:
                 when += " "
+        if event.late:  # --order time: shown at once, out of its place, and said so
+            return (
+                when
+                + self._middle(event, escape_controls, event.shown_level())
+                + "[late] "
+                + (escape_controls(event.message) + "\n")
+            )
         if event.clean and event.malformed is None and not self._highlight:
             # Everything between the time and the message repeats for every line of an instance at a
             # level: build it once (clean events need no escaping, so the text is the same each time).

@@ -75,6 +75,7 @@ class Driver:
         self._skew_said = False
         self.fetch: Callable[[FetchBackfill], None] = lambda _ask: None
         self._join_timer: asyncio.TimerHandle | None = None
+        self._order_timer: asyncio.TimerHandle | None = None
         self._joiner = core.joiner
         self.on_line: Callable[[str, bytes], None]
         self._decoded = core.decodes or not hasattr(sink, "payload")
@@ -120,6 +121,24 @@ class Driver:
             self.apply(self.core.feed(Line(subject, data, self._clock_ns()), 0))
             if self.core.joiner is not None and self._join_timer is None:
                 self._arm()
+            if self.core.reorder is not None and self._order_timer is None:
+                self._arm_order()
+
+    def _arm_order(self) -> None:
+        """`--order time`: let the held lines go when their window has passed, not a tick later."""
+        core = self.core
+        assert core.reorder is not None
+        due = core.reorder.next_due
+        if due is not None:
+            delay = max(0.0, (due - core.skew.now(self._clock_ns())) / 1e9)
+            self._order_timer = asyncio.get_running_loop().call_later(delay, self._ordered)
+
+    def _ordered(self) -> None:
+        self._order_timer = None
+        if not self._stopped:
+            self.apply(self.core.ordered(self._clock_ns()))
+            self.schedule_flush()
+            self._arm_order()
 
     def _arm(self) -> None:
         """A multi-line event is held: let it go when its window ends, not a tick later."""
@@ -303,8 +322,9 @@ class Driver:
     def finish(self) -> None:
         """The end of the session: what is buffered goes out, the status line goes away (not after a
         closed pipe: nobody is reading)."""
-        if self._join_timer is not None:
-            self._join_timer.cancel()
+        for timer in (self._join_timer, self._order_timer):
+            if timer is not None:
+                timer.cancel()
         if self._reason is StopReason.PIPE_CLOSED:
             return
         if not self._stopped:

@@ -63,6 +63,8 @@ class TailPlan:
     context: tuple[int, int] | None = None
     # Join the lines of a stack trace into one event (`--multiline`).
     multiline: bool = False
+    # `--order time`: shown lines in timestamp order within this window (ns); None: arrival order.
+    order_window_ns: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

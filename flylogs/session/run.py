@@ -18,6 +18,7 @@ from flylogs.core.backoff import Backoff
 from flylogs.core.clock import MARGIN_NS, ClockSkew, significant
 from flylogs.core.events import HistoryRead, Notice, NoticeKind, Problem, Started
 from flylogs.core.multiline import Joiner
+from flylogs.core.order import Reorder
 from flylogs.core.tail import TailCore
 from flylogs.errors import FlylogsError
 from flylogs.session.backfill import Backfills
@@ -87,7 +88,10 @@ async def run_tail(
 
     name = plan.history_stream or (FlyApiHistory.NAME if plan.api or plan.bridge else None)
     joiner = Joiner() if plan.multiline else None
-    core = TailCore(plan.keep, start_ns=clock_ns(), context=plan.context, history=name, joiner=joiner)
+    reorder = Reorder(plan.order_window_ns) if plan.order_window_ns else None
+    core = TailCore(
+        plan.keep, start_ns=clock_ns(), context=plan.context, history=name, joiner=joiner, reorder=reorder
+    )
     driver = Driver(
         core, sink, notices, on_stop=request_stop, count=plan.count, backlog=backlog, clock_ns=clock_ns
     )
@@ -210,6 +214,7 @@ async def run_tail(
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
         driver.apply(core.joined(clock_ns(), all_held=True))  # a held stack trace still goes out
+        driver.apply(core.ordered(clock_ns(), all_held=True))  # and lines held for their order
         driver.apply(core.end(clock_ns()))
         driver.finish()
     return Outcome(stop.result(), driver.stats, clock() - started, core.gaps)

@@ -46,6 +46,13 @@ class OnOff(StrEnum):
     OFF = "off"
 
 
+class Order(StrEnum):
+    """`--order`: lines as they arrive, or in timestamp order within a window."""
+
+    ARRIVAL = "arrival"
+    TIME = "time"
+
+
 class Transport(StrEnum):
     """`--transport`: the way to the log stream."""
 

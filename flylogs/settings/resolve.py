@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flylogs.errors import ConfigError, UsageError
-from flylogs.settings.choices import ColorBy, ColorWhen, OnOff, OutputMode, TimeMode, Transport
+from flylogs.settings.choices import ColorBy, ColorWhen, OnOff, Order, OutputMode, TimeMode, Transport
 from flylogs.settings.config_file import config_file_path, load_config
 from flylogs.settings.origin import Origin, Source
 from flylogs.settings.spec import BY_NAME, SPECS, Setting
@@ -70,6 +70,8 @@ class Settings:
     tz: str | None
     format: str | None
     multiline: OnOff | None
+    order: Order
+    order_window: str
     machines_url: str
     orgs_url: str
     agent_socket: str | None

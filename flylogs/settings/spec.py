@@ -9,7 +9,7 @@ Must not: do I/O.
 
 from __future__ import annotations
 
-from flylogs.settings.choices import ColorBy, ColorWhen, OnOff, OutputMode, TimeMode, Transport
+from flylogs.settings.choices import ColorBy, ColorWhen, OnOff, Order, OutputMode, TimeMode, Transport
 from flylogs.settings.setting import ALERTS, HISTORY, OUTPUT, Kind, Setting
 
 __all__ = [
@@ -334,6 +334,15 @@ SPECS += (
         panel=OUTPUT,
         help="Join a stack trace's lines (Python, Java/Kotlin, Node, Go) into one event: on by default for "
         "table and plain, off for json (then one record, its lines joined by \\n) and never for raw.",
+    ),
+    Setting(
+        "order", "--order", Kind.CHOICE, Order.ARRIVAL, env=("FLYLOGS_ORDER",), choices=Order, panel=OUTPUT,
+        help="arrival (as the network delivers them) or time: lines in timestamp order across instances "
+        "within --order-window; a line later than that is shown at once, marked late.",
+    ),
+    Setting(
+        "order_window", "--order-window", Kind.DURATION, "1s", env=("FLYLOGS_ORDER_WINDOW",), panel=OUTPUT,
+        example="2s", help="How long --order time holds a line for the ones written before it.",
     ),
 )  # fmt: skip
 
