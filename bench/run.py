@@ -30,7 +30,18 @@ from flylogs.demo.server import NatsServer
 
 HERE = Path(__file__).parent
 PY = sys.executable
-MODES = ("raw", "json", "plain", "table")
+MODES = ("raw", "json", "plain", "table", "plain-1line", "plain-time")
+# What each variant asks of flylogs: the output modes as a user gets them by default, and plain
+# without stack-trace joining (--multiline off) and with lines in time order (--order time), to say
+# what those cost.
+VARIANT_ARGS = {
+    "raw": ("--output", "raw"),
+    "json": ("--output", "json"),
+    "plain": ("--output", "plain"),
+    "table": ("--output", "table"),
+    "plain-1line": ("--output", "plain", "--multiline", "off"),
+    "plain-time": ("--output", "plain", "--order", "time"),
+}
 TARGETS = {"raw": 0.90, "json": 0.65, "plain": 0.60, "table": 0.45}
 _TABLE_ROW = re.compile(rb"^(?:\x1b\[[0-9;]*m)*\d\d:\d\d:\d\d\.\d{3}(?:\x1b\[[0-9;]*m)* ", re.MULTILINE)
 
@@ -87,7 +98,7 @@ def measure(server: NatsServer, variant: str, count: int, workdir: Path) -> Run:
             cmd = [PY, str(HERE / "baseline.py"), server.url, str(count)]
         else:
             color = ["--color", "always"] if variant == "table" else ["--color", "never"]
-            cmd = flylogs_cmd(server.url, "--output", variant, "--count", str(count), *color)
+            cmd = flylogs_cmd(server.url, *VARIANT_ARGS[variant], "--count", str(count), *color)
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=child_env())
         wait_for(lambda: server.subscription_count() >= 1, 30, f"{variant} to subscribe")
         # The subscriber is frozen while the publisher fills the server's buffer for it, then thawed:
@@ -300,7 +311,7 @@ def run_all(server: NatsServer, args: argparse.Namespace, tmp: Path) -> int:
     base = statistics.median(r.rate for r in runs["baseline"])
     print()
     print(
-        f"{'mode':<10}{'lines/s':>11}{'x baseline':>12}{'target':>8}{'CPU us/line':>13}"
+        f"{'mode':<12}{'lines/s':>11}{'x baseline':>12}{'target':>8}{'CPU us/line':>13}"
         f"{'peak RSS':>10}{'received/sent':>18}"
     )
     failures = []
@@ -313,7 +324,7 @@ def run_all(server: NatsServer, args: argparse.Namespace, tmp: Path) -> int:
         received = min(r.lines for r in rs)
         mark = verdict(ratio, target, received, args.messages)
         print(
-            f"{variant:<10}{rate:>11,.0f}{ratio:>12.2f}{(f'{target:.2f}' if target else '-'):>8}"
+            f"{variant:<12}{rate:>11,.0f}{ratio:>12.2f}{(f'{target:.2f}' if target else '-'):>8}"
             f"{cpu:>13.1f}{rss:>8.0f}MB{received:>10,}/{args.messages:<7,}{mark}"
         )
         if received < args.messages:
