@@ -37,6 +37,7 @@ from flylogs.session.plan import Stats, StopReason
 from flylogs.session.ports import Backlog, Consumer, NoticeSink, Sink
 
 SAMPLE_EVERY = 64  # live lines between two samples of the clocks' offset
+ORDER_BATCH = 0.02  # seconds: `--order time` lets held lines go at most this often
 
 
 class Driver:
@@ -130,7 +131,9 @@ class Driver:
         assert core.reorder is not None
         due = core.reorder.next_due
         if due is not None:
-            delay = max(0.0, (due - core.skew.now(self._clock_ns())) / 1e9)
+            # At least ORDER_BATCH apart: at thousands of lines a second a timer per line would cost
+            # more than the lines themselves (a line waits at most that much past its window).
+            delay = max(ORDER_BATCH, (due - core.skew.now(self._clock_ns())) / 1e9)
             self._order_timer = asyncio.get_running_loop().call_later(delay, self._ordered)
 
     def _ordered(self) -> None:
