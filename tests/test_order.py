@@ -87,3 +87,34 @@ def test_out_of_order_lines_are_printed_in_order_and_a_late_one_at_once_marked(
     assert records[-1]["late"] is True and all("late" not in r for r in records[:-1])
     status = [json.loads(x) for x in out.decode().splitlines() if '"type":"status"' in x]
     assert "in time order within 1s" in status[0]["reason"]
+
+
+def test_raw_output_is_put_in_time_order_too() -> None:
+    """Raw output skips decoding when nothing needs it; --order time needs the timestamps."""
+    import asyncio
+    import io
+
+    from flylogs.core.events import Started
+    from flylogs.core.tail import TailCore
+    from flylogs.filters import build_filter
+    from flylogs.render.jsonl import RawSink
+    from flylogs.session.driver import Driver
+
+    class Quiet:
+        def notice(self, _notice: object) -> None:
+            pass
+
+    async def run() -> bytes:
+        out = io.BytesIO()
+        now = time.time_ns()
+        core = TailCore(build_filter(), start_ns=now, reorder=Reorder(S))
+        driver = Driver(core, RawSink(out, escape=False), Quiet(), on_stop=lambda _r: None)
+        driver.feed(Started())
+        for instance, ms, text in (("b", -200, "second"), ("a", -400, "first")):
+            driver.on_line(*payload(instance, now + ms * MS, text))
+        driver.apply(core.ordered(now, all_held=True))
+        driver.flush()
+        return out.getvalue()
+
+    lines = asyncio.run(run()).decode().splitlines()
+    assert [json.loads(x)["message"] for x in lines] == ["first", "second"]

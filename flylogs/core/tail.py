@@ -97,7 +97,7 @@ class TailCore(ConnectionState):
         """False when nothing needs a decoded line (no filter, no history, no context, no joining)."""
         return (
             self._keep is not None or self.history is not None or self._context is not None
-            or self.joiner is not None
+            or self.joiner is not None or self.reorder is not None
         )  # fmt: skip
 
     @property
