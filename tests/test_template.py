@@ -67,3 +67,14 @@ def test_a_template_is_data_and_an_unknown_placeholder_is_a_usage_error_naming_t
     assert error.value.exit_code == 2
     if "unknown" in says:
         assert "{timestamp}" in (error.value.hint or "") and "{field.NAME}" in (error.value.hint or "")
+
+
+def test_gap_windows_are_said_in_the_tz_zone_when_one_is_given() -> None:
+    from flylogs.core.gaps import Gap, GapReason
+    from flylogs.render.gaps import describe_gap
+
+    gap = Gap(1_796_479_200 * 10**9, 1_796_479_205 * 10**9, GapReason.DISCONNECTED)  # 14:00:00Z
+    assert describe_gap(gap).startswith("gap 2026-12-05T14:00:00.000Z → 2026-12-05T14:00:05.000Z")
+    kolkata = describe_gap(gap, tz=ZoneInfo("Asia/Kolkata"))
+    assert kolkata.startswith("gap 2026-12-05T19:30:00.000+05:30 → 2026-12-05T19:30:05.000+05:30")
+    assert describe_gap(gap, short=True, tz=ZoneInfo("Asia/Kolkata")).startswith("gap 19:30:00.000+05:30 →")

@@ -123,7 +123,7 @@ def follow(
         tz=tz,
         template=template,
     )
-    notices = build_notices(env, settings.color, sink)
+    notices = build_notices(env, settings.color, sink, tz)
     for note in notes:
         notices.line(f"flylogs: {note}")
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 from flylogs.core.events import Backfill
 from flylogs.core.gaps import Gap
 from flylogs.core.status import State, Status
@@ -48,14 +50,18 @@ def status_record(status: Status) -> dict[str, object]:
     }
 
 
-def _window(gap: Gap, short: bool = False) -> str:
-    start, end = format_rfc3339(gap.start_ns, 3), format_rfc3339(gap.end_ns, 3)
+def _window(gap: Gap, short: bool = False, tz: tzinfo | None = None) -> str:
+    if tz is not None:  # --tz: in that zone, with its offset
+        start, end = (datetime.fromtimestamp(ns / 1e9, tz).isoformat(timespec="milliseconds")
+                      for ns in (gap.start_ns, gap.end_ns))  # fmt: skip
+    else:
+        start, end = format_rfc3339(gap.start_ns, 3), format_rfc3339(gap.end_ns, 3)
     if short and start[:10] == end[:10]:  # a table row: the time of day is enough (UTC, marked Z)
         return f"{start[11:]} → {end[11:]}"
     return f"{start} → {end}"
 
 
-def describe_gap(gap: Gap, pending: str | None = None, short: bool = False) -> str:
+def describe_gap(gap: Gap, pending: str | None = None, short: bool = False, tz: tzinfo | None = None) -> str:
     what = gap.reason.value.replace("_", " ")
     if gap.dropped is not None:
         what += f", {gap.dropped:,} lines dropped"
@@ -68,17 +74,17 @@ def describe_gap(gap: Gap, pending: str | None = None, short: bool = False) -> s
         verdict = f"filled from history: {gap.backfilled:,} line(s) recovered below"
     elif gap.backfilled:
         verdict = f"{gap.backfilled:,} line(s) recovered below; others may be missing"
-    return f"gap {_window(gap, short)} ({gap.duration_s:g}s, {what}): {verdict}"
+    return f"gap {_window(gap, short, tz)} ({gap.duration_s:g}s, {what}): {verdict}"
 
 
-def describe_backfill(backfill: Backfill) -> str:
+def describe_backfill(backfill: Backfill, tz: tzinfo | None = None) -> str:
     if backfill.error is not None:
         verdict = f"not filled ({backfill.error}): logs in this window may be missing"
     elif backfill.recovered:
         verdict = f"filled from history: {backfill.recovered:,} line(s) recovered below"
     else:
         verdict = "checked against history: nothing was missing"
-    return f"backfill of gap {_window(backfill.gap)}: {verdict}"
+    return f"backfill of gap {_window(backfill.gap, tz=tz)}: {verdict}"
 
 
 _LABELS = {

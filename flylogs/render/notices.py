@@ -9,6 +9,7 @@ line's text, and could overtake rows still on their way to the terminal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import TextIO
 
 from flylogs.core.events import Notice, NoticeKind
@@ -23,7 +24,10 @@ _WARN_KINDS = frozenset(
 
 
 class NoticeWriter:
-    def __init__(self, err: TextIO, styler: Styler, via: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, err: TextIO, styler: Styler, via: Callable[[str], None] | None = None, tz: tzinfo | None = None
+    ) -> None:
+        self._tz = tz  # --tz: gap windows said in that zone (else UTC)
         self._err = err
         self._via = via
         self._plain = styler(styles.NOTICE)
@@ -32,9 +36,9 @@ class NoticeWriter:
     def notice(self, notice: Notice) -> None:
         codes = self._warn if notice.kind in _WARN_KINDS else self._plain
         if notice.backfill is not None:
-            text = describe_backfill(notice.backfill)
+            text = describe_backfill(notice.backfill, self._tz)
         elif notice.gap is not None:
-            text = describe_gap(notice.gap)
+            text = describe_gap(notice.gap, tz=self._tz)
         else:
             text = notice.text
         self.line(codes.wrap(f"flylogs: {escape_controls(text)}"))

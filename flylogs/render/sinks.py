@@ -76,8 +76,9 @@ def build_sink(
     )
 
 
-def build_notices(env: Environment, color: ColorWhen, sink: Sink) -> NoticeWriter:
-    """The notice writer for stderr; through the table when both share a terminal (see notices)."""
+def build_notices(env: Environment, color: ColorWhen, sink: Sink, tz: tzinfo | None = None) -> NoticeWriter:
+    """The notice writer for stderr; through the table when both share a terminal (see notices).
+    `tz` (--tz): gap windows said in that zone."""
     styler = Styler(env.use_color(color, stream_isatty=env.stderr_isatty), env.color_system())
     via = sink.note if isinstance(sink, TableSink) and sink.live and env.shared_terminal else None
-    return NoticeWriter(env.stderr, styler, via)
+    return NoticeWriter(env.stderr, styler, via, tz)

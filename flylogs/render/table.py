@@ -249,12 +249,12 @@ class TableSink:
 
     def gap(self, gap: Gap, pending: str | None = None) -> bool:
         """A highlighted row, in the table where the missing lines would have been."""
-        self._row(describe_gap(gap, pending, short=True))
+        self._row(describe_gap(gap, pending, short=True, tz=self._tz))
         return True
 
     def backfill(self, backfill: Backfill) -> bool:
         """A highlighted row, right above the recovered lines."""
-        self._row(describe_backfill(backfill))
+        self._row(describe_backfill(backfill, self._tz))
         return True
 
     def _row(self, text: str) -> None:
