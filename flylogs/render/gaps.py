@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from flylogs.core.events import Backfill
 from flylogs.core.gaps import Gap
@@ -51,7 +51,7 @@ def status_record(status: Status) -> dict[str, object]:
 
 
 def _window(gap: Gap, short: bool = False, tz: tzinfo | None = None) -> str:
-    if tz is not None:  # --tz: in that zone, with its offset
+    if tz is not None and tz is not UTC:  # --tz: in that zone, with its offset
         start, end = (datetime.fromtimestamp(ns / 1e9, tz).isoformat(timespec="milliseconds")
                       for ns in (gap.start_ns, gap.end_ns))  # fmt: skip
     else:
