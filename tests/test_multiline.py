@@ -173,3 +173,21 @@ def test_the_joining_fast_path_shows_what_the_general_path_shows() -> None:
 
     assert shown(fast=True) == shown(fast=False)
     assert ("py1", "\n".join(PYTHON)) in shown(fast=True)  # the whole trace matched --grep Error
+
+
+def test_context_lines_count_events_and_grep_matches_inside_a_joined_trace() -> None:
+    """-A 1 after a --grep match inside a trace's third line: the whole trace, then one event."""
+    from flylogs.core.events import Line, Show, Started
+    from flylogs.core.tail import TailCore
+    from flylogs.filters import build_filter
+
+    core = TailCore(build_filter(grep=["line 12"]), start_ns=T0, context=(0, 1), joiner=Joiner())
+    core.feed(Started(), T0)
+    texts = [*PYTHON, "GET /a 200", "GET /b 200"]
+    out = []
+    for n, text in enumerate(texts):
+        subject, data = "logs.shop.iad.a1", line(text).raw
+        out += core.feed(Line(subject, data, T0 + n * MS), T0 + n * MS)
+    out += core.joined(T0 + 10**9, all_held=True)
+    shown = [o.event.message for o in out if isinstance(o, Show)]
+    assert shown == ["\n".join(PYTHON), "GET /a 200"]  # the trace (matched inside), then 1 event after
