@@ -42,16 +42,9 @@ CONTINUES = re.compile(
 Key = tuple[str | None, str | None, str | None]  # app, instance, process group
 
 
+# A line may start an event only if it holds one of these words or starts with one of STARTERS:
+# C-speed substring tests that `TailCore.line` makes before `START` decides.
 STARTERS = ("Traceback (", "panic: ", "goroutine ")
-
-
-def may_start(message: str) -> bool:
-    """Whether `message` might start an event (C-speed substring tests; `START` decides). The hot
-    path (`TailCore.line`) inlines the same test."""
-    return (
-        "Error" in message or "Exception" in message or "Throwable" in message
-        or message.startswith(STARTERS)
-    )  # fmt: skip
 
 
 @dataclass(slots=True)

@@ -119,7 +119,7 @@ class TailCore(ConnectionState):
         if event.malformed is not None:
             self.malformed += 1
         joiner = self.joiner
-        # (may_start, inlined: this runs for every line)
+        # Joining: a line of a held instance, or one that may start a trace (see multiline.STARTERS)
         if joiner is not None and (
             event.instance in joiner.instances or "Error" in (m := event.message) or "Exception" in m
             or "Throwable" in m

@@ -129,27 +129,30 @@ class Driver:
         """`--order time`: let the held lines go when their window has passed, not a tick later."""
         core = self.core
         assert core.reorder is not None
-        due = core.reorder.next_due
-        if due is not None:
-            # At least ORDER_BATCH apart: at thousands of lines a second a timer per line would cost
-            # more than the lines themselves (a line waits at most that much past its window).
-            delay = max(ORDER_BATCH, (due - core.skew.now(self._clock_ns())) / 1e9)
-            self._order_timer = asyncio.get_running_loop().call_later(delay, self._ordered)
+        # At least ORDER_BATCH apart: at thousands of lines a second a timer per line would cost
+        # more than the lines themselves (a line waits at most that much past its window).
+        now = core.skew.now(self._clock_ns())  # (the window is in Fly's time)
+        self._order_timer = self._later(core.reorder.next_due, now, ORDER_BATCH, self._ordered)
 
     def _ordered(self) -> None:
         self._order_timer = None
         if not self._stopped:
-            self.apply(self.core.ordered(self._clock_ns()))
-            self.schedule_flush()
+            self.apply(self.core.ordered(self._clock_ns()))  # (shown lines schedule the flush)
             self._arm_order()
 
     def _arm(self) -> None:
         """A multi-line event is held: let it go when its window ends, not a tick later."""
         assert self.core.joiner is not None
-        due = self.core.joiner.next_due
-        if due is not None:
-            delay = max(0.0, (due - self._clock_ns()) / 1e9)
-            self._join_timer = asyncio.get_running_loop().call_later(delay, self._joined)
+        self._join_timer = self._later(self.core.joiner.next_due, self._clock_ns(), 0.0, self._joined)
+
+    @staticmethod
+    def _later(
+        due_ns: int | None, now_ns: int, at_least: float, then: Callable[[], None]
+    ) -> asyncio.TimerHandle | None:
+        """A timer calling `then` when `due_ns` comes (`at_least` seconds from now); None: nothing due."""
+        if due_ns is None:
+            return None
+        return asyncio.get_running_loop().call_later(max(at_least, (due_ns - now_ns) / 1e9), then)
 
     def _joined(self) -> None:
         self._join_timer = None
