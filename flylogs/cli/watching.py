@@ -182,6 +182,7 @@ def telling_for(
 def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoReturn:
     from flylogs.cli.reach import reach
     from flylogs.cli.watch import heartbeat_pattern
+    from flylogs.core.canary import over_window
     from flylogs.core.check import judge
     from flylogs.render.console import Environment, Styler
     from flylogs.render.notices import NoticeWriter
@@ -220,7 +221,7 @@ def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoR
         machines=states[0] if states else None, regions=states[1] if states else None,
         heartbeat=heartbeat,
     )  # fmt: skip
-    canary = _beats(lines, end - window_ns, end, listen) if options.get("beats") else None
+    canary = over_window(lines, end - window_ns, end, listened=listen) if options.get("beats") else None
     records = canary.records(end, end - window_ns) if canary is not None else []
     lost = any(r["lost"] for r in records)
     if way.settings.output is OutputMode.JSON:  # --json, as everywhere: --output json
@@ -233,23 +234,6 @@ def check_run(boundary: Boundary, options: TailOptions, *, within: float) -> NoR
         text += "".join(f"{line}\n" for line in _beat_lines(records, canary is not None))
     _write_report(env.stdout, text)
     raise typer.Exit(ExitCode.OK if report.ok and not lost else ExitCode.SILENT)
-
-
-def _beats(lines: list[Any], start_ns: int, end_ns: int, listened: bool) -> Any:
-    """The canary over the window's lines: read back (no latency), or listened to (arrival)."""
-    from flylogs.beats import parse_beat
-    from flylogs.core.canary import Canary
-
-    # A hole is decided once a later beat arrived and it is this overdue (a short window: a quarter).
-    canary = Canary(settle_s=min(30.0, (end_ns - start_ns) / 4e9))
-    for event, at in sorted(lines, key=lambda pair: pair[1]):
-        if at < start_ns:  # (history reaches back twice the window, for who should be logging)
-            continue
-        beat = parse_beat(event.message)
-        if beat is not None and event.app and event.instance:
-            canary.beat(event.app, event.instance, event.region, beat, at if listened else None)
-    canary.tick(end_ns)
-    return canary
 
 
 def _beat_lines(records: list[dict[str, Any]], asked: bool) -> list[str]:

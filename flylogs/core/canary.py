@@ -13,11 +13,13 @@ clock, or format for a terminal.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flylogs.beats import Beat
+from flylogs.beats import Beat, parse_beat
 from flylogs.core.alerts import Alert, AlertKind
+from flylogs.model import LogEvent
 from flylogs.timestamps import format_rfc3339
 
 NS = 1_000_000_000
@@ -224,3 +226,20 @@ class Canary:
         self._open.discard(key)
         text = f"{series.app} {series.instance}: {why}"
         return [Alert(AlertKind.RESUMED, series.app, series.instance, now, now, text, kind, series.region)]
+
+
+def over_window(
+    lines: Iterable[tuple[LogEvent, int]], start_ns: int, end_ns: int, *, listened: bool
+) -> Canary:
+    """`check --beats`: the canary over a window's lines (each with its time: written when read
+    back, arrival when `listened`; latency only then). A hole is decided once a later beat came
+    and it is a quarter of the window (at most 30 s) overdue."""
+    canary = Canary(settle_s=min(30.0, (end_ns - start_ns) / 4e9))
+    for event, at in sorted(lines, key=lambda pair: pair[1]):
+        if at < start_ns:  # (history reaches back twice the window, for who should be logging)
+            continue
+        beat = parse_beat(event.message)
+        if beat is not None and event.app and event.instance:
+            canary.beat(event.app, event.instance, event.region, beat, at if listened else None)
+    canary.tick(end_ns)
+    return canary
