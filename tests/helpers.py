@@ -400,6 +400,26 @@ def cluster(size: int = 3, extra_args: Sequence[str] = ()) -> Iterator[list[Nats
             server.close()
 
 
+class StdoutLines:
+    """A process's stdout, read line by line in a thread as it comes: what it printed so far is
+    `lines`; waiting on one of them is `wait_for(lambda: …)`."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: list[bytes] = []
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: Any) -> None:
+        for line in iter(stream.readline, b""):
+            self.lines.append(line)
+
+    def rest(self, timeout: float = 20.0) -> bytes:
+        """Everything it printed, once the stream has ended (the process exited)."""
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "stdout never closed"
+        return b"".join(self.lines)
+
+
 def restart_in_lame_duck_mode(server: NatsServer, size: int, timeout: float = 30.0) -> None:
     """A rolling restart's step, as Fly upgrades its NATS nodes: lame duck mode (SIGUSR2, what
     `nats-server --signal ldm` sends), then, once the server has let its clients go and exited, the

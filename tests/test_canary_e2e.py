@@ -17,7 +17,7 @@ import pytest
 
 from flylogs.beats import beat_line
 from flylogs.demo.server import NatsServer
-from tests.helpers import msg, wait_for
+from tests.helpers import StdoutLines, msg, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -41,12 +41,15 @@ def test_watch_counts_lost_duplicated_beats_and_their_latency(nats_server: NatsS
          "--no-machines", "--state", "off", "--late-after", "3s", "--silent-after", "1m"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    stdout = StdoutLines(proc.stdout)
     try:
         wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
         asyncio.run(beat(nats_server))
-        time.sleep(4)  # past --late-after: the holes are decided (the point of the test, not a guess)
+        # Past --late-after the holes are decided: A's loss is alerted, and then it is counted.
+        wait_for(lambda: any(b'"kind":"beats_lost"' in line for line in stdout.lines), 15, "A's loss")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        out = stdout.rest()
+        _, err = proc.communicate(timeout=20)  # (stdout is at its end: stderr, and both closed)
     finally:
         proc.kill()
     records = [json.loads(line) for line in out.decode().splitlines()]

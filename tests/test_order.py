@@ -15,7 +15,7 @@ from flylogs.decode import decode
 from flylogs.demo.server import NatsServer
 from flylogs.model import LogEvent
 from flylogs.timestamps import format_rfc3339
-from tests.helpers import log_records, publish_when_subscribed, wait_for
+from tests.helpers import StdoutLines, log_records, publish_when_subscribed, wait_for
 
 S = 1_000_000_000
 MS = 1_000_000
@@ -71,16 +71,19 @@ def test_out_of_order_lines_are_printed_in_order_and_a_late_one_at_once_marked(
          "--order", "time", "--count", "7"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    stdout = StdoutLines(proc.stdout)
     wait_for(lambda: nats_server.subscription_count() >= 1, what="the subscription")
     now = time.time_ns()
     # Written up to 800 ms apart by three instances, delivered out of that order (the freshest first).
     sent = [("c", 0, "sixth"), ("a", -800, "first"), ("b", -500, "third"), ("a", -600, "second"),
             ("c", -300, "fifth"), ("b", -400, "fourth")]  # fmt: skip
     publish_when_subscribed(nats_server, [payload(i, now + ms * MS, text) for i, ms, text in sent]).join(10)
-    time.sleep(1.5)  # past their window: the six have gone out (the point of the test, not a guess)
-    late = payload("a", time.time_ns() - 3 * S, "late")  # then a line 3 s late
+    # Once the six are out (their window has passed), a line 3 s late.
+    wait_for(lambda: len(log_records(b"".join(stdout.lines))) == 6, 10, "the six lines")
+    late = payload("a", time.time_ns() - 3 * S, "late")
     publish_when_subscribed(nats_server, [late]).join(10)
-    out, err = proc.communicate(timeout=20)
+    out = stdout.rest()
+    _, err = proc.communicate(timeout=20)  # (stdout is at its end: stderr, and both closed)
     assert proc.returncode == 0, err
     records = log_records(out)
     assert [r["message"] for r in records] == ["first", "second", "third", "fourth", "fifth", "sixth", "late"]
